@@ -1,0 +1,84 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Settings shared by every target we own: Swift 6 language mode (strict concurrency) and
+/// warnings treated as errors. `treatAllWarnings` is a package-local setting, so packages that
+/// depend on us are not broken by a future compiler warning.
+let strictSettings: [SwiftSetting] = [
+    .treatAllWarnings(as: .error),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "swift-hardening",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Hardening", targets: ["Hardening"]),
+        .library(name: "HardeningLog", targets: ["HardeningLog"]),
+        .library(name: "HardeningTestKit", targets: ["HardeningTestKit"]),
+        .executable(name: "hardening", targets: ["hardening"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
+        .target(
+            name: "Hardening",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "HardeningLog",
+            dependencies: [
+                "Hardening", "CZlib",
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "HardeningTestKit",
+            dependencies: ["Hardening", "HardeningLog"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "hardening",
+            dependencies: [
+                "Hardening",
+                "HardeningLog",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HardeningTests",
+            dependencies: ["Hardening", "HardeningLog", "HardeningTestKit"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HardeningLogTests",
+            dependencies: ["Hardening", "HardeningLog", "HardeningTestKit", "CZlib"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HardeningCLITests",
+            dependencies: ["Hardening", "HardeningLog", "HardeningTestKit", "hardening"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

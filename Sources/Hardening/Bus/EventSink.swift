@@ -1,0 +1,61 @@
+/// Where delivered events go: stdout, rotating files, an in-memory list, a summary.
+///
+/// The ``EventBus`` calls every method from its one drain thread, in order, never concurrently,
+/// so a sink may do blocking I/O in them and needs no lock for state only these methods touch.
+/// A sink never throws: it reports its own failures through ``SinkContext/report(_:)``, counts
+/// what it could not write, and keeps trying.
+public protocol EventSink: AnyObject, Sendable {
+    /// A short name for reports (`stdout`, `file:/var/log/app`).
+    var name: String { get }
+
+    /// Called once before the first batch.
+    func start(context: SinkContext)
+
+    /// Takes a batch of delivered events, in `seq` order.
+    func write(_ events: [Event])
+
+    /// Makes everything written so far durable to the sink's standard (written to the OS, a
+    /// gzip member finished, fsynced if the sink's policy says so).
+    func flush()
+
+    /// Called at least every ``EventBus/Configuration/tickInterval`` with the clock's time, for
+    /// time-based work: flush intervals, rotation by age, delayed compression.
+    func tick(now: Timestamp)
+
+    /// Flushes and releases resources; no call follows.
+    func close()
+}
+
+extension EventSink {
+    public func start(context: SinkContext) {}
+    public func tick(now: Timestamp) {}
+}
+
+/// What the bus hands a sink: a way to report its own events and the bus's clock.
+public struct SinkContext: Sendable {
+    private let reporter: @Sendable (Event) -> Void
+    /// The clock the bus uses.
+    public let clock: any WallClock
+    /// The run id of the bus.
+    public let run: String
+    /// The service name of the bus.
+    public let service: String
+    /// The host name of the bus.
+    public let host: String
+
+    /// Creates a context. The bus makes one; tests may too.
+    public init(clock: any WallClock, run: String, service: String, host: String, reporter: @escaping @Sendable (Event) -> Void) {
+        self.clock = clock
+        self.run = run
+        self.service = service
+        self.host = host
+        self.reporter = reporter
+    }
+
+    /// Reports an event about the sink itself (`sink.failed`, `file.rotated`, …) onto the bus.
+    /// Never blocks, whatever the overflow policy.
+    public func report<P: EventPayload>(_ payload: P, level: EventLevel? = nil) {
+        reporter(Event(timestamp: clock.now(), level: level ?? payload.defaultLevel, kind: P.kind,
+                       message: payload.message, attrs: payload.attributes))
+    }
+}

@@ -1,0 +1,59 @@
+/// The dotted kind of an event (`"breaker.state_changed"`), from the closed, versioned list in
+/// `schemas/`. Readers keep kinds they do not know, so the type is open: any string is a kind.
+public struct EventKind: RawRepresentable, Hashable, Sendable, Comparable, CustomStringConvertible,
+    ExpressibleByStringLiteral
+{
+    /// The kind as written in the `event` field.
+    public let rawValue: String
+
+    /// Creates a kind from its dotted name.
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    /// Creates a kind from its dotted name.
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+
+    public init(stringLiteral value: String) { self.rawValue = value }
+
+    public var description: String { rawValue }
+
+    public static func < (lhs: EventKind, rhs: EventKind) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// Whether the kind is one of `EventKind.known`.
+    public var isKnown: Bool { EventKind.known.contains(self) }
+
+    /// The version of the kind list and of `schemas/`. Bumped when a kind or a required attr is
+    /// added; readers accept any version.
+    public static let schemaVersion = 1
+}
+
+extension EventKind {
+    public static let retryAttemptFailed: EventKind = "retry.attempt_failed"
+    public static let retrySucceeded: EventKind = "retry.succeeded"
+    public static let retryExhausted: EventKind = "retry.exhausted"
+    public static let breakerStateChanged: EventKind = "breaker.state_changed"
+    public static let breakerRejected: EventKind = "breaker.rejected"
+    public static let fallbackUsed: EventKind = "fallback.used"
+    public static let timingRecorded: EventKind = "timing.recorded"
+    public static let errorRecorded: EventKind = "error.recorded"
+    public static let healthProbed: EventKind = "health.probed"
+    public static let healthChanged: EventKind = "health.changed"
+    public static let configChecked: EventKind = "config.checked"
+    public static let alertFired: EventKind = "alert.fired"
+    public static let alertResolved: EventKind = "alert.resolved"
+    public static let logMessage: EventKind = "log.message"
+    public static let busDropped: EventKind = "bus.dropped"
+    public static let sinkFailed: EventKind = "sink.failed"
+    public static let sinkRecovered: EventKind = "sink.recovered"
+    public static let fileOpened: EventKind = "file.opened"
+    public static let fileRotated: EventKind = "file.rotated"
+
+    /// Every kind of this schema version, in a stable order.
+    public static let known: [EventKind] = [
+        .retryAttemptFailed, .retrySucceeded, .retryExhausted,
+        .breakerStateChanged, .breakerRejected, .fallbackUsed,
+        .timingRecorded, .errorRecorded,
+        .healthProbed, .healthChanged, .configChecked,
+        .alertFired, .alertResolved, .logMessage,
+        .busDropped, .sinkFailed, .sinkRecovered, .fileOpened, .fileRotated,
+    ]
+}

@@ -1,0 +1,139 @@
+/// The typed attrs of one event kind.
+///
+/// Each known kind has a payload type whose stored properties map one to one onto snake_case
+/// attrs. A payload converts to ``Attributes`` for encoding and back for typed reading; unknown
+/// extra attrs are ignored by the typed view but kept in ``Event/attrs``.
+public protocol EventPayload: Sendable, Hashable {
+    /// The kind this payload belongs to.
+    static var kind: EventKind { get }
+    /// The level an event of this kind gets unless the producer says otherwise.
+    var defaultLevel: EventLevel { get }
+    /// A human sentence describing the event.
+    var message: String { get }
+    /// The payload as attrs.
+    var attributes: Attributes { get }
+    /// Reads the payload back from attrs.
+    init(attributes: Attributes) throws(PayloadDecodingError)
+}
+
+extension EventPayload {
+    public var defaultLevel: EventLevel { .info }
+}
+
+/// Attrs did not match the payload type of their kind.
+public struct PayloadDecodingError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The kind being read.
+    public var kind: EventKind
+    /// The attr that was missing or of the wrong type.
+    public var field: String
+    /// What was wrong.
+    public var problem: String
+
+    /// Creates the error.
+    public init(kind: EventKind, field: String, problem: String) {
+        self.kind = kind
+        self.field = field
+        self.problem = problem
+    }
+
+    public var description: String { "\(kind): attr '\(field)' \(problem)" }
+}
+
+/// Reads typed fields out of attrs, throwing a ``PayloadDecodingError`` that names the field.
+public struct AttributeReader: Sendable {
+    let attributes: Attributes
+    let kind: EventKind
+
+    /// Creates a reader over the attrs of an event of `kind`.
+    public init(_ attributes: Attributes, kind: EventKind) {
+        self.attributes = attributes
+        self.kind = kind
+    }
+
+    private func fail(_ field: String, _ expected: String) -> PayloadDecodingError {
+        let problem = attributes[field] == nil ? "is missing" : "is not \(expected)"
+        return PayloadDecodingError(kind: kind, field: field, problem: problem)
+    }
+
+    /// A required string.
+    public func string(_ field: String) throws(PayloadDecodingError) -> String {
+        guard let value = attributes[field]?.stringValue else { throw fail(field, "a string") }
+        return value
+    }
+
+    /// An optional string (absent or null gives `nil`).
+    public func optionalString(_ field: String) throws(PayloadDecodingError) -> String? {
+        switch attributes[field] {
+        case nil, .null?: return nil
+        case .string(let value)?: return value
+        default: throw fail(field, "a string")
+        }
+    }
+
+    /// A required integer.
+    public func int(_ field: String) throws(PayloadDecodingError) -> Int64 {
+        guard let value = attributes[field]?.intValue else { throw fail(field, "an integer") }
+        return value
+    }
+
+    /// An optional integer.
+    public func optionalInt(_ field: String) throws(PayloadDecodingError) -> Int64? {
+        switch attributes[field] {
+        case nil, .null?: return nil
+        case let value?:
+            guard let int = value.intValue else { throw fail(field, "an integer") }
+            return int
+        }
+    }
+
+    /// A required number.
+    public func double(_ field: String) throws(PayloadDecodingError) -> Double {
+        guard let value = attributes[field]?.doubleValue else { throw fail(field, "a number") }
+        return value
+    }
+
+    /// An optional number.
+    public func optionalDouble(_ field: String) throws(PayloadDecodingError) -> Double? {
+        switch attributes[field] {
+        case nil, .null?: return nil
+        case let value?:
+            guard let double = value.doubleValue else { throw fail(field, "a number") }
+            return double
+        }
+    }
+
+    /// A required boolean.
+    public func bool(_ field: String) throws(PayloadDecodingError) -> Bool {
+        guard let value = attributes[field]?.boolValue else { throw fail(field, "a boolean") }
+        return value
+    }
+
+    /// An object, empty when absent.
+    public func object(_ field: String) throws(PayloadDecodingError) -> Attributes {
+        switch attributes[field] {
+        case nil, .null?: return Attributes()
+        case .object(let value)?: return value
+        default: throw fail(field, "an object")
+        }
+    }
+}
+
+extension Attributes {
+    /// Sets `key` only when `value` is not nil.
+    @inlinable
+    public mutating func setIfPresent(_ key: String, _ value: String?) {
+        if let value { appendUnchecked(key, .string(value)) }
+    }
+
+    /// Sets `key` only when `value` is not nil.
+    @inlinable
+    public mutating func setIfPresent(_ key: String, _ value: Int64?) {
+        if let value { appendUnchecked(key, .int(value)) }
+    }
+
+    /// Sets `key` only when `value` is not nil.
+    @inlinable
+    public mutating func setIfPresent(_ key: String, _ value: Double?) {
+        if let value { appendUnchecked(key, .double(value)) }
+    }
+}

@@ -1,0 +1,114 @@
+/// `breaker.state_changed`: a circuit breaker moved between `closed`, `open`, `half_open` (and
+/// the manual states `isolated`, `disabled`).
+public struct BreakerStateChanged: EventPayload {
+    public static let kind = EventKind.breakerStateChanged
+    /// The breaker's name.
+    public var breaker: String
+    /// The state left.
+    public var from: String
+    /// The state entered.
+    public var to: String
+    /// Why, in a few words (`failure_threshold`, `failure_rate`, `recovery_timeout`, `trial_succeeded`, …).
+    public var reason: String
+    /// Failures counted before the reset that came with the change.
+    public var failures: Int64
+    /// Successes counted before the reset.
+    public var successes: Int64
+
+    /// Creates the payload.
+    public init(breaker: String, from: String, to: String, reason: String, failures: Int64, successes: Int64) {
+        self.breaker = breaker
+        self.from = from
+        self.to = to
+        self.reason = reason
+        self.failures = failures
+        self.successes = successes
+    }
+
+    public var defaultLevel: EventLevel { to == "open" ? .warning : .notice }
+    public var message: String { "breaker \(breaker) \(from) -> \(to) (\(reason))" }
+    public var attributes: Attributes {
+        Attributes(uniqueKeysWithValues: [
+            ("breaker", .string(breaker)), ("from", .string(from)), ("to", .string(to)), ("reason", .string(reason)),
+            ("failures", .int(failures)), ("successes", .int(successes)),
+        ])
+    }
+    public init(attributes: Attributes) throws(PayloadDecodingError) {
+        let reader = AttributeReader(attributes, kind: Self.kind)
+        breaker = try reader.string("breaker")
+        from = try reader.string("from")
+        to = try reader.string("to")
+        reason = try reader.string("reason")
+        failures = try reader.int("failures")
+        successes = try reader.int("successes")
+    }
+}
+
+/// `breaker.rejected`: a call was refused without being made.
+public struct BreakerRejected: EventPayload {
+    public static let kind = EventKind.breakerRejected
+    /// The breaker's name.
+    public var breaker: String
+    /// The state that refused the call.
+    public var state: String
+    /// When a call may be admitted again, in milliseconds from now.
+    public var retryAfterMs: Double
+
+    /// Creates the payload.
+    public init(breaker: String, state: String, retryAfterMs: Double) {
+        self.breaker = breaker
+        self.state = state
+        self.retryAfterMs = retryAfterMs
+    }
+
+    public var defaultLevel: EventLevel { .warning }
+    public var message: String { "breaker \(breaker) rejected a call (\(state)); retry in \(retryAfterMs) ms" }
+    public var attributes: Attributes {
+        Attributes(uniqueKeysWithValues: [
+            ("breaker", .string(breaker)), ("state", .string(state)), ("retry_after_ms", .double(retryAfterMs)),
+        ])
+    }
+    public init(attributes: Attributes) throws(PayloadDecodingError) {
+        let reader = AttributeReader(attributes, kind: Self.kind)
+        breaker = try reader.string("breaker")
+        state = try reader.string("state")
+        retryAfterMs = try reader.double("retry_after_ms")
+    }
+}
+
+/// `fallback.used`: an operation failed and a fallback answered instead.
+public struct FallbackUsed: EventPayload {
+    public static let kind = EventKind.fallbackUsed
+    /// The operation.
+    public var operation: String
+    /// The fallback's name (`value`, `cache`, …).
+    public var fallback: String
+    /// The type of the error that triggered it.
+    public var errorType: String
+    /// The error's description (redacted).
+    public var error: String
+
+    /// Creates the payload.
+    public init(operation: String, fallback: String, errorType: String, error: String) {
+        self.operation = operation
+        self.fallback = fallback
+        self.errorType = errorType
+        self.error = error
+    }
+
+    public var defaultLevel: EventLevel { .warning }
+    public var message: String { "\(operation) degraded to fallback \(fallback) after \(errorType)" }
+    public var attributes: Attributes {
+        Attributes(uniqueKeysWithValues: [
+            ("operation", .string(operation)), ("fallback", .string(fallback)),
+            ("error_type", .string(errorType)), ("error", .string(error)),
+        ])
+    }
+    public init(attributes: Attributes) throws(PayloadDecodingError) {
+        let reader = AttributeReader(attributes, kind: Self.kind)
+        operation = try reader.string("operation")
+        fallback = try reader.string("fallback")
+        errorType = try reader.string("error_type")
+        error = try reader.string("error")
+    }
+}

@@ -1,0 +1,109 @@
+/// `timing.recorded`: one timed call finished.
+public struct TimingRecorded: EventPayload {
+    public static let kind = EventKind.timingRecorded
+    /// The operation.
+    public var operation: String
+    /// How long it took, in milliseconds.
+    public var durationMs: Double
+    /// `success` or `error`.
+    public var outcome: String
+    /// Whether the call was slower than its threshold.
+    public var slow: Bool
+
+    /// Creates the payload.
+    public init(operation: String, durationMs: Double, outcome: String, slow: Bool = false) {
+        self.operation = operation
+        self.durationMs = durationMs
+        self.outcome = outcome
+        self.slow = slow
+    }
+
+    public var defaultLevel: EventLevel { slow ? .warning : .debug }
+    public var message: String { "\(operation) took \(durationMs) ms (\(outcome))" }
+    public var attributes: Attributes {
+        Attributes(uniqueKeysWithValues: [
+            ("operation", .string(operation)), ("duration_ms", .double(durationMs)),
+            ("outcome", .string(outcome)), ("slow", .bool(slow)),
+        ])
+    }
+    public init(attributes: Attributes) throws(PayloadDecodingError) {
+        let reader = AttributeReader(attributes, kind: Self.kind)
+        operation = try reader.string("operation")
+        durationMs = try reader.double("duration_ms")
+        outcome = try reader.string("outcome")
+        slow = attributes["slow"]?.boolValue ?? false
+    }
+}
+
+/// `error.recorded`: an error was recorded with its context.
+public struct ErrorRecorded: EventPayload {
+    public static let kind = EventKind.errorRecorded
+    /// The operation that failed.
+    public var operation: String
+    /// The error's type.
+    public var errorType: String
+    /// The error's description (redacted).
+    public var error: String
+    /// Caller-supplied context (redacted).
+    public var context: Attributes
+
+    /// Creates the payload.
+    public init(operation: String, errorType: String, error: String, context: Attributes = Attributes()) {
+        self.operation = operation
+        self.errorType = errorType
+        self.error = error
+        self.context = context
+    }
+
+    public var defaultLevel: EventLevel { .error }
+    public var message: String { "\(operation) failed: \(errorType): \(error)" }
+    public var attributes: Attributes {
+        Attributes(uniqueKeysWithValues: [
+            ("operation", .string(operation)), ("error_type", .string(errorType)), ("error", .string(error)),
+            ("context", .object(context)),
+        ])
+    }
+    public init(attributes: Attributes) throws(PayloadDecodingError) {
+        let reader = AttributeReader(attributes, kind: Self.kind)
+        operation = try reader.string("operation")
+        errorType = try reader.string("error_type")
+        error = try reader.string("error")
+        context = try reader.object("context")
+    }
+}
+
+/// `log.message`: a swift-log record carried on the bus.
+public struct LogMessage: EventPayload {
+    public static let kind = EventKind.logMessage
+    /// The logger's label.
+    public var logger: String
+    /// The module that logged.
+    public var source: String
+    /// The record's metadata.
+    public var metadata: Attributes
+    /// The text of the record (also the event's message).
+    public var text: String
+
+    /// Creates the payload.
+    public init(logger: String, source: String, text: String, metadata: Attributes = Attributes()) {
+        self.logger = logger
+        self.source = source
+        self.text = text
+        self.metadata = metadata
+    }
+
+    public var message: String { text }
+    public var attributes: Attributes {
+        Attributes(uniqueKeysWithValues: [
+            ("logger", .string(logger)), ("source", .string(source)), ("text", .string(text)),
+            ("metadata", .object(metadata)),
+        ])
+    }
+    public init(attributes: Attributes) throws(PayloadDecodingError) {
+        let reader = AttributeReader(attributes, kind: Self.kind)
+        logger = try reader.string("logger")
+        source = try reader.string("source")
+        text = try reader.string("text")
+        metadata = try reader.object("metadata")
+    }
+}

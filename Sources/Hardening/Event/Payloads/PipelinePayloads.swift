@@ -1,0 +1,181 @@
+/// `bus.dropped`: the event bus dropped events because its buffer was full.
+public struct BusDropped: EventPayload {
+    public static let kind = EventKind.busDropped
+    /// Events dropped since the previous `bus.dropped` event.
+    public var count: Int64
+    /// Events dropped since the bus started.
+    public var totalDropped: Int64
+    /// The overflow policy (`drop_newest`, `drop_oldest`, `block`).
+    public var policy: String
+
+    /// Creates the payload.
+    public init(count: Int64, totalDropped: Int64, policy: String) {
+        self.count = count
+        self.totalDropped = totalDropped
+        self.policy = policy
+    }
+
+    public var defaultLevel: EventLevel { .warning }
+    public var message: String { "event bus dropped \(count) event(s) (\(policy)); \(totalDropped) in total" }
+    public var attributes: Attributes {
+        Attributes(uniqueKeysWithValues: [
+            ("count", .int(count)), ("total_dropped", .int(totalDropped)), ("policy", .string(policy)),
+        ])
+    }
+    public init(attributes: Attributes) throws(PayloadDecodingError) {
+        let reader = AttributeReader(attributes, kind: Self.kind)
+        count = try reader.int("count")
+        totalDropped = try reader.int("total_dropped")
+        policy = try reader.string("policy")
+    }
+}
+
+/// `sink.failed`: a sink could not write and is counting what it loses.
+public struct SinkFailed: EventPayload {
+    public static let kind = EventKind.sinkFailed
+    /// The sink's name.
+    public var sink: String
+    /// What went wrong.
+    public var error: String
+    /// The `errno` of the failure, when there was one.
+    public var errno: Int64?
+    /// Events the sink could not write in the failed batch.
+    public var failedEvents: Int64
+
+    /// Creates the payload.
+    public init(sink: String, error: String, errno: Int64? = nil, failedEvents: Int64) {
+        self.sink = sink
+        self.error = error
+        self.errno = errno
+        self.failedEvents = failedEvents
+    }
+
+    public var defaultLevel: EventLevel { .error }
+    public var message: String { "sink \(sink) failed: \(error); \(failedEvents) event(s) not written" }
+    public var attributes: Attributes {
+        var attributes = Attributes(uniqueKeysWithValues: [("sink", .string(sink)), ("error", .string(error))])
+        attributes.setIfPresent("errno", errno)
+        attributes.appendUnchecked("failed_events", .int(failedEvents))
+        return attributes
+    }
+    public init(attributes: Attributes) throws(PayloadDecodingError) {
+        let reader = AttributeReader(attributes, kind: Self.kind)
+        sink = try reader.string("sink")
+        error = try reader.string("error")
+        errno = try reader.optionalInt("errno")
+        failedEvents = try reader.int("failed_events")
+    }
+}
+
+/// `sink.recovered`: a failed sink writes again.
+public struct SinkRecovered: EventPayload {
+    public static let kind = EventKind.sinkRecovered
+    /// The sink's name.
+    public var sink: String
+    /// Events it could not write while failing.
+    public var lostEvents: Int64
+    /// Write attempts that failed.
+    public var failedWrites: Int64
+    /// How long it was failing, in milliseconds.
+    public var downtimeMs: Double
+
+    /// Creates the payload.
+    public init(sink: String, lostEvents: Int64, failedWrites: Int64, downtimeMs: Double) {
+        self.sink = sink
+        self.lostEvents = lostEvents
+        self.failedWrites = failedWrites
+        self.downtimeMs = downtimeMs
+    }
+
+    public var defaultLevel: EventLevel { .notice }
+    public var message: String { "sink \(sink) recovered after losing \(lostEvents) event(s)" }
+    public var attributes: Attributes {
+        Attributes(uniqueKeysWithValues: [
+            ("sink", .string(sink)), ("lost_events", .int(lostEvents)), ("failed_writes", .int(failedWrites)),
+            ("downtime_ms", .double(downtimeMs)),
+        ])
+    }
+    public init(attributes: Attributes) throws(PayloadDecodingError) {
+        let reader = AttributeReader(attributes, kind: Self.kind)
+        sink = try reader.string("sink")
+        lostEvents = try reader.int("lost_events")
+        failedWrites = try reader.int("failed_writes")
+        downtimeMs = try reader.double("downtime_ms")
+    }
+}
+
+/// `file.opened`: the header line of every file a file sink writes. It belongs to the file, not
+/// to the run's stream, so its `seq` is 0.
+public struct FileOpened: EventPayload {
+    public static let kind = EventKind.fileOpened
+    /// A random id of this file.
+    public var fileID: String
+    /// The `seq` of the first run event written to this file.
+    public var firstSeq: Int64
+    /// The file's name when it was opened.
+    public var path: String
+    /// `jsonl` or `jsonl.gz` (one gzip member per flush).
+    public var format: String
+    /// The schema version of the writer.
+    public var schemaVersion: Int64
+
+    /// Creates the payload.
+    public init(fileID: String, firstSeq: Int64, path: String, format: String, schemaVersion: Int64 = Int64(EventKind.schemaVersion)) {
+        self.fileID = fileID
+        self.firstSeq = firstSeq
+        self.path = path
+        self.format = format
+        self.schemaVersion = schemaVersion
+    }
+
+    public var message: String { "opened \(path)" }
+    public var attributes: Attributes {
+        Attributes(uniqueKeysWithValues: [
+            ("file_id", .string(fileID)), ("first_seq", .int(firstSeq)), ("path", .string(path)),
+            ("format", .string(format)), ("schema_version", .int(schemaVersion)),
+        ])
+    }
+    public init(attributes: Attributes) throws(PayloadDecodingError) {
+        let reader = AttributeReader(attributes, kind: Self.kind)
+        fileID = try reader.string("file_id")
+        firstSeq = try reader.int("first_seq")
+        path = try reader.string("path")
+        format = try reader.string("format")
+        schemaVersion = try reader.optionalInt("schema_version") ?? 1
+    }
+}
+
+/// `file.rotated`: the active file was renamed to a segment and a new one created.
+public struct FileRotated: EventPayload {
+    public static let kind = EventKind.fileRotated
+    /// The segment's new name.
+    public var segment: String
+    /// Why: `size`, `age`, `startup`.
+    public var reason: String
+    /// The segment's size in bytes.
+    public var bytes: Int64
+    /// Lines in the segment, header included.
+    public var lines: Int64
+
+    /// Creates the payload.
+    public init(segment: String, reason: String, bytes: Int64, lines: Int64) {
+        self.segment = segment
+        self.reason = reason
+        self.bytes = bytes
+        self.lines = lines
+    }
+
+    public var message: String { "rotated to \(segment) (\(reason), \(bytes) bytes)" }
+    public var attributes: Attributes {
+        Attributes(uniqueKeysWithValues: [
+            ("segment", .string(segment)), ("reason", .string(reason)), ("bytes", .int(bytes)), ("lines", .int(lines)),
+        ])
+    }
+    public init(attributes: Attributes) throws(PayloadDecodingError) {
+        let reader = AttributeReader(attributes, kind: Self.kind)
+        segment = try reader.string("segment")
+        reason = try reader.string("reason")
+        bytes = try reader.int("bytes")
+        lines = try reader.int("lines")
+    }
+}

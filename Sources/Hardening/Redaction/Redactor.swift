@@ -1,0 +1,139 @@
+/// Removes secrets from events before they are encoded (DESIGN.md: secrets never reach an event).
+///
+/// Two rules: the value of any attr whose key names a secret (`api_key`, `authorization`,
+/// `password`, …, or a key the user marks) is replaced whole; and any token in any string that is
+/// shaped like a credential (an OpenAI `sk-…` key, a Notion `secret_…`/`ntn_…` token, a Pinecone
+/// `pcsk_…` key, a GitHub `ghp_…` token, an AWS `AKIA…` id, a Slack `xox…` token, a JWT, or the
+/// word after `Bearer`/`Basic`) is replaced by ``replacement``.
+public struct Redactor: Sendable {
+    /// What a secret is replaced with.
+    public var replacement: String
+    /// Lowercased key fragments that mark an attr's value as secret.
+    public var secretKeyFragments: [String]
+    /// Exact keys (lowercased) the user marked secret.
+    public var secretKeys: Set<String>
+    /// Token prefixes that mark a credential, with the minimum token length.
+    public var credentialPrefixes: [(prefix: String, minimumLength: Int)]
+
+    /// The default rules.
+    public init(
+        replacement: String = "[REDACTED]",
+        secretKeys: Set<String> = [],
+        secretKeyFragments: [String] = [
+            "api_key", "apikey", "api-key", "secret", "password", "passwd", "token", "authorization",
+            "credential", "private_key", "cookie",
+        ]
+    ) {
+        self.replacement = replacement
+        self.secretKeys = Set(secretKeys.map { $0.lowercased() })
+        self.secretKeyFragments = secretKeyFragments
+        self.credentialPrefixes = [
+            ("sk-", 20), ("secret_", 20), ("ntn_", 20), ("pcsk_", 20), ("ghp_", 20), ("gho_", 20),
+            ("github_pat_", 20), ("xoxb-", 15), ("xoxp-", 15), ("xoxa-", 15), ("AKIA", 20), ("eyJ", 30),
+        ]
+    }
+
+    /// Whether an attr with this key holds a secret.
+    public func isSecretKey(_ key: String) -> Bool {
+        let lowered = key.lowercased()
+        if secretKeys.contains(lowered) { return true }
+        // `tokens`/`max_tokens` are counts, not credentials.
+        if lowered.hasSuffix("tokens") || lowered.hasSuffix("_count") { return false }
+        return secretKeyFragments.contains { lowered.contains($0) }
+    }
+
+    /// Redacts an event's message and attrs (and unknown envelope fields) in place.
+    public func redact(_ event: inout Event) {
+        if let message = redacted(event.message) { event.message = message }
+        if !event.attrs.isEmpty, let attrs = redacted(event.attrs) { event.attrs = attrs }
+        if !event.extra.isEmpty, let extra = redacted(event.extra) { event.extra = extra }
+    }
+
+    /// The attrs with secrets removed, or `nil` when nothing changed.
+    public func redacted(_ attributes: Attributes) -> Attributes? {
+        var result: [(key: String, value: AttributeValue)]? = nil
+        for (index, pair) in attributes.pairs.enumerated() {
+            let replaced: AttributeValue?
+            if isSecretKey(pair.key), pair.value != .null, pair.value != .string(replacement) {
+                replaced = .string(replacement)
+            } else {
+                replaced = redacted(pair.value)
+            }
+            if let replaced {
+                if result == nil { result = attributes.pairs }
+                result![index].value = replaced
+            }
+        }
+        return result.map { Attributes(uniqueKeysWithValues: $0) }
+    }
+
+    /// The value with secrets removed, or `nil` when nothing changed.
+    public func redacted(_ value: AttributeValue) -> AttributeValue? {
+        switch value {
+        case .string(let string): return redacted(string).map(AttributeValue.string)
+        case .object(let object): return redacted(object).map(AttributeValue.object)
+        case .array(let array):
+            var copy: [AttributeValue]? = nil
+            for (index, element) in array.enumerated() {
+                if let replaced = redacted(element) {
+                    if copy == nil { copy = array }
+                    copy![index] = replaced
+                }
+            }
+            return copy.map(AttributeValue.array)
+        default: return nil
+        }
+    }
+
+    /// The string with credential-shaped tokens replaced, or `nil` when it has none.
+    public func redacted(_ string: String) -> String? {
+        let bytes = Array(string.utf8)
+        guard bytes.count >= 3 else { return nil }
+        var output: [UInt8] = []
+        var copiedUpTo = 0
+        var index = 0
+        var previousWord: ArraySlice<UInt8> = []
+        while index < bytes.count {
+            guard Redactor.isTokenByte(bytes[index]) else {
+                index += 1
+                continue
+            }
+            let start = index
+            while index < bytes.count, Redactor.isTokenByte(bytes[index]) { index += 1 }
+            let token = bytes[start..<index]
+            if isCredential(token, after: previousWord) {
+                output.append(contentsOf: bytes[copiedUpTo..<start])
+                output.append(contentsOf: replacement.utf8)
+                copiedUpTo = index
+            }
+            previousWord = token
+        }
+        guard copiedUpTo > 0 else { return nil }
+        output.append(contentsOf: bytes[copiedUpTo...])
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    private func isCredential(_ token: ArraySlice<UInt8>, after previous: ArraySlice<UInt8>) -> Bool {
+        if token.count >= 8, previous.elementsEqual("Bearer".utf8) || previous.elementsEqual("bearer".utf8)
+            || previous.elementsEqual("Basic".utf8)
+        {
+            return true
+        }
+        for (prefix, minimumLength) in credentialPrefixes where token.count >= minimumLength {
+            if token.starts(with: prefix.utf8) { return true }
+        }
+        return false
+    }
+
+    @inline(__always)
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "."),
+            UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "/"):
+            return true
+        default:
+            return false
+        }
+    }
+}

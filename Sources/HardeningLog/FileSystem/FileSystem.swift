@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Hardening
+
+/// What a file sink needs of the file system, so that tests can inject faults
+/// (`HardeningTestKit.FaultInjectingFileSystem`). ``PosixFileSystem`` is the real one.
+public protocol FileSystem: Sendable {
+    /// Opens `path` (`open(2)` flags and mode) and returns a descriptor.
+    func open(_ path: String, flags: Int32, mode: UInt32) throws(FileSystemError) -> Int32
+    /// Writes as much of `bytes` as it can; returns the count written (possibly short).
+    func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(FileSystemError) -> Int
+    /// Reads up to `buffer.count` bytes; returns 0 at end of file.
+    func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws(FileSystemError) -> Int
+    /// `fsync(2)`.
+    func sync(_ descriptor: Int32, path: String) throws(FileSystemError)
+    /// Cuts the file to `length` bytes.
+    func truncate(_ descriptor: Int32, to length: Int64, path: String) throws(FileSystemError)
+    /// Sets the file's permission bits.
+    func changeMode(_ descriptor: Int32, _ mode: UInt32, path: String) throws(FileSystemError)
+    /// `close(2)`.
+    func close(_ descriptor: Int32)
+    /// `rename(2)`.
+    func rename(_ from: String, to: String) throws(FileSystemError)
+    /// `unlink(2)`.
+    func remove(_ path: String) throws(FileSystemError)
+    /// `lstat(2)`; `nil` if nothing is there.
+    func info(_ path: String) throws(FileSystemError) -> FileInfo?
+    /// The names in a directory (without `.` and `..`).
+    func contentsOfDirectory(_ path: String) throws(FileSystemError) -> [String]
+    /// Creates a directory and its missing parents.
+    func makeDirectory(_ path: String, mode: UInt32) throws(FileSystemError)
+    /// fsyncs a directory, so that renames and creations in it are durable.
+    func syncDirectory(_ path: String) throws(FileSystemError)
+}
+
+/// What `lstat` says of a path.
+public struct FileInfo: Hashable, Sendable {
+    /// Size in bytes.
+    public var size: Int64
+    /// Last modification, UTC.
+    public var modified: Timestamp
+    /// Whether it is a symbolic link.
+    public var isSymbolicLink: Bool
+    /// Whether it is a regular file.
+    public var isRegularFile: Bool
+    /// Whether it is a directory.
+    public var isDirectory: Bool
+    /// The permission bits.
+    public var permissions: UInt32
+
+    /// Creates the info.
+    public init(size: Int64, modified: Timestamp, isSymbolicLink: Bool, isRegularFile: Bool, isDirectory: Bool, permissions: UInt32) {
+        self.size = size
+        self.modified = modified
+        self.isSymbolicLink = isSymbolicLink
+        self.isRegularFile = isRegularFile
+        self.isDirectory = isDirectory
+        self.permissions = permissions
+    }
+}
+
+

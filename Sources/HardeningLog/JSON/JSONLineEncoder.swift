@@ -1,0 +1,239 @@
+import Hardening
+
+/// Encodes events as JSON lines, byte by byte, with the envelope keys in a fixed order.
+///
+/// Every control character is escaped (also DEL, U+2028 and U+2029), so one event is always
+/// one line. Swift strings are valid UTF-8 by construction (invalid bytes were repaired when the
+/// string was made), so the output is valid UTF-8. A line longer than ``maxLineBytes`` is made
+/// to fit by shortening string values (and, as a last resort, dropping attrs); such an event
+/// carries `"truncated":true`.
+public struct JSONLineEncoder: Sendable {
+    /// The longest line written, newline included. Defaults to 32 KiB, under the smallest common
+    /// tailer limit.
+    public var maxLineBytes: Int
+
+    /// Creates an encoder.
+    public init(maxLineBytes: Int = 32 * 1024) {
+        self.maxLineBytes = max(512, maxLineBytes)
+    }
+
+    /// The event as one line, newline included.
+    public func encode(_ event: Event) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(512)
+        append(event, to: &bytes)
+        return bytes
+    }
+
+    /// Appends the event as one line (newline included) to `bytes`. Returns whether the event
+    /// had to be truncated to fit.
+    @discardableResult
+    public func append(_ event: Event, to bytes: inout [UInt8]) -> Bool {
+        let start = bytes.count
+        JSONLineEncoder.write(event, truncated: event.truncated, stringLimit: .max, dropAttrs: false, to: &bytes)
+        guard bytes.count - start > maxLineBytes else { return event.truncated }
+        var limit = maxLineBytes / 2
+        while limit >= 64 {
+            bytes.removeSubrange(start...)
+            JSONLineEncoder.write(event, truncated: true, stringLimit: limit, dropAttrs: false, to: &bytes)
+            if bytes.count - start <= maxLineBytes { return true }
+            limit /= 2
+        }
+        // Too many keys for any string limit: keep the envelope, say how many attrs were dropped.
+        bytes.removeSubrange(start...)
+        JSONLineEncoder.write(event, truncated: true, stringLimit: 256, dropAttrs: true, to: &bytes)
+        if bytes.count - start <= maxLineBytes { return true }
+        bytes.removeSubrange(start...)
+        JSONLineEncoder.write(event, truncated: true, stringLimit: 16, dropAttrs: true, to: &bytes)
+        return true
+    }
+
+    // MARK: - Writing
+
+    static func write(_ event: Event, truncated: Bool, stringLimit: Int, dropAttrs: Bool, to bytes: inout [UInt8]) {
+        bytes.append(contentsOf: #"{"timestamp":""#.utf8)
+        event.timestamp.appendRFC3339(to: &bytes)
+        bytes.append(contentsOf: #"","level":""#.utf8)
+        bytes.append(contentsOf: event.level.rawValue.utf8)
+        bytes.append(contentsOf: #"","event":"#.utf8)
+        appendString(event.kind.rawValue, limit: stringLimit, to: &bytes)
+        bytes.append(contentsOf: #","message":"#.utf8)
+        appendString(event.message, limit: stringLimit, to: &bytes)
+        bytes.append(contentsOf: #","service":"#.utf8)
+        appendString(event.service, limit: stringLimit, to: &bytes)
+        bytes.append(contentsOf: #","host":"#.utf8)
+        appendString(event.host, limit: stringLimit, to: &bytes)
+        bytes.append(contentsOf: #","run":"#.utf8)
+        appendString(event.run, limit: stringLimit, to: &bytes)
+        bytes.append(contentsOf: #","seq":"#.utf8)
+        appendInteger(UInt64(event.seq), negative: false, to: &bytes)
+        if let traceID = event.traceID {
+            bytes.append(contentsOf: #","trace_id":"#.utf8)
+            appendString(traceID, limit: 64, to: &bytes)
+        }
+        if let spanID = event.spanID {
+            bytes.append(contentsOf: #","span_id":"#.utf8)
+            appendString(spanID, limit: 64, to: &bytes)
+        }
+        if truncated {
+            bytes.append(contentsOf: #","truncated":true"#.utf8)
+        }
+        bytes.append(contentsOf: #","attrs":"#.utf8)
+        if dropAttrs {
+            bytes.append(contentsOf: #"{"dropped_keys":"#.utf8)
+            appendInteger(UInt64(event.attrs.count), negative: false, to: &bytes)
+            bytes.append(UInt8(ascii: "}"))
+        } else {
+            appendObject(event.attrs, limit: stringLimit, depth: 0, to: &bytes)
+        }
+        if !event.extra.isEmpty, !dropAttrs {
+            for (key, value) in event.extra {
+                bytes.append(UInt8(ascii: ","))
+                appendString(key, limit: stringLimit, to: &bytes)
+                bytes.append(UInt8(ascii: ":"))
+                appendValue(value, limit: stringLimit, depth: 0, to: &bytes)
+            }
+        }
+        bytes.append(contentsOf: "}\n".utf8)
+    }
+
+    /// Deeper values are written as `null`; the decoder refuses deeper input anyway.
+    static let maxDepth = 64
+
+    static func appendObject(_ attributes: Attributes, limit: Int, depth: Int, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "{"))
+        var first = true
+        for (key, value) in attributes {
+            if !first { bytes.append(UInt8(ascii: ",")) }
+            first = false
+            appendString(key, limit: limit, to: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            appendValue(value, limit: limit, depth: depth + 1, to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    static func appendValue(_ value: AttributeValue, limit: Int, depth: Int, to bytes: inout [UInt8]) {
+        switch value {
+        case .null:
+            bytes.append(contentsOf: "null".utf8)
+        case .bool(let flag):
+            bytes.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .int(let int):
+            appendInteger(int.magnitude, negative: int < 0, to: &bytes)
+        case .double(let double):
+            appendDouble(double, to: &bytes)
+        case .string(let string):
+            appendString(string, limit: limit, to: &bytes)
+        case .array(let array):
+            guard depth < maxDepth else { return bytes.append(contentsOf: "null".utf8) }
+            bytes.append(UInt8(ascii: "["))
+            for (index, element) in array.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                appendValue(element, limit: limit, depth: depth + 1, to: &bytes)
+            }
+            bytes.append(UInt8(ascii: "]"))
+        case .object(let object):
+            guard depth < maxDepth else { return bytes.append(contentsOf: "null".utf8) }
+            appendObject(object, limit: limit, depth: depth, to: &bytes)
+        }
+    }
+
+    @inline(__always)
+    static func appendInteger(_ magnitude: UInt64, negative: Bool, to bytes: inout [UInt8]) {
+        if negative { bytes.append(UInt8(ascii: "-")) }
+        if magnitude < 10 {
+            bytes.append(UInt8(truncatingIfNeeded: 48 &+ magnitude))
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                     UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var remaining = magnitude
+        withUnsafeMutableBytes(of: &digits) { raw in
+            let buffer = raw.bindMemory(to: UInt8.self)
+            while remaining > 0 {
+                buffer[count] = UInt8(truncatingIfNeeded: 48 &+ remaining % 10)
+                remaining /= 10
+                count += 1
+            }
+            for index in stride(from: count - 1, through: 0, by: -1) { bytes.append(buffer[index]) }
+        }
+    }
+
+    static func appendDouble(_ double: Double, to bytes: inout [UInt8]) {
+        guard double.isFinite else { return bytes.append(contentsOf: "null".utf8) }
+        if double == double.rounded(), abs(double) < 1e15 {
+            // Whole numbers print as `12.0`, keeping their type on a round trip.
+            appendInteger(UInt64(abs(double)), negative: double < 0 || (double == 0 && double.sign == .minus), to: &bytes)
+            bytes.append(contentsOf: ".0".utf8)
+            return
+        }
+        bytes.append(contentsOf: double.description.utf8)
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Appends a JSON string, escaping control characters, `"`, `\`, DEL, U+2028 and U+2029.
+    /// At most `limit` bytes of the value are written, cut on a character boundary.
+    static func appendString(_ string: String, limit: Int, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        var copy = string
+        copy.withUTF8 { utf8 in
+            var end = utf8.count
+            if end > limit {
+                end = limit
+                while end > 0, utf8[end] & 0xC0 == 0x80 { end -= 1 }
+            }
+            var runStart = 0
+            var index = 0
+            while index < end {
+                let byte = utf8[index]
+                var escape: (UInt8, UInt8)? = nil
+                var unicodeEscape = false
+                var width = 1
+                switch byte {
+                case UInt8(ascii: "\""): escape = (UInt8(ascii: "\\"), UInt8(ascii: "\""))
+                case UInt8(ascii: "\\"): escape = (UInt8(ascii: "\\"), UInt8(ascii: "\\"))
+                case 0x0A: escape = (UInt8(ascii: "\\"), UInt8(ascii: "n"))
+                case 0x0D: escape = (UInt8(ascii: "\\"), UInt8(ascii: "r"))
+                case 0x09: escape = (UInt8(ascii: "\\"), UInt8(ascii: "t"))
+                case 0x08: escape = (UInt8(ascii: "\\"), UInt8(ascii: "b"))
+                case 0x0C: escape = (UInt8(ascii: "\\"), UInt8(ascii: "f"))
+                case 0x00..<0x20, 0x7F: unicodeEscape = true
+                case 0xE2:
+                    if index + 2 < end, utf8[index + 1] == 0x80, utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9 {
+                        unicodeEscape = true
+                        width = 3
+                    }
+                default: break
+                }
+                if escape == nil && !unicodeEscape {
+                    index += 1
+                    continue
+                }
+                if runStart < index {
+                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+                }
+                if let (first, second) = escape {
+                    bytes.append(first)
+                    bytes.append(second)
+                } else {
+                    let scalar: Int = width == 3 ? (utf8[index + 2] == 0xA8 ? 0x2028 : 0x2029) : Int(byte)
+                    bytes.append(contentsOf: #"\u"#.utf8)
+                    bytes.append(hexDigits[(scalar >> 12) & 0xF])
+                    bytes.append(hexDigits[(scalar >> 8) & 0xF])
+                    bytes.append(hexDigits[(scalar >> 4) & 0xF])
+                    bytes.append(hexDigits[scalar & 0xF])
+                }
+                index += width
+                runStart = index
+            }
+            if runStart < end {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<end]))
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}

@@ -1,0 +1,223 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Hardening
+
+/// Streams events out of JSON-lines files, plain or gzip (detected by magic bytes, not by name;
+/// any number of members), with bounded memory.
+///
+/// It never stops at bad input: a garbage line, an over-long line, a torn last line, a truncated
+/// or corrupt gzip stream are each reported as a ``ReadIssue`` with file and line, and reading
+/// goes on with the next intact line. A torn line is never returned as an event.
+public struct LogReader: Sendable {
+    /// The longest line accepted; longer lines are skipped (and reported) without being buffered.
+    public var maxLineBytes: Int
+    /// The line decoder.
+    public var decoder: JSONLineDecoder
+    /// The file system to read through.
+    public var fileSystem: any FileSystem
+
+    /// Creates a reader.
+    public init(maxLineBytes: Int = 16 << 20, decoder: JSONLineDecoder = JSONLineDecoder(),
+                fileSystem: any FileSystem = PosixFileSystem()) {
+        self.maxLineBytes = maxLineBytes
+        self.decoder = decoder
+        self.fileSystem = fileSystem
+    }
+
+    /// Everything read from some files: the events in order and the issues found.
+    public struct Result: Sendable {
+        /// The events, file by file, line by line.
+        public var events: [Event] = []
+        /// The problems found.
+        public var issues: [ReadIssue] = []
+    }
+
+    /// Reads whole files into memory (for tests and small inputs; replay streams instead).
+    public func readAll(_ paths: [String]) -> Result {
+        var result = Result()
+        for path in paths {
+            read(path, onEvent: { result.events.append($0) }, onIssue: { result.issues.append($0) })
+        }
+        return result
+    }
+
+    /// Streams the events of one file (`-` is standard input).
+    public func read(_ path: String, onEvent: (Event) -> Void, onIssue: (ReadIssue) -> Void) {
+        let descriptor: Int32
+        if path == "-" {
+            descriptor = 0
+        } else {
+            do throws(FileSystemError) {
+                descriptor = try fileSystem.open(path, flags: O_RDONLY, mode: 0)
+            } catch {
+                onIssue(ReadIssue(file: path, kind: .unreadable, message: error.description))
+                return
+            }
+        }
+        defer { if path != "-" { fileSystem.close(descriptor) } }
+        var splitter = LineSplitter(file: path, maxLineBytes: maxLineBytes, decoder: decoder)
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var decompressor: GzipDecompressor?
+        var first = true
+        var offset: Int64 = 0
+        while true {
+            let count: Int
+            do throws(FileSystemError) {
+                count = try chunk.withUnsafeMutableBytes { buffer in
+                    Swift.Result { () throws(FileSystemError) in try fileSystem.read(descriptor, into: buffer, path: path) }
+                }.get()
+            } catch {
+                onIssue(ReadIssue(file: path, offset: offset, kind: .unreadable, message: error.description))
+                break
+            }
+            if count == 0 { break }
+            if first {
+                first = false
+                if GzipDecompressor.isGzip(chunk[0..<count]) { decompressor = try? GzipDecompressor() }
+            }
+            chunk.withUnsafeBytes { raw in
+                let input = UnsafeRawBufferPointer(rebasing: raw[0..<count])
+                if let decompressor {
+                    decompressor.feed(input, output: { splitter.feed($0, onEvent: onEvent, onIssue: onIssue) },
+                                      damaged: { damage in
+                                          splitter.discardPartialLine()
+                                          onIssue(ReadIssue(file: path, line: splitter.lineNumber + 1, offset: damage.offset,
+                                                            kind: .corruptGzip, message: damage.reason))
+                                      })
+                } else {
+                    splitter.feed(input, onEvent: onEvent, onIssue: onIssue)
+                }
+            }
+            offset += Int64(count)
+        }
+        if let decompressor, let tail = decompressor.finish() {
+            onIssue(ReadIssue(file: path, line: splitter.lineNumber + 1, offset: tail.offset, kind: .truncatedGzip,
+                              message: tail.reason))
+        }
+        splitter.finish(onIssue: onIssue)
+    }
+
+    /// The log files of a directory in reading order: other names first (by name), then rotated
+    /// segments oldest first, then the active file of each base name.
+    public func logFiles(in directory: String) -> [String] {
+        guard let names = try? fileSystem.contentsOfDirectory(directory) else { return [] }
+        var segments: [SegmentName] = []
+        var active: [String] = []
+        var others: [String] = []
+        for name in names where !name.hasSuffix(".tmp") {
+            guard let info = (try? fileSystem.info(directory + "/" + name)) ?? nil, info.isRegularFile else { continue }
+            if name.hasSuffix(".jsonl") || name.hasSuffix(".jsonl.gz") {
+                active.append(name)
+            } else if let base = LogReader.baseName(ofSegment: name), let segment = SegmentName(name, baseName: base) {
+                segments.append(segment)
+            } else {
+                others.append(name)
+            }
+        }
+        return (others.sorted() + segments.sorted().map(\.name) + active.sorted()).map { directory + "/" + $0 }
+    }
+}
+
+extension LogReader {
+    /// `events.jsonl` for `events.jsonl.20261129T000000Z-1.gz`: the name up to `.jsonl`.
+    static func baseName(ofSegment name: String) -> String? {
+        let marker = Array(".jsonl.".utf8)
+        let bytes = Array(name.utf8)
+        guard bytes.count > marker.count else { return nil }
+        for start in 0...(bytes.count - marker.count) where bytes[start..<(start + marker.count)].elementsEqual(marker) {
+            return String(decoding: bytes[0..<(start + marker.count - 1)], as: UTF8.self)
+        }
+        return nil
+    }
+}
+
+/// Splits a byte stream into lines with bounded memory and decodes each.
+struct LineSplitter {
+    let file: String
+    let maxLineBytes: Int
+    let decoder: JSONLineDecoder
+    var pending: [UInt8] = []
+    var skipping = false
+    var skippedBytes = 0
+    private(set) var lineNumber = 0
+
+    init(file: String, maxLineBytes: Int, decoder: JSONLineDecoder) {
+        self.file = file
+        self.maxLineBytes = maxLineBytes
+        self.decoder = decoder
+    }
+
+    mutating func discardPartialLine() {
+        pending.removeAll(keepingCapacity: true)
+        skipping = false
+    }
+
+    mutating func feed(_ input: UnsafeRawBufferPointer, onEvent: (Event) -> Void, onIssue: (ReadIssue) -> Void) {
+        guard let base = input.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+        var start = 0
+        let count = input.count
+        while start < count {
+            let found = memchr(base + start, 0x0A, count - start)
+            guard let found else {
+                take(UnsafeBufferPointer(start: base + start, count: count - start))
+                return
+            }
+            let end = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            lineNumber += 1
+            if skipping || pending.count + (end - start) > maxLineBytes {
+                let total = skippedBytes + pending.count + (end - start)
+                onIssue(ReadIssue(file: file, line: lineNumber, kind: .lineTooLong,
+                                  message: "line of \(total) bytes is longer than the limit of \(maxLineBytes); skipped"))
+                pending.removeAll(keepingCapacity: true)
+                skipping = false
+                skippedBytes = 0
+            } else if pending.isEmpty {
+                decodeLine(UnsafeBufferPointer(start: base + start, count: end - start), onEvent: onEvent, onIssue: onIssue)
+            } else {
+                pending.append(contentsOf: UnsafeBufferPointer(start: base + start, count: end - start))
+                let line = pending
+                pending.removeAll(keepingCapacity: true)
+                line.withUnsafeBufferPointer { decodeLine($0, onEvent: onEvent, onIssue: onIssue) }
+            }
+            start = end + 1
+        }
+    }
+
+    private mutating func take(_ bytes: UnsafeBufferPointer<UInt8>) {
+        if skipping {
+            skippedBytes += bytes.count
+        } else if pending.count + bytes.count > maxLineBytes {
+            skipping = true
+            skippedBytes = pending.count + bytes.count
+            pending = []
+        } else {
+            pending.append(contentsOf: bytes)
+        }
+    }
+
+    private func decodeLine(_ line: UnsafeBufferPointer<UInt8>, onEvent: (Event) -> Void, onIssue: (ReadIssue) -> Void) {
+        var slice = line
+        if let last = slice.last, last == 0x0D { slice = UnsafeBufferPointer(rebasing: slice.dropLast()) }
+        if slice.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
+        do throws(LineDecodingError) {
+            onEvent(try decoder.decode(slice))
+        } catch {
+            onIssue(ReadIssue(file: file, line: lineNumber, kind: .badLine, message: error.description))
+        }
+    }
+
+    mutating func finish(onIssue: (ReadIssue) -> Void) {
+        if skipping || !pending.isEmpty {
+            let bytes = skipping ? skippedBytes : pending.count
+            onIssue(ReadIssue(file: file, line: lineNumber + 1, kind: .tornLine,
+                              message: "input ends with \(bytes) byte(s) of a line without a newline (torn write); not taken as an event"))
+        }
+        pending.removeAll()
+        skipping = false
+    }
+}

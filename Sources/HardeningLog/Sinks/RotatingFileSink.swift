@@ -1,0 +1,415 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Hardening
+import Synchronization
+
+/// Writes events as JSON lines to a fixed active file and rotates it, following every rule of
+/// DESIGN.md "Files on disk".
+///
+/// - The active name is fixed (`events.jsonl`), plain, never a symlink (opened with
+///   `O_NOFOLLOW`); rotation is rename + create, to `events.jsonl.<UTC time>-<n>`, a name the
+///   active glob `*.jsonl` does not match.
+/// - Rotated segments are compressed late (after ``Compression/delay``), on a background thread,
+///   into a temporary name that is fsynced and renamed before the plain file is removed.
+/// - Every file starts with a `file.opened` header (seq 0). Each flush is one `write` of whole
+///   lines on an `O_APPEND` descriptor; a short or failed write is cut back with `ftruncate`, so
+///   no partial line stays on disk.
+/// - In ``FileFormat/gzipStream`` the active file is gzip too, one member per flush.
+/// - Start-up finishes what a crash left: it removes temporaries, rotates a leftover active file
+///   and schedules leftover plain segments for compression.
+///
+/// Failures (disk full, permission denied, a file size limit) never reach the application: the
+/// sink reports `sink.failed`, keeps up to ``Configuration/maxRetainedBytesOnFailure`` bytes to
+/// retry, counts what it drops, and reports `sink.recovered` once writes succeed.
+public final class RotatingFileSink: EventSink {
+    /// Counters of what the sink has done.
+    public struct Statistics: Sendable, Hashable {
+        /// Events written to disk.
+        public var writtenEvents: Int64
+        /// Events that could not be written and were dropped.
+        public var lostEvents: Int64
+        /// Rotations done.
+        public var rotations: Int64
+        /// Writes that failed.
+        public var failedWrites: Int64
+        /// Whether the last write failed.
+        public var isFailing: Bool
+    }
+
+    private struct Scheduled {
+        var due: Timestamp
+        var path: String
+    }
+
+    private struct State {
+        var context: SinkContext?
+        var descriptor: Int32?
+        var activeSize: Int64 = 0
+        var activeLines: Int64 = 0
+        var openedAt = Timestamp(microsecondsSinceEpoch: 0)
+        var lastRotation: Timestamp?
+        var lastFlush = Timestamp(microsecondsSinceEpoch: 0)
+        var buffer: [UInt8] = []
+        var bufferedEvents = 0
+        var bufferFirstSeq: UInt64 = 0
+        var lastWrittenSeq: UInt64 = 0
+        var retainedCountedLost = 0
+        var output: [UInt8] = []
+        var compressor: GzipCompressor?
+        var failure = SinkFailureTracker()
+        var scheduled: [Scheduled] = []
+        var refusal: String?
+        var writtenEvents: Int64 = 0
+        var rotations: Int64 = 0
+        var failedWrites: Int64 = 0
+    }
+
+    /// The configuration.
+    public let configuration: Configuration
+    public let name: String
+    private let fileSystem: any FileSystem
+    private let encoder: JSONLineEncoder
+    private let maintenance: SegmentMaintenance
+    private let state: Mutex<State>
+
+    /// Creates the sink. Nothing touches the disk until the bus starts it.
+    public init(configuration: Configuration, fileSystem: any FileSystem = PosixFileSystem()) {
+        self.configuration = configuration
+        self.fileSystem = fileSystem
+        self.name = "file:" + configuration.activePath
+        self.encoder = JSONLineEncoder(maxLineBytes: configuration.maxLineBytes)
+        self.maintenance = SegmentMaintenance(configuration: configuration, fileSystem: fileSystem)
+        var initial = State()
+        initial.buffer.reserveCapacity(min(configuration.maxBufferBytes, 1 << 20) + 64 << 10)
+        if configuration.format == .gzipStream {
+            initial.compressor = try? GzipCompressor(level: configuration.streamCompressionLevel)
+        }
+        self.state = Mutex(initial)
+    }
+
+    /// What the sink has done so far.
+    public var statistics: Statistics {
+        state.withLock {
+            Statistics(writtenEvents: $0.writtenEvents, lostEvents: $0.failure.totalLost, rotations: $0.rotations,
+                       failedWrites: $0.failedWrites, isFailing: $0.failure.isFailing)
+        }
+    }
+
+    /// Blocks until background compression and retention have caught up (for tests and tools).
+    public func waitForBackgroundWork() {
+        maintenance.waitUntilIdle()
+    }
+
+    // MARK: - EventSink
+
+    public func start(context: SinkContext) {
+        maintenance.start(context: context)
+        state.withLock { state in
+            state.context = context
+            state.lastFlush = context.clock.now()
+            recoverAtStartup(&state, now: context.clock.now())
+        }
+    }
+
+    public func write(_ events: [Event]) {
+        state.withLock { state in
+            let now = state.context?.clock.now() ?? SystemWallClock().now()
+            for event in events {
+                if state.bufferedEvents == 0 { state.bufferFirstSeq = event.seq }
+                encoder.append(event, to: &state.buffer)
+                state.bufferedEvents += 1
+            }
+            if configuration.flushInterval <= .zero || state.buffer.count >= configuration.maxBufferBytes {
+                writeBuffer(&state, now: now)
+            }
+        }
+    }
+
+    public func flush() {
+        state.withLock { state in
+            let now = state.context?.clock.now() ?? SystemWallClock().now()
+            writeBuffer(&state, now: now)
+            if configuration.fsync == .everyFlush, let descriptor = state.descriptor {
+                try? fileSystem.sync(descriptor, path: configuration.activePath)
+            }
+        }
+    }
+
+    public func tick(now: Timestamp) {
+        state.withLock { state in
+            if state.bufferedEvents > 0,
+                now.duration(since: state.lastFlush) >= configuration.flushInterval || state.failure.isFailing
+            {
+                writeBuffer(&state, now: now)
+            }
+            if let maxAge = configuration.maxFileAge, state.descriptor != nil, state.activeLines > 1,
+                now.duration(since: state.openedAt) >= maxAge, rotationAllowed(state, now: now)
+            {
+                rotate(&state, now: now, reason: "age")
+                openActive(&state, now: now, firstSeq: state.lastWrittenSeq + 1)
+            }
+            submitDueCompressions(&state, now: now)
+        }
+    }
+
+    public func close() {
+        state.withLock { state in
+            let now = state.context?.clock.now() ?? SystemWallClock().now()
+            writeBuffer(&state, now: now)
+            if let descriptor = state.descriptor {
+                if configuration.fsync != .never { try? fileSystem.sync(descriptor, path: configuration.activePath) }
+                fileSystem.close(descriptor)
+                state.descriptor = nil
+            }
+            submitDueCompressions(&state, now: now)
+        }
+        maintenance.stop()
+    }
+
+    // MARK: - Writing
+
+    private func writeBuffer(_ state: inout State, now: Timestamp) {
+        guard state.bufferedEvents > 0 else { return }
+        state.lastFlush = now
+        if let refusal = state.refusal {
+            fail(&state, now: now, error: refusal, errno: ELOOP)
+            return
+        }
+        if state.descriptor == nil {
+            openActive(&state, now: now, firstSeq: state.bufferFirstSeq)
+            guard state.descriptor != nil else { return }
+        } else if shouldRotateBySize(state), rotationAllowed(state, now: now) {
+            rotate(&state, now: now, reason: "size")
+            openActive(&state, now: now, firstSeq: state.bufferFirstSeq)
+            guard state.descriptor != nil else { return }
+        }
+        state.output.removeAll(keepingCapacity: true)
+        let bytes: [UInt8]
+        if let compressor = state.compressor {
+            compressor.compressMember(state.buffer, into: &state.output)
+            bytes = state.output
+        } else {
+            bytes = state.buffer
+        }
+        switch append(&state, bytes) {
+        case nil:
+            state.activeLines += Int64(state.bufferedEvents)
+            state.writtenEvents += Int64(state.bufferedEvents)
+            state.lastWrittenSeq = state.bufferFirstSeq + UInt64(state.bufferedEvents) - 1
+            if state.retainedCountedLost > 0 {
+                state.failure.recovered(events: state.retainedCountedLost)
+                state.retainedCountedLost = 0
+            }
+            state.buffer.removeAll(keepingCapacity: true)
+            state.bufferedEvents = 0
+            if let recovered = state.failure.succeeded(at: now, sink: name) { state.context?.report(recovered) }
+        case let error?:
+            fail(&state, now: now, error: error.description, errno: error.code)
+        }
+    }
+
+    /// Counts a failed write; keeps the buffer to retry unless it grew past the limit.
+    private func fail(_ state: inout State, now: Timestamp, error: String, errno: Int32) {
+        state.failedWrites += 1
+        let newlyFailed = state.bufferedEvents - state.retainedCountedLost
+        if let payload = state.failure.failed(at: now, sink: name, error: error, errno: errno, events: newlyFailed) {
+            state.context?.report(payload)
+        }
+        state.retainedCountedLost = state.bufferedEvents
+        if state.buffer.count > configuration.maxRetainedBytesOnFailure {
+            state.buffer.removeAll(keepingCapacity: false)
+            state.buffer.reserveCapacity(64 << 10)
+            state.bufferedEvents = 0
+            state.retainedCountedLost = 0
+        }
+    }
+
+    /// Appends bytes with one `write`; a short write is cut back so no partial line remains.
+    private func append(_ state: inout State, _ bytes: [UInt8]) -> FileSystemError? {
+        guard let descriptor = state.descriptor else {
+            return FileSystemError(code: EBADF, operation: "write", path: configuration.activePath)
+        }
+        let path = configuration.activePath
+        let result = bytes.withUnsafeBytes { raw -> Result<Int, FileSystemError> in
+            do throws(FileSystemError) { return .success(try fileSystem.write(descriptor, raw, path: path)) } catch {
+                return .failure(error)
+            }
+        }
+        switch result {
+        case .success(let written) where written == bytes.count:
+            state.activeSize += Int64(written)
+            return nil
+        case .success(let written):
+            try? fileSystem.truncate(descriptor, to: state.activeSize, path: path)
+            return FileSystemError(code: written == 0 ? ENOSPC : EFBIG, operation: "write (short: \(written) of \(bytes.count) bytes)",
+                                   path: path)
+        case .failure(let error):
+            // A failed write may still have appended part of the bytes; cut back to be sure.
+            try? fileSystem.truncate(descriptor, to: state.activeSize, path: path)
+            if error.code == EBADF || error.code == EIO || error.code == ESTALE {
+                fileSystem.close(descriptor)
+                state.descriptor = nil
+            }
+            return error
+        }
+    }
+
+    // MARK: - Files
+
+    private func openActive(_ state: inout State, now: Timestamp, firstSeq: UInt64) {
+        let path = configuration.activePath
+        do throws(FileSystemError) {
+            try fileSystem.makeDirectory(configuration.directory, mode: configuration.directoryMode)
+            if let existing = try fileSystem.info(path), existing.isSymbolicLink {
+                throw FileSystemError(code: ELOOP, operation: "open (refusing to follow a symlink)", path: path)
+            }
+            let descriptor = try fileSystem.open(path, flags: O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW,
+                                                 mode: configuration.fileMode)
+            try? fileSystem.changeMode(descriptor, configuration.fileMode, path: path)
+            state.descriptor = descriptor
+            state.activeSize = try fileSystem.info(path)?.size ?? 0
+            state.activeLines = 0
+            state.openedAt = now
+            if configuration.fsync != .never { try? fileSystem.syncDirectory(configuration.directory) }
+            writeHeader(&state, now: now, firstSeq: firstSeq)
+        } catch {
+            if let descriptor = state.descriptor { fileSystem.close(descriptor) }
+            state.descriptor = nil
+            if error.code == ELOOP { state.refusal = error.description }
+            fail(&state, now: now, error: error.description, errno: error.code)
+        }
+    }
+
+    private func writeHeader(_ state: inout State, now: Timestamp, firstSeq: UInt64) {
+        guard let context = state.context else { return }
+        var random = SystemRandomNumberGenerator()
+        let payload = FileOpened(fileID: RunID.hex(random.next()), firstSeq: Int64(firstSeq), path: configuration.activeName,
+                                 format: configuration.format == .gzipStream ? "jsonl.gz" : "jsonl")
+        let header = Event(timestamp: now, level: .info, kind: FileOpened.kind, message: payload.message,
+                           service: context.service, host: context.host, run: context.run, seq: 0,
+                           attrs: payload.attributes)
+        var line: [UInt8] = []
+        encoder.append(header, to: &line)
+        var bytes = line
+        if let compressor = state.compressor {
+            bytes = []
+            compressor.compressMember(line, into: &bytes)
+        }
+        if let error = append(&state, bytes) {
+            fail(&state, now: now, error: error.description, errno: error.code)
+        } else {
+            state.activeLines = 1
+        }
+    }
+
+    private func shouldRotateBySize(_ state: State) -> Bool {
+        guard let maxBytes = configuration.maxFileBytes, state.activeLines > 1 else { return false }
+        if configuration.format == .gzipStream { return state.activeSize >= maxBytes }
+        return state.activeSize + Int64(state.buffer.count) > maxBytes
+    }
+
+    private func rotationAllowed(_ state: State, now: Timestamp) -> Bool {
+        guard let last = state.lastRotation else { return true }
+        return now.duration(since: last) >= configuration.minRotationInterval || now < last
+    }
+
+    /// Renames the active file to a new segment name and closes it.
+    private func rotate(_ state: inout State, now: Timestamp, reason: String) {
+        if let descriptor = state.descriptor {
+            if configuration.fsync != .never { try? fileSystem.sync(descriptor, path: configuration.activePath) }
+            fileSystem.close(descriptor)
+            state.descriptor = nil
+        }
+        let size = (try? fileSystem.info(configuration.activePath))??.size ?? state.activeSize
+        let segment = segmentName(now: now)
+        let segmentPath = configuration.directory + "/" + segment
+        do throws(FileSystemError) {
+            try fileSystem.rename(configuration.activePath, to: segmentPath)
+        } catch {
+            fail(&state, now: now, error: error.description, errno: error.code)
+            return
+        }
+        if configuration.fsync != .never { try? fileSystem.syncDirectory(configuration.directory) }
+        state.rotations += 1
+        state.lastRotation = now
+        state.context?.report(FileRotated(segment: segment, reason: reason, bytes: size, lines: state.activeLines))
+        if configuration.format == .plain, let compression = configuration.compression {
+            state.scheduled.append(Scheduled(due: now.advanced(by: compression.delay), path: segmentPath))
+            submitDueCompressions(&state, now: now)
+        }
+        maintenance.submit(.retention)
+    }
+
+    private func segmentName(now: Timestamp) -> String {
+        let stamp = now.compactDescription
+        let suffix = configuration.format == .gzipStream ? ".gz" : ""
+        var counter = 1
+        while true {
+            let candidate = "\(configuration.baseName).\(stamp)-\(counter)\(suffix)"
+            let path = configuration.directory + "/" + candidate
+            let taken = ((try? fileSystem.info(path)) ?? nil) != nil || ((try? fileSystem.info(path + ".gz")) ?? nil) != nil
+            if !taken { return candidate }
+            counter += 1
+        }
+    }
+
+    private func submitDueCompressions(_ state: inout State, now: Timestamp) {
+        guard !state.scheduled.isEmpty else { return }
+        var remaining: [Scheduled] = []
+        for item in state.scheduled {
+            if item.due <= now {
+                maintenance.submit(.compress(path: item.path))
+                maintenance.submit(.retention)
+            } else {
+                remaining.append(item)
+            }
+        }
+        state.scheduled = remaining
+    }
+
+    // MARK: - Start-up recovery
+
+    private func recoverAtStartup(_ state: inout State, now: Timestamp) {
+        let directory = configuration.directory
+        do throws(FileSystemError) {
+            try fileSystem.makeDirectory(directory, mode: configuration.directoryMode)
+        } catch {
+            fail(&state, now: now, error: error.description, errno: error.code)
+            return
+        }
+        let names = (try? fileSystem.contentsOfDirectory(directory)) ?? []
+        for name in names where name.hasPrefix(configuration.baseName) && name.hasSuffix(".tmp") {
+            try? fileSystem.remove(directory + "/" + name)
+        }
+        if let active = (try? fileSystem.info(configuration.activePath)) ?? nil {
+            if active.isSymbolicLink {
+                state.refusal = FileSystemError(code: ELOOP, operation: "open (refusing to follow a symlink)",
+                                                path: configuration.activePath).description
+                if let payload = state.failure.failed(at: now, sink: name, error: state.refusal!, errno: ELOOP, events: 0) {
+                    state.context?.report(payload)
+                }
+            } else if active.size > 0 {
+                state.activeLines = 0
+                rotate(&state, now: now, reason: "startup")
+            } else {
+                try? fileSystem.remove(configuration.activePath)
+            }
+        }
+        if configuration.format == .plain, let compression = configuration.compression {
+            for name in names {
+                guard let segment = SegmentName(name, baseName: configuration.baseName), !segment.isCompressed else { continue }
+                let path = directory + "/" + name
+                guard !state.scheduled.contains(where: { $0.path == path }) else { continue }
+                let modified = ((try? fileSystem.info(path)) ?? nil)?.modified ?? now
+                state.scheduled.append(Scheduled(due: modified.advanced(by: compression.delay), path: path))
+            }
+            submitDueCompressions(&state, now: now)
+        }
+        maintenance.submit(.retention)
+    }
+}

@@ -1,0 +1,49 @@
+import Hardening
+
+/// Tracks a sink's failing/working state so that `sink.failed` is reported once when writes
+/// start failing (not once per batch, which would flood the bus) and `sink.recovered` once when
+/// they work again, with everything lost in between.
+public struct SinkFailureTracker: Sendable {
+    /// Whether the last write failed.
+    public private(set) var isFailing = false
+    /// Events lost since the sink started failing.
+    public private(set) var lostSinceFailure: Int64 = 0
+    /// Events lost since the sink was made.
+    public private(set) var totalLost: Int64 = 0
+    /// Failed writes since the sink started failing.
+    public private(set) var failedWrites: Int64 = 0
+    private var failingSince = Timestamp(microsecondsSinceEpoch: 0)
+
+    /// Creates a tracker in the working state.
+    public init() {}
+
+    /// Records a failed write of `events` events; returns the `sink.failed` payload to report on
+    /// the transition from working to failing.
+    public mutating func failed(at now: Timestamp, sink: String, error: String, errno: Int32?, events: Int) -> SinkFailed? {
+        lostSinceFailure += Int64(events)
+        totalLost += Int64(events)
+        failedWrites += 1
+        guard !isFailing else { return nil }
+        isFailing = true
+        failingSince = now
+        return SinkFailed(sink: sink, error: error, errno: errno.map(Int64.init), failedEvents: Int64(events))
+    }
+
+    /// Records that events counted as lost were written after all (kept and retried).
+    public mutating func recovered(events: Int) {
+        lostSinceFailure -= Int64(events)
+        totalLost -= Int64(events)
+    }
+
+    /// Records a successful write; returns the `sink.recovered` payload on the transition back.
+    public mutating func succeeded(at now: Timestamp, sink: String) -> SinkRecovered? {
+        guard isFailing else { return nil }
+        let payload = SinkRecovered(sink: sink, lostEvents: lostSinceFailure, failedWrites: failedWrites,
+                                    downtimeMs: Double(now.duration(since: failingSince).components.seconds) * 1000
+                                        + Double(now.duration(since: failingSince).components.attoseconds) / 1e15)
+        isFailing = false
+        lostSinceFailure = 0
+        failedWrites = 0
+        return payload
+    }
+}

@@ -1,0 +1,109 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Hardening
+import Synchronization
+
+/// Writes each event as one JSON line to standard output (or another descriptor), one `write`
+/// per batch: what container log drivers and `kubectl logs` expect.
+///
+/// With ``Format/human(colors:)`` (or ``Format/automatic(colors:)`` on a terminal) it writes a
+/// readable line instead, coloured by level when asked. A failing descriptor (closed pipe, full
+/// disk behind a redirect) never stops the application: the sink reports `sink.failed`, counts
+/// the events it could not write, and reports `sink.recovered` when writes succeed again.
+/// The process should ignore `SIGPIPE` (the `hardening` executable does) so that a closed pipe
+/// is an `EPIPE` error rather than a signal.
+public final class StdoutSink: EventSink {
+    /// How lines look.
+    public enum Format: Sendable, Hashable {
+        /// One JSON object a line (the default).
+        case json
+        /// `time level kind message key=value…`, optionally coloured.
+        case human(colors: Bool)
+        /// `human` when the descriptor is a terminal, `json` otherwise.
+        case automatic(colors: Bool)
+    }
+
+    private struct State {
+        var buffer: [UInt8] = []
+        var failure = SinkFailureTracker()
+        var context: SinkContext?
+    }
+
+    public let name: String
+    private let descriptor: Int32
+    private let format: Format
+    private let encoder: JSONLineEncoder
+    private let state = Mutex(State())
+
+    /// Creates the sink over `descriptor` (standard output by default).
+    public init(descriptor: Int32 = 1, format: Format = .json, maxLineBytes: Int = 32 * 1024, name: String = "stdout") {
+        self.descriptor = descriptor
+        self.name = name
+        self.encoder = JSONLineEncoder(maxLineBytes: maxLineBytes)
+        switch format {
+        case .automatic(let colors): self.format = isatty(descriptor) == 1 ? .human(colors: colors) : .json
+        default: self.format = format
+        }
+    }
+
+    /// Counts of what the sink could not write.
+    public var lostEvents: Int64 { state.withLock { $0.failure.totalLost } }
+
+    public func start(context: SinkContext) {
+        state.withLock { $0.context = context }
+    }
+
+    public func write(_ events: [Event]) {
+        state.withLock { state in
+            state.buffer.removeAll(keepingCapacity: true)
+            for event in events {
+                switch format {
+                case .json, .automatic: encoder.append(event, to: &state.buffer)
+                case .human(let colors): HumanFormatter.append(event, colors: colors, to: &state.buffer)
+                }
+            }
+            let result = state.buffer.withUnsafeBytes { StdoutSink.writeAll(descriptor, $0) }
+            let now = state.context?.clock.now() ?? SystemWallClock().now()
+            switch result {
+            case nil:
+                if let recovered = state.failure.succeeded(at: now, sink: name) { state.context?.report(recovered) }
+            case let code?:
+                let error = FileSystemError(code: code, operation: "write", path: name)
+                if let failed = state.failure.failed(at: now, sink: name, error: error.description, errno: code, events: events.count) {
+                    state.context?.report(failed)
+                }
+            }
+        }
+    }
+
+    public func flush() {}
+
+    public func close() {}
+
+    /// Writes everything, retrying short writes and `EINTR`/`EAGAIN`; returns errno on failure.
+    static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32? {
+        var offset = 0
+        var spins = 0
+        while offset < bytes.count {
+            let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if written > 0 {
+                offset += written
+                continue
+            }
+            if written < 0 && errno == EINTR { continue }
+            if written < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && spins < 1000 {
+                spins += 1
+                var descriptorSet = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+                _ = poll(&descriptorSet, 1, 10)
+                continue
+            }
+            return written < 0 ? errno : EIO
+        }
+        return nil
+    }
+}

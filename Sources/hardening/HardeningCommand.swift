@@ -1,0 +1,36 @@
+import ArgumentParser
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The `hardening` command-line tool.
+@main
+struct HardeningCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hardening",
+        abstract: "Production hardening for services: structured events, rotating gzip logs, replay.",
+        discussion: """
+            Events are JSON lines (one object a line, schema in schemas/). Exit codes: 0 success,
+            1 failure, 64 usage error.
+            """,
+        subcommands: [GenerateCommand.self]
+    )
+
+    static func main() async {
+        // A closed pipe must be an EPIPE error for the sinks, never a signal that kills us.
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
