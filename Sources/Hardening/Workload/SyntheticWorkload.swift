@@ -4,7 +4,7 @@
 /// The same seed gives the same sequence of payloads. Most events are timings, log messages,
 /// retries and health probes, as in a busy RAG service; breaker changes, alerts and config
 /// checks are rare. Kinds that the pipeline itself emits (`bus.*`, `sink.*`, `file.*`) appear
-/// very rarely and carry `"synthetic": true`, so that replay never mistakes them for real loss.
+/// (except `file.opened`, which the file sink writes itself) very rarely and carry `"synthetic": true`, so that replay never mistakes them for real loss.
 public struct SyntheticWorkload: Sendable {
     private var random: SplitMix64
     private let operations = ["notion.fetch_page", "pinecone.query", "pinecone.upsert", "openai.embed",
@@ -107,11 +107,11 @@ public struct SyntheticWorkload: Sendable {
 
     private mutating func synthetic() -> (EventLevel, EventKind, String, Attributes) {
         var result: (EventLevel, EventKind, String, Attributes)
-        switch random.next() % 5 {
+        // `file.opened` is not among them: every file the sink writes starts with a real one.
+        switch random.next() % 4 {
         case 0: result = make(BusDropped(count: 1, totalDropped: 1, policy: "drop_newest"))
         case 1: result = make(SinkFailed(sink: "file:/synthetic", error: "synthetic failure", errno: 28, failedEvents: 1))
         case 2: result = make(SinkRecovered(sink: "file:/synthetic", lostEvents: 1, failedWrites: 1, downtimeMs: 10))
-        case 3: result = make(FileOpened(fileID: RunID.hex(random.next()), firstSeq: 1, path: "synthetic.jsonl", format: "jsonl"))
         default: result = make(FileRotated(segment: "synthetic.jsonl.20261129T000000Z-1", reason: "size", bytes: 1024, lines: 10))
         }
         result.3.appendUnchecked("synthetic", .bool(true))

@@ -1,0 +1,28 @@
+import Hardening
+
+/// One example payload of every known kind, for round-trip tests.
+public enum PayloadSamples {
+    /// One payload of each kind in `EventKind.known`.
+    public static let all: [any EventPayload] = [
+        RetryAttemptFailed(operation: "notion.fetch", attempt: 1, delayMs: 250.5, errorType: "HTTPError", error: "503"),
+        RetrySucceeded(operation: "notion.fetch", attempts: 2, elapsedMs: 812.25),
+        RetryExhausted(operation: "notion.fetch", attempts: 5, elapsedMs: 30_000, reason: "deadline", errorType: "TimeoutError", error: "timed out"),
+        BreakerStateChanged(breaker: "notion", from: "closed", to: "open", reason: "failure_threshold", failures: 5, successes: 0),
+        BreakerRejected(breaker: "notion", state: "open", retryAfterMs: 29_500),
+        FallbackUsed(operation: "rag.answer", fallback: "cached", errorType: "HTTPError", error: "502"),
+        TimingRecorded(operation: "pinecone.query", durationMs: 42.125, outcome: "success", slow: false),
+        ErrorRecorded(operation: "zotero.sync", errorType: "DecodingError", error: "bad JSON", context: ["item": "ABCD", "page": 3]),
+        HealthProbed(check: "pinecone", status: "healthy", latencyMs: 12.5, detail: "ok", observed: ["vector_count": 1_000_000]),
+        HealthChanged(check: "overall", from: "healthy", to: "degraded", detail: "openai slow"),
+        ConfigChecked(key: "OPENAI_API_KEY", source: "environment", status: "ok", detail: "set (sk-…)"),
+        AlertFired(rule: "consecutive_failures", check: "notion", reason: "3 failures", consecutiveFailures: 3),
+        AlertResolved(rule: "consecutive_failures", check: "notion", consecutiveSuccesses: 2, firedForMs: 60_000),
+        LogMessage(logger: "rag", source: "RAG", text: "hello", metadata: ["request": "r-1"]),
+        BusDropped(count: 3, totalDropped: 10, policy: "drop_newest"),
+        SinkFailed(sink: "file:/x", error: "No space left on device", errno: 28, failedEvents: 12),
+        SinkRecovered(sink: "file:/x", lostEvents: 0, failedWrites: 4, downtimeMs: 1500),
+        FileOpened(fileID: "0123456789abcdef", firstSeq: 1, path: "events.jsonl", format: "jsonl"),
+        FileRotated(segment: "events.jsonl.20261129T000000Z-1", reason: "size", bytes: 1024, lines: 10),
+    ]
+}
+

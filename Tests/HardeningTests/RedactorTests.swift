@@ -1,0 +1,49 @@
+import Hardening
+import Testing
+
+@Suite struct RedactorTests {
+    let redactor = Redactor()
+
+    @Test(arguments: [
+        "calling OpenAI with sk-proj-abcdefghijklmnopqrstuvwxyz012345",
+        "Authorization: Bearer abcdef0123456789abcdef",
+        "notion token secret_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789 failed",
+        "pinecone pcsk_2Ab3Cd4Ef5Gh6Ij7Kl8Mn9 key",
+        "aws AKIAIOSFODNN7EXAMPLE in url",
+        "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abc",
+    ])
+    func redactsCredentialShapedTokens(text: String) throws {
+        let redacted = try #require(redactor.redacted(text))
+        #expect(redacted.contains("[REDACTED]"))
+        for word in text.split(separator: " ") where word.count >= 16 {
+            #expect(!redacted.contains(word), "\(word) leaked")
+        }
+    }
+
+    @Test func leavesOrdinaryTextAlone() {
+        #expect(redactor.redacted("upserted 128 vectors into index docs-prod in 42 ms") == nil)
+        #expect(redactor.redacted("skip-list task-runner") == nil)
+    }
+
+    @Test func redactsSecretKeysInNestedAttrs() {
+        var event = Event(timestamp: Timestamp(microsecondsSinceEpoch: 0), level: .info, kind: .errorRecorded,
+                          message: "failed with key sk-abcdefghijklmnopqrstuvwx",
+                          attrs: ["operation": "openai.chat", "context": ["api_key": "plain-value-123", "max_tokens": 512,
+                                                                          "headers": ["Authorization": "Basic dXNlcjpwYXNz"]]])
+        redactor.redact(&event)
+        #expect(!event.message.contains("sk-abc"))
+        let context = event.attrs["context"]?.objectValue
+        #expect(context?["api_key"] == .string("[REDACTED]"))
+        #expect(context?["max_tokens"] == .int(512))
+        #expect(context?["headers"]?.objectValue?["Authorization"] == .string("[REDACTED]"))
+        #expect(event.attrs["operation"] == .string("openai.chat"))
+    }
+
+    @Test func userMarkedKeys() {
+        let custom = Redactor(secretKeys: ["zotero_user"])
+        let attrs: Attributes = ["zotero_user": "12345", "user": "12345"]
+        let redacted = custom.redacted(attrs)
+        #expect(redacted?["zotero_user"] == .string("[REDACTED]"))
+        #expect(redacted?["user"] == .string("12345"))
+    }
+}
