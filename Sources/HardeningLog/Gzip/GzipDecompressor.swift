@@ -1,5 +1,11 @@
 internal import CZlib
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Inflates a gzip stream of any number of members, reporting damage instead of failing.
 ///
 /// Feed the input in chunks with ``feed(_:output:)``; inflated bytes come out through the
@@ -57,6 +63,9 @@ public final class GzipDecompressor {
         guard let base = input.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
         var position = 0
         let count = input.count
+        // Where the current member began in this chunk, to rewind to on corruption: a damaged
+        // member can swallow the header of the next one before zlib notices.
+        var memberStartPosition: Int? = insideMember ? nil : 0
         while position < count {
             if resyncing {
                 // Skip to the next plausible member header (1f 8b 08).
@@ -83,6 +92,7 @@ public final class GzipDecompressor {
             if !insideMember {
                 insideMember = true
                 memberStart = consumed
+                memberStartPosition = position
             }
             stream.pointee.next_in = UnsafeMutablePointer(mutating: base + position)
             stream.pointee.avail_in = uInt(count - position)
@@ -112,10 +122,13 @@ public final class GzipDecompressor {
                     consumed += 1
                 }
             default:
-                let reason = stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(result)"
+                let reason = stream.pointee.msg.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: strlen($0)).bindMemory(to: UInt8.self), as: UTF8.self) } ?? "zlib error \(result)"
                 damaged(fail(at: memberStart, reason))
                 // Resume the search one byte past the start of the damaged member.
-                if used == 0 {
+                if let start = memberStartPosition, start < position {
+                    consumed -= Int64(position - start - 1)
+                    position = start + 1
+                } else if used == 0 {
                     position += 1
                     consumed += 1
                 }

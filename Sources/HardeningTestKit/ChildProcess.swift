@@ -1,0 +1,63 @@
+import Foundation
+
+/// Runs external programs for tests (`zcat`, `gzip -t`, `tail -F`, the `hardening` binary).
+public enum ChildProcess {
+    /// The result of a finished program.
+    public struct Output: Sendable {
+        /// Exit status (or signal number for `uncaughtSignal`).
+        public var status: Int32
+        /// Whether it ended by a signal.
+        public var signalled: Bool
+        /// Standard output.
+        public var stdout: Data
+        /// Standard error as text.
+        public var stderr: String
+    }
+
+    /// Runs `arguments[0]` (looked up on `PATH`) with the rest, feeding `input`, and waits.
+    public static func run(_ arguments: [String], input: Data? = nil, environment: [String: String]? = nil) throws -> Output {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        let stdout = Pipe()
+        let stderr = Pipe()
+        let stdin = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
+        try process.run()
+        if let input {
+            let writer = stdin.fileHandleForWriting
+            DispatchQueue.global().async {
+                try? writer.write(contentsOf: input)
+                try? writer.close()
+            }
+        }
+        let group = DispatchGroup()
+        nonisolated(unsafe) var out = Data()
+        nonisolated(unsafe) var err = Data()
+        group.enter()
+        DispatchQueue.global().async {
+            out = stdout.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        err = stderr.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return Output(status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
+                      stdout: out, stderr: String(decoding: err, as: UTF8.self))
+    }
+
+    /// The built `hardening` executable next to the test bundle.
+    public static var hardeningExecutable: String {
+        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = testBinary.deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("hardening").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return FileManager.default.currentDirectoryPath + "/.build/debug/hardening"
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Hardening
+import HardeningLog
+import HardeningTestKit
+import Testing
+
+@Suite struct GzipTests {
+    private func lines(_ count: Int, from: Int = 0) -> [UInt8] {
+        Array((from..<(from + count)).map { "{\"n\":\($0),\"text\":\"line number \($0)\"}\n" }.joined().utf8)
+    }
+
+    private func inflate(_ data: [UInt8]) throws -> (bytes: [UInt8], damage: [GzipDecompressor.Damage]) {
+        let decompressor = try GzipDecompressor()
+        var output: [UInt8] = []
+        data.withUnsafeBytes { decompressor.feed($0, output: { output.append(contentsOf: $0) }) }
+        decompressor.finish()
+        return (output, decompressor.damage)
+    }
+
+    @Test func membersAreReadableByGzipAndMultiMemberStreamsConcatenate() throws {
+        let compressor = try GzipCompressor(level: 6)
+        var file: [UInt8] = []
+        compressor.compressMember(lines(1000), into: &file)
+        compressor.compressMember(lines(1000, from: 1000), into: &file)
+        compressor.compressMember([], into: &file)
+        let gunzip = try ChildProcess.run(["gzip", "-dc"], input: Data(file))
+        #expect(gunzip.status == 0, "\(gunzip.stderr)")
+        let same = Array(gunzip.stdout) == lines(2000)
+        #expect(same)
+        #expect(try ChildProcess.run(["gzip", "-t"], input: Data(file)).status == 0)
+        let (bytes, damage) = try inflate(file)
+        let inflated = bytes == lines(2000)
+        #expect(inflated)
+        #expect(damage.isEmpty)
+    }
+
+    @Test func streamingAppendMakesOneMember() throws {
+        let compressor = try GzipCompressor(level: 1)
+        var file: [UInt8] = []
+        let input = lines(50_000)
+        input.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let end = min(raw.count, offset + 7777)
+                compressor.append(UnsafeRawBufferPointer(rebasing: raw[offset..<end]), into: &file)
+                offset = end
+            }
+        }
+        compressor.finishMember(into: &file)
+        let gunzip = try ChildProcess.run(["gzip", "-dc"], input: Data(file))
+        let same = Array(gunzip.stdout) == input
+        #expect(same)
+    }
+
+    @Test func truncationAtEveryByteNeverCrashesAndKeepsCompleteMembers() throws {
+        let compressor = try GzipCompressor()
+        var file: [UInt8] = []
+        var memberEnds: [Int] = []
+        for member in 0..<4 {
+            compressor.compressMember(lines(20, from: member * 20), into: &file)
+            memberEnds.append(file.count)
+        }
+        for cut in 0..<file.count {
+            let (bytes, damage) = try inflate(Array(file[0..<cut]))
+            let complete = memberEnds.filter { $0 <= cut }.count
+            let expected = lines(complete * 20)
+            let intact = Array(bytes.prefix(expected.count)) == expected
+            #expect(intact, "cut \(cut)")
+            let atBoundary = cut == 0 || memberEnds.contains(cut)
+            #expect(damage.contains { $0.isTruncation } == !atBoundary, "cut \(cut)")
+        }
+    }
+
+    @Test func flippedBitsAreReportedAndLaterMembersRecovered() throws {
+        let compressor = try GzipCompressor()
+        var file: [UInt8] = []
+        var starts: [Int] = []
+        for member in 0..<3 {
+            starts.append(file.count)
+            compressor.compressMember(lines(100, from: member * 100), into: &file)
+        }
+        var generator = SplitMix64(seed: 9)
+        for _ in 0..<300 {
+            var damaged = file
+            let position = starts[1] + 10 + Int(generator.next() % UInt64(starts[2] - starts[1] - 18))
+            damaged[position] ^= UInt8(1 << (generator.next() % 8))
+            let (bytes, damage) = try inflate(damaged)
+            let firstIntact = Array(bytes.prefix(lines(100).count)) == lines(100)
+            #expect(firstIntact, "the first member is intact")
+            if !damage.isEmpty {
+                #expect(damage.first?.offset == Int64(starts[1]))
+                let lastRecovered = Array(bytes.suffix(lines(100, from: 200).count)) == lines(100, from: 200)
+                #expect(lastRecovered, "the last member is recovered")
+            }
+        }
+    }
+
+    @Test func garbageBetweenMembersIsSkipped() throws {
+        let compressor = try GzipCompressor()
+        var file: [UInt8] = []
+        compressor.compressMember(lines(10), into: &file)
+        file += Array("garbage that is not gzip\n".utf8)
+        compressor.compressMember(lines(10, from: 10), into: &file)
+        let (bytes, damage) = try inflate(file)
+        let recovered = bytes == lines(20)
+        #expect(recovered)
+        #expect(damage.count == 1)
+    }
+}
