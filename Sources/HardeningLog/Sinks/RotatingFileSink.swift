@@ -120,6 +120,11 @@ public final class RotatingFileSink: EventSink {
         state.withLock { state in
             let now = state.context?.clock.now() ?? SystemWallClock().now()
             for event in events {
+                if state.failure.isFailing && state.buffer.count >= configuration.maxRetainedBytesOnFailure {
+                    // Keep the oldest: what is already retained stays, newer events are counted lost.
+                    state.failure.lost(events: 1)
+                    continue
+                }
                 if state.bufferedEvents == 0 { state.bufferFirstSeq = event.seq }
                 encoder.append(event, to: &state.buffer)
                 state.bufferedEvents += 1
@@ -213,7 +218,8 @@ public final class RotatingFileSink: EventSink {
         }
     }
 
-    /// Counts a failed write; keeps the buffer to retry unless it grew past the limit.
+    /// Counts a failed write; keeps the buffer to retry, trimmed to the retention limit by
+    /// dropping the newest whole lines.
     private func fail(_ state: inout State, now: Timestamp, error: String, errno: Int32) {
         state.failedWrites += 1
         let newlyFailed = state.bufferedEvents - state.retainedCountedLost
@@ -221,12 +227,14 @@ public final class RotatingFileSink: EventSink {
             state.context?.report(payload)
         }
         state.retainedCountedLost = state.bufferedEvents
-        if state.buffer.count > configuration.maxRetainedBytesOnFailure {
-            state.buffer.removeAll(keepingCapacity: false)
-            state.buffer.reserveCapacity(64 << 10)
-            state.bufferedEvents = 0
-            state.retainedCountedLost = 0
-        }
+        let limit = configuration.maxRetainedBytesOnFailure
+        guard state.buffer.count > limit else { return }
+        var cut = limit
+        while cut > 0 && state.buffer[cut - 1] != 0x0A { cut -= 1 }
+        let dropped = state.buffer[cut...].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        state.buffer.removeSubrange(cut...)
+        state.bufferedEvents -= dropped
+        state.retainedCountedLost -= dropped
     }
 
     /// Appends bytes with one `write`; a short write is cut back so no partial line remains.

@@ -44,6 +44,8 @@ final class SegmentMaintenance: Sendable {
 
     func submit(_ job: Job) {
         state.withLock { state in
+            // Retention must run after every compression queued before it: move it to the end.
+            if job == .retention { state.jobs.removeAll { $0 == .retention } }
             if !state.jobs.contains(job) { state.jobs.append(job) }
         }
         state.signal(.first)

@@ -29,6 +29,12 @@ public struct SinkFailureTracker: Sendable {
         return SinkFailed(sink: sink, error: error, errno: errno.map(Int64.init), failedEvents: Int64(events))
     }
 
+    /// Counts events dropped while failing, without a write attempt.
+    public mutating func lost(events: Int) {
+        lostSinceFailure += Int64(events)
+        totalLost += Int64(events)
+    }
+
     /// Records that events counted as lost were written after all (kept and retried).
     public mutating func recovered(events: Int) {
         lostSinceFailure -= Int64(events)
