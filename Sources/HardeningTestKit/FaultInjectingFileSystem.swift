@@ -15,8 +15,9 @@ public final class FaultInjectingFileSystem: FileSystem {
         case none
         /// Every write fails with this errno (`ENOSPC`, `EACCES`, `EIO`, …).
         case fail(errno: Int32)
-        /// Every write writes only this many bytes, then reports success (a short write).
-        case short(bytes: Int)
+        /// Each write writes only this many bytes and reports success (a short write); the
+        /// following write (the writer continuing) fails with `errno`.
+        case shortThenFail(bytes: Int, errno: Int32)
     }
 
     private struct State {
@@ -24,6 +25,7 @@ public final class FaultInjectingFileSystem: FileSystem {
         var failRenames: Int32?
         var failOpens: Int32?
         var writes = 0
+        var shortPending = false
         var failedWrites = 0
     }
 
@@ -50,17 +52,23 @@ public final class FaultInjectingFileSystem: FileSystem {
     }
 
     public func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(FileSystemError) -> Int {
-        let fault = state.withLock { state -> WriteFault in
+        let (fault, failNow) = state.withLock { state -> (WriteFault, Bool) in
             state.writes += 1
             if state.writeFault != .none { state.failedWrites += 1 }
-            return state.writeFault
+            if case .shortThenFail = state.writeFault {
+                state.shortPending.toggle()
+                return (state.writeFault, !state.shortPending)
+            }
+            return (state.writeFault, false)
         }
         switch fault {
         case .none:
             return try base.write(descriptor, bytes, path: path)
         case .fail(let code):
             throw FileSystemError(code: code, operation: "write", path: path)
-        case .short(let count):
+        case .shortThenFail(_, let code) where failNow:
+            throw FileSystemError(code: code, operation: "write", path: path)
+        case .shortThenFail(let count, _):
             let limited = UnsafeRawBufferPointer(rebasing: bytes[0..<min(count, bytes.count)])
             return try base.write(descriptor, limited, path: path)
         }

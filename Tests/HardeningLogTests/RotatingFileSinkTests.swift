@@ -314,7 +314,7 @@ import Glibc
         await bus.flush()
         let lostWhileFailing = sink.statistics.lostEvents
         #expect(lostWhileFailing > 0)
-        fileSystem.setWriteFault(.short(bytes: 10))  // still failing, as short writes
+        fileSystem.setWriteFault(.shortThenFail(bytes: 10, errno: ENOSPC))  // still failing, after a partial write
         emit(bus, 5, from: 220)
         await bus.flush()
         fileSystem.setWriteFault(.none)
@@ -329,7 +329,7 @@ import Glibc
         #expect(recovered.lostEvents == sink.statistics.lostEvents)
         #expect(recovered.failedWrites >= 3)
         // On disk: whole lines only, and every event either written or counted as lost.
-        let result = LogReader().readAll([directory.path + "/events.jsonl"])
+        let result = LogReader().readAll(LogReader().logFiles(in: directory.path))
         #expect(result.issues.isEmpty, "a short write must not leave a partial line")
         let written = runEvents(result.events)
         let memoryRun = runEvents(memory.events)

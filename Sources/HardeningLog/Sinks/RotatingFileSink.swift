@@ -54,11 +54,8 @@ public final class RotatingFileSink: EventSink {
         var openedAt = Timestamp(microsecondsSinceEpoch: 0)
         var lastRotation: Timestamp?
         var lastFlush = Timestamp(microsecondsSinceEpoch: 0)
-        var buffer: [UInt8] = []
-        var bufferedEvents = 0
-        var bufferFirstSeq: UInt64 = 0
+        var buffer = LineBuffer(reservingBytes: 0)
         var lastWrittenSeq: UInt64 = 0
-        var retainedCountedLost = 0
         var output: [UInt8] = []
         var compressor: GzipCompressor?
         var failure = SinkFailureTracker()
@@ -85,7 +82,7 @@ public final class RotatingFileSink: EventSink {
         self.encoder = JSONLineEncoder(maxLineBytes: configuration.maxLineBytes)
         self.maintenance = SegmentMaintenance(configuration: configuration, fileSystem: fileSystem)
         var initial = State()
-        initial.buffer.reserveCapacity(min(configuration.maxBufferBytes, 1 << 20) + 64 << 10)
+        initial.buffer = LineBuffer(reservingBytes: min(configuration.maxBufferBytes, 1 << 20) + 64 << 10)
         if configuration.format == .gzipStream {
             initial.compressor = try? GzipCompressor(level: configuration.streamCompressionLevel)
         }
@@ -120,16 +117,14 @@ public final class RotatingFileSink: EventSink {
         state.withLock { state in
             let now = state.context?.clock.now() ?? SystemWallClock().now()
             for event in events {
-                if state.failure.isFailing && state.buffer.count >= configuration.maxRetainedBytesOnFailure {
+                if state.failure.isFailing && state.buffer.byteCount >= configuration.maxRetainedBytesOnFailure {
                     // Keep the oldest: what is already retained stays, newer events are counted lost.
                     state.failure.lost(events: 1)
                     continue
                 }
-                if state.bufferedEvents == 0 { state.bufferFirstSeq = event.seq }
-                encoder.append(event, to: &state.buffer)
-                state.bufferedEvents += 1
+                state.buffer.append(event, encoder: encoder)
             }
-            if configuration.flushInterval <= .zero || state.buffer.count >= configuration.maxBufferBytes {
+            if configuration.flushInterval <= .zero || state.buffer.byteCount >= configuration.maxBufferBytes {
                 writeBuffer(&state, now: now)
             }
         }
@@ -147,7 +142,7 @@ public final class RotatingFileSink: EventSink {
 
     public func tick(now: Timestamp) {
         state.withLock { state in
-            if state.bufferedEvents > 0,
+            if !state.buffer.isEmpty,
                 now.duration(since: state.lastFlush) >= configuration.flushInterval || state.failure.isFailing
             {
                 writeBuffer(&state, now: now)
@@ -166,6 +161,11 @@ public final class RotatingFileSink: EventSink {
         state.withLock { state in
             let now = state.context?.clock.now() ?? SystemWallClock().now()
             writeBuffer(&state, now: now)
+            if !state.buffer.isEmpty {
+                // Still failing at shutdown: what could not be written is lost, and counted.
+                state.failure.lost(events: state.buffer.count)
+                state.buffer.removeAll()
+            }
             if let descriptor = state.descriptor {
                 if configuration.fsync != .never { try? fileSystem.sync(descriptor, path: configuration.activePath) }
                 fileSystem.close(descriptor)
@@ -178,43 +178,59 @@ public final class RotatingFileSink: EventSink {
 
     // MARK: - Writing
 
+    /// The most bytes of whole lines handed to one `write` (or one gzip member).
+    /// Small enough that a file near a size limit still takes whole chunks before it rotates.
+    static let maxChunkBytes = 64 << 10
+
     private func writeBuffer(_ state: inout State, now: Timestamp) {
-        guard state.bufferedEvents > 0 else { return }
+        guard let firstSeq = state.buffer.firstSeq else { return }
         state.lastFlush = now
         if let refusal = state.refusal {
             fail(&state, now: now, error: refusal, errno: ELOOP)
             return
         }
         if state.descriptor == nil {
-            openActive(&state, now: now, firstSeq: state.bufferFirstSeq)
+            openActive(&state, now: now, firstSeq: firstSeq)
             guard state.descriptor != nil else { return }
         } else if shouldRotateBySize(state), rotationAllowed(state, now: now) {
             rotate(&state, now: now, reason: "size")
-            openActive(&state, now: now, firstSeq: state.bufferFirstSeq)
+            openActive(&state, now: now, firstSeq: firstSeq)
             guard state.descriptor != nil else { return }
         }
-        state.output.removeAll(keepingCapacity: true)
-        let bytes: [UInt8]
-        if let compressor = state.compressor {
-            compressor.compressMember(state.buffer, into: &state.output)
-            bytes = state.output
-        } else {
-            bytes = state.buffer
-        }
-        switch append(&state, bytes) {
-        case nil:
-            state.activeLines += Int64(state.bufferedEvents)
-            state.writtenEvents += Int64(state.bufferedEvents)
-            state.lastWrittenSeq = state.bufferFirstSeq + UInt64(state.bufferedEvents) - 1
-            if state.retainedCountedLost > 0 {
-                state.failure.recovered(events: state.retainedCountedLost)
-                state.retainedCountedLost = 0
+        var rotatedForSpace = false
+        while !state.buffer.isEmpty {
+            let chunk = state.buffer.prefix(maxBytes: RotatingFileSink.maxChunkBytes)
+            state.output.removeAll(keepingCapacity: true)
+            let bytes: [UInt8]
+            if let compressor = state.compressor {
+                state.buffer.bytes.withUnsafeBytes {
+                    compressor.compressMember(UnsafeRawBufferPointer(rebasing: $0[0..<chunk.bytes]), into: &state.output)
+                }
+                bytes = state.output
+            } else if chunk.bytes == state.buffer.byteCount {
+                bytes = state.buffer.bytes
+            } else {
+                bytes = Array(state.buffer.bytes[0..<chunk.bytes])
             }
-            state.buffer.removeAll(keepingCapacity: true)
-            state.bufferedEvents = 0
+            if let error = append(&state, bytes) {
+                fail(&state, now: now, error: error.description, errno: error.code)
+                // A file at its size limit (RLIMIT_FSIZE, EFBIG): a new file is the remedy.
+                if error.code == EFBIG, !rotatedForSpace, state.activeLines > 1, rotationAllowed(state, now: now),
+                    let nextSeq = state.buffer.firstSeq
+                {
+                    rotatedForSpace = true
+                    rotate(&state, now: now, reason: "size")
+                    openActive(&state, now: now, firstSeq: nextSeq)
+                    if state.descriptor != nil { continue }
+                }
+                return
+            }
+            state.activeLines += Int64(chunk.lines)
+            state.writtenEvents += Int64(chunk.lines)
+            state.lastWrittenSeq = chunk.lastSeq
+            state.buffer.removeFirst(lines: chunk.lines)
+            rotatedForSpace = false  // progress was made: a further full file may rotate again
             if let recovered = state.failure.succeeded(at: now, sink: name) { state.context?.report(recovered) }
-        case let error?:
-            fail(&state, now: now, error: error.description, errno: error.code)
         }
     }
 
@@ -222,49 +238,48 @@ public final class RotatingFileSink: EventSink {
     /// dropping the newest whole lines.
     private func fail(_ state: inout State, now: Timestamp, error: String, errno: Int32) {
         state.failedWrites += 1
-        let newlyFailed = state.bufferedEvents - state.retainedCountedLost
-        if let payload = state.failure.failed(at: now, sink: name, error: error, errno: errno, events: newlyFailed) {
+        if let payload = state.failure.failed(at: now, sink: name, error: error, errno: errno, events: state.buffer.count) {
             state.context?.report(payload)
         }
-        state.retainedCountedLost = state.bufferedEvents
-        let limit = configuration.maxRetainedBytesOnFailure
-        guard state.buffer.count > limit else { return }
-        var cut = limit
-        while cut > 0 && state.buffer[cut - 1] != 0x0A { cut -= 1 }
-        let dropped = state.buffer[cut...].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-        state.buffer.removeSubrange(cut...)
-        state.bufferedEvents -= dropped
-        state.retainedCountedLost -= dropped
+        let dropped = state.buffer.trim(toBytes: configuration.maxRetainedBytesOnFailure)
+        state.failure.lost(events: dropped)
     }
 
-    /// Appends bytes with one `write`; a short write is cut back so no partial line remains.
+    /// Appends bytes with one `write`. A short write is continued (POSIX allows them); if the
+    /// rest fails, the file is cut back to where it was, so no partial line remains.
     private func append(_ state: inout State, _ bytes: [UInt8]) -> FileSystemError? {
         guard let descriptor = state.descriptor else {
             return FileSystemError(code: EBADF, operation: "write", path: configuration.activePath)
         }
         let path = configuration.activePath
-        let result = bytes.withUnsafeBytes { raw -> Result<Int, FileSystemError> in
-            do throws(FileSystemError) { return .success(try fileSystem.write(descriptor, raw, path: path)) } catch {
-                return .failure(error)
+        var offset = 0
+        var failure: FileSystemError?
+        bytes.withUnsafeBytes { raw in
+            while offset < raw.count {
+                do throws(FileSystemError) {
+                    let written = try fileSystem.write(descriptor, UnsafeRawBufferPointer(rebasing: raw[offset...]), path: path)
+                    guard written > 0 else {
+                        failure = FileSystemError(code: ENOSPC, operation: "write (no progress)", path: path)
+                        return
+                    }
+                    offset += written
+                } catch {
+                    failure = error
+                    return
+                }
             }
         }
-        switch result {
-        case .success(let written) where written == bytes.count:
-            state.activeSize += Int64(written)
+        guard let failure else {
+            state.activeSize += Int64(bytes.count)
             return nil
-        case .success(let written):
-            try? fileSystem.truncate(descriptor, to: state.activeSize, path: path)
-            return FileSystemError(code: written == 0 ? ENOSPC : EFBIG, operation: "write (short: \(written) of \(bytes.count) bytes)",
-                                   path: path)
-        case .failure(let error):
-            // A failed write may still have appended part of the bytes; cut back to be sure.
-            try? fileSystem.truncate(descriptor, to: state.activeSize, path: path)
-            if error.code == EBADF || error.code == EIO || error.code == ESTALE {
-                fileSystem.close(descriptor)
-                state.descriptor = nil
-            }
-            return error
         }
+        // The write may have appended part of the bytes: cut back to the last whole line.
+        try? fileSystem.truncate(descriptor, to: state.activeSize, path: path)
+        if failure.code == EBADF || failure.code == EIO || failure.code == ESTALE {
+            fileSystem.close(descriptor)
+            state.descriptor = nil
+        }
+        return failure
     }
 
     // MARK: - Files
@@ -318,7 +333,7 @@ public final class RotatingFileSink: EventSink {
     private func shouldRotateBySize(_ state: State) -> Bool {
         guard let maxBytes = configuration.maxFileBytes, state.activeLines > 1 else { return false }
         if configuration.format == .gzipStream { return state.activeSize >= maxBytes }
-        return state.activeSize + Int64(state.buffer.count) > maxBytes
+        return state.activeSize + Int64(state.buffer.byteCount) > maxBytes
     }
 
     private func rotationAllowed(_ state: State, now: Timestamp) -> Bool {

@@ -17,11 +17,10 @@ public struct SinkFailureTracker: Sendable {
     /// Creates a tracker in the working state.
     public init() {}
 
-    /// Records a failed write of `events` events; returns the `sink.failed` payload to report on
+    /// Records a failed write of `events` events (which the sink may still hold and retry; count
+    /// the ones it gives up with ``lost(events:)``); returns the `sink.failed` payload to report on
     /// the transition from working to failing.
     public mutating func failed(at now: Timestamp, sink: String, error: String, errno: Int32?, events: Int) -> SinkFailed? {
-        lostSinceFailure += Int64(events)
-        totalLost += Int64(events)
         failedWrites += 1
         guard !isFailing else { return nil }
         isFailing = true
@@ -33,12 +32,6 @@ public struct SinkFailureTracker: Sendable {
     public mutating func lost(events: Int) {
         lostSinceFailure += Int64(events)
         totalLost += Int64(events)
-    }
-
-    /// Records that events counted as lost were written after all (kept and retried).
-    public mutating func recovered(events: Int) {
-        lostSinceFailure -= Int64(events)
-        totalLost -= Int64(events)
     }
 
     /// Records a successful write; returns the `sink.recovered` payload on the transition back.

@@ -74,6 +74,7 @@ public final class StdoutSink: EventSink {
                 if let recovered = state.failure.succeeded(at: now, sink: name) { state.context?.report(recovered) }
             case let code?:
                 let error = FileSystemError(code: code, operation: "write", path: name)
+                state.failure.lost(events: events.count)
                 if let failed = state.failure.failed(at: now, sink: name, error: error.description, errno: code, events: events.count) {
                     state.context?.report(failed)
                 }
