@@ -165,8 +165,11 @@ import Testing
         var configuration = configuration()
         configuration.tickInterval = .milliseconds(10)
         let bus = EventBus(configuration: configuration, sinks: [sink], clock: clock)
+        await bus.flush()  // the drain is running and has read the clock
         clock.advance(by: .seconds(1))
-        try await Task.sleep(for: .milliseconds(100))
+        for _ in 0..<200 where !sink.ticks.withLock({ $0.contains(clock.now()) }) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         await bus.shutdown()
         #expect(sink.ticks.withLock { $0.contains(clock.now()) })
     }
