@@ -9,11 +9,13 @@ public struct Redactor: Sendable {
     /// What a secret is replaced with.
     public var replacement: String
     /// Lowercased key fragments that mark an attr's value as secret.
-    public var secretKeyFragments: [String]
+    public let secretKeyFragments: [String]
     /// Exact keys (lowercased) the user marked secret.
-    public var secretKeys: Set<String>
+    public let secretKeys: Set<String>
     /// Token prefixes that mark a credential, with the minimum token length.
-    public var credentialPrefixes: [(prefix: String, minimumLength: Int)]
+    public let credentialPrefixes: [(prefix: String, minimumLength: Int)]
+    private let fragmentBytes: [[UInt8]]
+    private let prefixBytes: [(prefix: [UInt8], minimumLength: Int)]
 
     /// The default rules.
     public init(
@@ -31,15 +33,47 @@ public struct Redactor: Sendable {
             ("sk-", 20), ("secret_", 20), ("ntn_", 20), ("pcsk_", 20), ("ghp_", 20), ("gho_", 20),
             ("github_pat_", 20), ("xoxb-", 15), ("xoxp-", 15), ("xoxa-", 15), ("AKIA", 20), ("eyJ", 30),
         ]
+        self.fragmentBytes = secretKeyFragments.map { Array($0.lowercased().utf8) }
+        self.prefixBytes = credentialPrefixes.map { (Array($0.prefix.utf8), $0.minimumLength) }
     }
 
-    /// Whether an attr with this key holds a secret.
+    /// Whether an attr with this key holds a secret (ASCII case-insensitive, no allocation).
     public func isSecretKey(_ key: String) -> Bool {
-        let lowered = key.lowercased()
-        if secretKeys.contains(lowered) { return true }
-        // `tokens`/`max_tokens` are counts, not credentials.
-        if lowered.hasSuffix("tokens") || lowered.hasSuffix("_count") { return false }
-        return secretKeyFragments.contains { lowered.contains($0) }
+        if !secretKeys.isEmpty, secretKeys.contains(key.lowercased()) { return true }
+        var copy = key
+        return copy.withUTF8 { bytes in
+            // `tokens`/`max_tokens`/`token_count` are counts, not credentials.
+            if Redactor.hasSuffix(bytes, "tokens") || Redactor.hasSuffix(bytes, "_count") { return false }
+            for fragment in fragmentBytes where Redactor.contains(bytes, fragment) { return true }
+            return false
+        }
+    }
+
+    private static func lower(_ byte: UInt8) -> UInt8 {
+        byte >= 65 && byte <= 90 ? byte | 0x20 : byte
+    }
+
+    private static func hasSuffix(_ bytes: UnsafeBufferPointer<UInt8>, _ suffix: StaticString) -> Bool {
+        let count = suffix.utf8CodeUnitCount
+        guard bytes.count >= count else { return false }
+        let start = bytes.count - count
+        for offset in 0..<count where lower(bytes[start + offset]) != suffix.utf8Start[offset] { return false }
+        return true
+    }
+
+    private static func contains(_ bytes: UnsafeBufferPointer<UInt8>, _ fragment: [UInt8]) -> Bool {
+        guard let first = fragment.first, bytes.count >= fragment.count else { return false }
+        var index = 0
+        let last = bytes.count - fragment.count
+        while index <= last {
+            if lower(bytes[index]) == first {
+                var offset = 1
+                while offset < fragment.count, lower(bytes[index + offset]) == fragment[offset] { offset += 1 }
+                if offset == fragment.count { return true }
+            }
+            index += 1
+        }
+        return false
     }
 
     /// Redacts an event's message and attrs (and unknown envelope fields) in place.
@@ -87,40 +121,43 @@ public struct Redactor: Sendable {
 
     /// The string with credential-shaped tokens replaced, or `nil` when it has none.
     public func redacted(_ string: String) -> String? {
-        let bytes = Array(string.utf8)
-        guard bytes.count >= 3 else { return nil }
-        var output: [UInt8] = []
-        var copiedUpTo = 0
-        var index = 0
-        var previousWord: ArraySlice<UInt8> = []
-        while index < bytes.count {
-            guard Redactor.isTokenByte(bytes[index]) else {
-                index += 1
-                continue
+        var copy = string
+        return copy.withUTF8 { bytes -> String? in
+            guard bytes.count >= 8 else { return nil }
+            var output: [UInt8] = []
+            var copiedUpTo = 0
+            var index = 0
+            var previousStart = 0
+            var previousEnd = 0
+            while index < bytes.count {
+                guard Redactor.isTokenByte(bytes[index]) else {
+                    index += 1
+                    continue
+                }
+                let start = index
+                while index < bytes.count, Redactor.isTokenByte(bytes[index]) { index += 1 }
+                let token = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                let previous = UnsafeBufferPointer(rebasing: bytes[previousStart..<previousEnd])
+                if token.count >= 8, isCredential(token, after: previous) {
+                    output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[copiedUpTo..<start]))
+                    output.append(contentsOf: replacement.utf8)
+                    copiedUpTo = index
+                }
+                previousStart = start
+                previousEnd = index
             }
-            let start = index
-            while index < bytes.count, Redactor.isTokenByte(bytes[index]) { index += 1 }
-            let token = bytes[start..<index]
-            if isCredential(token, after: previousWord) {
-                output.append(contentsOf: bytes[copiedUpTo..<start])
-                output.append(contentsOf: replacement.utf8)
-                copiedUpTo = index
-            }
-            previousWord = token
+            guard copiedUpTo > 0 else { return nil }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[copiedUpTo...]))
+            return String(decoding: output, as: UTF8.self)
         }
-        guard copiedUpTo > 0 else { return nil }
-        output.append(contentsOf: bytes[copiedUpTo...])
-        return String(decoding: output, as: UTF8.self)
     }
 
-    private func isCredential(_ token: ArraySlice<UInt8>, after previous: ArraySlice<UInt8>) -> Bool {
-        if token.count >= 8, previous.elementsEqual("Bearer".utf8) || previous.elementsEqual("bearer".utf8)
-            || previous.elementsEqual("Basic".utf8)
-        {
+    private func isCredential(_ token: UnsafeBufferPointer<UInt8>, after previous: UnsafeBufferPointer<UInt8>) -> Bool {
+        if previous.elementsEqual("Bearer".utf8) || previous.elementsEqual("bearer".utf8) || previous.elementsEqual("Basic".utf8) {
             return true
         }
-        for (prefix, minimumLength) in credentialPrefixes where token.count >= minimumLength {
-            if token.starts(with: prefix.utf8) { return true }
+        for (prefix, minimumLength) in prefixBytes where token.count >= minimumLength && token.count >= prefix.count {
+            if token.starts(with: prefix) { return true }
         }
         return false
     }
