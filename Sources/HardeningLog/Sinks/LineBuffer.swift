@@ -27,6 +27,18 @@ struct LineBuffer {
         seqs.append(event.seq)
     }
 
+    /// Appends another buffer's lines after these.
+    mutating func append(contentsOf other: LineBuffer) {
+        guard !other.isEmpty else { return }
+        let otherBase = other.start > 0 ? other.ends[other.start - 1] : 0
+        let shift = bytes.count - otherBase
+        bytes.append(contentsOf: other.bytes[otherBase...])
+        for index in other.start..<other.ends.count {
+            ends.append(other.ends[index] + shift)
+            seqs.append(other.seqs[index])
+        }
+    }
+
     /// The longest prefix of whole lines not over `maxBytes` (at least one line): its byte count,
     /// line count and last `seq`.
     func prefix(maxBytes: Int) -> (bytes: Int, lines: Int, lastSeq: UInt64) {

@@ -53,7 +53,6 @@ public final class RotatingFileSink: EventSink {
         var activeLines: Int64 = 0
         var openedAt = Timestamp(microsecondsSinceEpoch: 0)
         var lastRotation: Timestamp?
-        var lastFlush = Timestamp(microsecondsSinceEpoch: 0)
         var buffer = LineBuffer(reservingBytes: 0)
         var lastWrittenSeq: UInt64 = 0
         var output: [UInt8] = []
@@ -66,6 +65,13 @@ public final class RotatingFileSink: EventSink {
         var failedWrites: Int64 = 0
     }
 
+    /// What the drain thread has encoded but not yet handed to the writer thread.
+    private struct Staging {
+        var buffer: LineBuffer
+        var lastHandOff = Timestamp(microsecondsSinceEpoch: 0)
+        var context: SinkContext?
+    }
+
     /// The configuration.
     public let configuration: Configuration
     public let name: String
@@ -73,6 +79,8 @@ public final class RotatingFileSink: EventSink {
     private let encoder: JSONLineEncoder
     private let maintenance: SegmentMaintenance
     private let state: Mutex<State>
+    private let staging: Mutex<Staging>
+    private let queue: WriterQueue
 
     /// Creates the sink. Nothing touches the disk until the bus starts it.
     public init(configuration: Configuration, fileSystem: any FileSystem = PosixFileSystem()) {
@@ -82,11 +90,12 @@ public final class RotatingFileSink: EventSink {
         self.encoder = JSONLineEncoder(maxLineBytes: configuration.maxLineBytes)
         self.maintenance = SegmentMaintenance(configuration: configuration, fileSystem: fileSystem)
         var initial = State()
-        initial.buffer = LineBuffer(reservingBytes: min(configuration.maxBufferBytes, 1 << 20) + 64 << 10)
         if configuration.format == .gzipStream {
             initial.compressor = try? GzipCompressor(level: configuration.streamCompressionLevel)
         }
         self.state = Mutex(initial)
+        self.staging = Mutex(Staging(buffer: LineBuffer(reservingBytes: min(configuration.maxBufferBytes, 1 << 20) + 64 << 10)))
+        self.queue = WriterQueue(maxPendingBytes: max(16 << 20, configuration.maxBufferBytes * 4))
     }
 
     /// What the sink has done so far.
@@ -102,89 +111,137 @@ public final class RotatingFileSink: EventSink {
         maintenance.waitUntilIdle()
     }
 
-    // MARK: - EventSink
+    // MARK: - EventSink (called on the bus's drain thread)
+    //
+    // The drain thread only encodes; a writer thread owned by the sink does every file operation
+    // (and, in gzip-stream mode, the compression), so encoding and compressing run on different
+    // cores and never wait on each other, and the drain never blocks on the disk unless the
+    // writer falls more than `maxPendingBytes` behind.
 
     public func start(context: SinkContext) {
         maintenance.start(context: context)
+        let now = context.clock.now()
         state.withLock { state in
             state.context = context
-            state.lastFlush = context.clock.now()
-            recoverAtStartup(&state, now: context.clock.now())
+            recoverAtStartup(&state, now: now)
         }
+        staging.withLock {
+            $0.context = context
+            $0.lastHandOff = now
+        }
+        queue.start { [self] message in self.process(message) }
     }
 
     public func write(_ events: [Event]) {
-        state.withLock { state in
-            let now = state.context?.clock.now() ?? SystemWallClock().now()
-            for event in events {
-                if state.failure.isFailing && state.buffer.byteCount >= configuration.maxRetainedBytesOnFailure {
-                    // Keep the oldest: what is already retained stays, newer events are counted lost.
-                    state.failure.lost(events: 1)
-                    continue
-                }
-                state.buffer.append(event, encoder: encoder)
-            }
-            if configuration.flushInterval <= .zero || state.buffer.byteCount >= configuration.maxBufferBytes {
-                writeBuffer(&state, now: now)
+        staging.withLock { staging in
+            for event in events { staging.buffer.append(event, encoder: encoder) }
+            if configuration.flushInterval <= .zero || staging.buffer.byteCount >= configuration.maxBufferBytes {
+                handOff(&staging)
             }
         }
     }
 
     public func flush() {
-        state.withLock { state in
-            let now = state.context?.clock.now() ?? SystemWallClock().now()
-            writeBuffer(&state, now: now)
-            if configuration.fsync == .everyFlush, let descriptor = state.descriptor {
-                try? fileSystem.sync(descriptor, path: configuration.activePath)
-            }
-        }
+        staging.withLock { handOff(&$0) }
+        queue.sendAndWait(.flush)
     }
 
     public func tick(now: Timestamp) {
-        state.withLock { state in
-            if !state.buffer.isEmpty,
-                now.duration(since: state.lastFlush) >= configuration.flushInterval || state.failure.isFailing
-            {
-                writeBuffer(&state, now: now)
+        staging.withLock { staging in
+            if !staging.buffer.isEmpty, now.duration(since: staging.lastHandOff) >= configuration.flushInterval {
+                handOff(&staging)
             }
-            if let maxAge = configuration.maxFileAge, state.descriptor != nil, state.activeLines > 1,
-                now.duration(since: state.openedAt) >= maxAge, rotationAllowed(state, now: now)
-            {
-                rotate(&state, now: now, reason: "age")
-                openActive(&state, now: now, firstSeq: state.lastWrittenSeq + 1)
-            }
-            submitDueCompressions(&state, now: now)
         }
+        queue.sendTick(now)
     }
 
     public func close() {
+        staging.withLock { handOff(&$0) }
+        queue.sendAndWait(.close)
+        queue.stop()
+        maintenance.stop()
+    }
+
+    private func handOff(_ staging: inout Staging) {
+        staging.lastHandOff = staging.context?.clock.now() ?? staging.lastHandOff
+        guard !staging.buffer.isEmpty else { return }
+        var lines = LineBuffer(reservingBytes: min(configuration.maxBufferBytes, 1 << 20) + 64 << 10)
+        swap(&lines, &staging.buffer)
+        queue.send(.lines(lines))
+    }
+
+    // MARK: - The writer thread
+
+    private func process(_ message: WriterQueue.Message) {
         state.withLock { state in
             let now = state.context?.clock.now() ?? SystemWallClock().now()
-            writeBuffer(&state, now: now)
-            if !state.buffer.isEmpty {
-                // Still failing at shutdown: what could not be written is lost, and counted.
-                state.failure.lost(events: state.buffer.count)
-                state.buffer.removeAll()
+            switch message {
+            case .lines(let lines):
+                take(lines, into: &state)
+                writeBuffer(&state, now: now)
+            case .tick(let tickTime):
+                tick(&state, now: tickTime)
+            case .flush:
+                writeBuffer(&state, now: now)
+                if configuration.fsync == .everyFlush, let descriptor = state.descriptor {
+                    try? fileSystem.sync(descriptor, path: configuration.activePath)
+                }
+            case .close:
+                closeFiles(&state, now: now)
             }
-            if let descriptor = state.descriptor {
-                if configuration.fsync != .never { try? fileSystem.sync(descriptor, path: configuration.activePath) }
-                fileSystem.close(descriptor)
-                state.descriptor = nil
-            }
-            submitDueCompressions(&state, now: now)
         }
-        maintenance.stop()
+    }
+
+    /// Adds handed-off lines to the writer's buffer. While writes fail, the oldest lines are kept
+    /// up to the retention limit and newer ones are counted as lost.
+    private func take(_ lines: LineBuffer, into state: inout State) {
+        if state.buffer.isEmpty {
+            state.buffer = lines
+        } else {
+            state.buffer.append(contentsOf: lines)
+        }
+        if state.failure.isFailing {
+            state.failure.lost(events: state.buffer.trim(toBytes: configuration.maxRetainedBytesOnFailure))
+        }
+    }
+
+    private func tick(_ state: inout State, now: Timestamp) {
+        if !state.buffer.isEmpty, state.failure.isFailing {
+            writeBuffer(&state, now: now)
+        }
+        if let maxAge = configuration.maxFileAge, state.descriptor != nil, state.activeLines > 1,
+            now.duration(since: state.openedAt) >= maxAge, rotationAllowed(state, now: now)
+        {
+            rotate(&state, now: now, reason: "age")
+            openActive(&state, now: now, firstSeq: state.lastWrittenSeq + 1)
+        }
+        submitDueCompressions(&state, now: now)
+    }
+
+    private func closeFiles(_ state: inout State, now: Timestamp) {
+        writeBuffer(&state, now: now)
+        if !state.buffer.isEmpty {
+            // Still failing at shutdown: what could not be written is lost, and counted.
+            state.failure.lost(events: state.buffer.count)
+            state.buffer.removeAll()
+        }
+        if let descriptor = state.descriptor {
+            if configuration.fsync != .never { try? fileSystem.sync(descriptor, path: configuration.activePath) }
+            fileSystem.close(descriptor)
+            state.descriptor = nil
+        }
+        submitDueCompressions(&state, now: now)
     }
 
     // MARK: - Writing
 
-    /// The most bytes of whole lines handed to one `write` (or one gzip member).
-    /// Small enough that a file near a size limit still takes whole chunks before it rotates.
-    static let maxChunkBytes = 64 << 10
+    /// The most bytes of whole lines handed to one `write` (or one gzip member): small enough
+    /// that a file near a size limit still takes whole chunks before it rotates, large enough
+    /// that gzip members compress well.
+    private var maxChunkBytes: Int { configuration.format == .gzipStream ? 1 << 20 : 64 << 10 }
 
     private func writeBuffer(_ state: inout State, now: Timestamp) {
         guard let firstSeq = state.buffer.firstSeq else { return }
-        state.lastFlush = now
         if let refusal = state.refusal {
             fail(&state, now: now, error: refusal, errno: ELOOP)
             return
@@ -199,7 +256,7 @@ public final class RotatingFileSink: EventSink {
         }
         var rotatedForSpace = false
         while !state.buffer.isEmpty {
-            let chunk = state.buffer.prefix(maxBytes: RotatingFileSink.maxChunkBytes)
+            let chunk = state.buffer.prefix(maxBytes: maxChunkBytes)
             state.output.removeAll(keepingCapacity: true)
             let bytes: [UInt8]
             if let compressor = state.compressor {
