@@ -134,37 +134,37 @@ public final class EventBus: Service, Sendable {
         let capacity = configuration.capacity
         let policy = configuration.overflowPolicy
         var wake = false
-        let accepted = state.withLock { state, waiter -> Bool in
-            guard state.phase != .closed else {
-                state.rejectedAfterShutdown += 1
+        let accepted = state.withLockAndWaiter { state, waiter -> Bool in
+            guard state.pointee.phase != .closed else {
+                state.pointee.rejectedAfterShutdown += 1
                 return false
             }
-            if state.pending.count >= capacity {
+            if state.pointee.pending.count >= capacity {
                 switch policy {
                 case .dropNewest:
-                    state.droppedSinceReport += 1
-                    state.droppedTotal += 1
+                    state.pointee.droppedSinceReport += 1
+                    state.pointee.droppedTotal += 1
                     return false
                 case .dropOldest:
-                    state.pending.removeFirst()
-                    state.droppedSinceReport += 1
-                    state.droppedTotal += 1
+                    state.pointee.pending.removeFirst()
+                    state.pointee.droppedSinceReport += 1
+                    state.pointee.droppedTotal += 1
                 case .block:
-                    while state.pending.count >= capacity, state.phase != .closed {
-                        state.blockedEmitters += 1
+                    while state.pointee.pending.count >= capacity, state.pointee.phase != .closed {
+                        state.pointee.blockedEmitters += 1
                         waiter.wait(.second)
-                        state.blockedEmitters -= 1
+                        state.pointee.blockedEmitters -= 1
                     }
-                    guard state.phase != .closed else {
-                        state.rejectedAfterShutdown += 1
+                    guard state.pointee.phase != .closed else {
+                        state.pointee.rejectedAfterShutdown += 1
                         return false
                     }
                 }
             }
-            state.pending.append(event)
-            state.accepted += 1
-            if state.drainSleeping {
-                state.drainSleeping = false
+            state.pointee.pending.append(event)
+            state.pointee.accepted += 1
+            if state.pointee.drainSleeping {
+                state.pointee.drainSleeping = false
                 wake = true
             }
             return true
@@ -257,45 +257,46 @@ public final class EventBus: Service, Sendable {
         let tickNanoseconds = max(1_000_000, configuration.tickInterval.nanoseconds)
         let maxBatch = configuration.maxBatchSize
         var seq: UInt64 = 0
+        var redactionCache = Redactor.Cache()
         var lastTick = clock.now()
         var closingRounds = 0
         while true {
             var work = Work()
             work.events.reserveCapacity(maxBatch)
             var wakeBlocked = false
-            state.withLock { state, waiter in
-                if state.pending.isEmpty, state.reports.isEmpty, state.droppedSinceReport == 0,
-                    state.flushWaiters.isEmpty, state.phase == .running
+            state.withLockAndWaiter { state, waiter in
+                if state.pointee.pending.isEmpty, state.pointee.reports.isEmpty, state.pointee.droppedSinceReport == 0,
+                    state.pointee.flushWaiters.isEmpty, state.pointee.phase == .running
                 {
-                    state.drainSleeping = true
+                    state.pointee.drainSleeping = true
                     waiter.wait(.first, nanoseconds: tickNanoseconds)
-                    state.drainSleeping = false
+                    state.pointee.drainSleeping = false
                 }
-                let take = min(state.pending.count, maxBatch)
-                if take == state.pending.count {
-                    work.events.append(contentsOf: state.pending)
-                    state.pending.removeAll(keepingCapacity: true)
+                let take = min(state.pointee.pending.count, maxBatch)
+                if take == state.pointee.pending.count {
+                    work.events.append(contentsOf: state.pointee.pending)
+                    state.pointee.pending.removeAll(keepingCapacity: true)
                 } else {
-                    work.events.append(contentsOf: state.pending.prefix(take))
-                    state.pending.removeFirst(take)
+                    work.events.append(contentsOf: state.pointee.pending.prefix(take))
+                    state.pointee.pending.removeFirst(take)
                 }
-                if !state.reports.isEmpty {
-                    work.events.append(contentsOf: state.reports)
-                    state.reports.removeAll(keepingCapacity: true)
+                if !state.pointee.reports.isEmpty {
+                    work.events.append(contentsOf: state.pointee.reports)
+                    state.pointee.reports.removeAll(keepingCapacity: true)
                 }
-                if state.droppedSinceReport > 0 {
-                    work.dropped = state.droppedSinceReport
-                    work.droppedTotal = state.droppedTotal
-                    state.droppedSinceReport = 0
-                    state.accepted += 1
+                if state.pointee.droppedSinceReport > 0 {
+                    work.dropped = state.pointee.droppedSinceReport
+                    work.droppedTotal = state.pointee.droppedTotal
+                    state.pointee.droppedSinceReport = 0
+                    state.pointee.accepted += 1
                 }
-                if state.pending.isEmpty {
-                    work.flushWaiters = state.flushWaiters
-                    state.flushWaiters.removeAll()
+                if state.pointee.pending.isEmpty {
+                    work.flushWaiters = state.pointee.flushWaiters
+                    state.pointee.flushWaiters.removeAll()
                 }
-                work.closing = state.phase == .closing && state.pending.isEmpty
-                state.delivered += Int64(work.events.count) + (work.dropped > 0 ? 1 : 0)
-                wakeBlocked = state.blockedEmitters > 0
+                work.closing = state.pointee.phase == .closing && state.pointee.pending.isEmpty
+                state.pointee.delivered += Int64(work.events.count) + (work.dropped > 0 ? 1 : 0)
+                wakeBlocked = state.pointee.blockedEmitters > 0
             }
             if wakeBlocked { state.broadcast(.second) }
             if work.dropped > 0 {
@@ -305,7 +306,7 @@ public final class EventBus: Service, Sendable {
                                          message: payload.message, attrs: payload.attributes))
             }
             if !work.events.isEmpty {
-                deliver(&work.events, seq: &seq)
+                deliver(&work.events, seq: &seq, redactionCache: &redactionCache)
             }
             let now = clock.now()
             if now.duration(since: lastTick) >= configuration.tickInterval || now < lastTick {
@@ -340,7 +341,7 @@ public final class EventBus: Service, Sendable {
         }
     }
 
-    private func deliver(_ events: inout [Event], seq: inout UInt64) {
+    private func deliver(_ events: inout [Event], seq: inout UInt64, redactionCache: inout Redactor.Cache) {
         let service = configuration.service
         let host = configuration.host
         let run = configuration.run
@@ -351,7 +352,7 @@ public final class EventBus: Service, Sendable {
             events[index].service = service
             events[index].host = host
             events[index].run = run
-            redactor?.redact(&events[index])
+            redactor?.redact(&events[index], cache: &redactionCache)
         }
         for sink in sinks { sink.write(events) }
     }

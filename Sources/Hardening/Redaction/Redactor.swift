@@ -76,22 +76,51 @@ public struct Redactor: Sendable {
         return false
     }
 
+    /// Remembers which attr keys are secret, so that the keys every event repeats are checked
+    /// once. Owned by one thread (the bus's drain); bounded.
+    public struct Cache {
+        var secretKeys: [String: Bool] = [:]
+
+        /// Creates an empty cache.
+        public init() {}
+    }
+
     /// Redacts an event's message and attrs (and unknown envelope fields) in place.
     public func redact(_ event: inout Event) {
+        var cache = Cache()
+        redact(&event, cache: &cache)
+    }
+
+    /// Redacts an event in place, reusing what `cache` knows of its keys.
+    public func redact(_ event: inout Event, cache: inout Cache) {
         if let message = redacted(event.message) { event.message = message }
-        if !event.attrs.isEmpty, let attrs = redacted(event.attrs) { event.attrs = attrs }
-        if !event.extra.isEmpty, let extra = redacted(event.extra) { event.extra = extra }
+        if !event.attrs.isEmpty, let attrs = redacted(event.attrs, cache: &cache) { event.attrs = attrs }
+        if !event.extra.isEmpty, let extra = redacted(event.extra, cache: &cache) { event.extra = extra }
+    }
+
+    private func isSecretKey(_ key: String, cache: inout Cache) -> Bool {
+        if let known = cache.secretKeys[key] { return known }
+        let secret = isSecretKey(key)
+        if cache.secretKeys.count >= 4096 { cache.secretKeys.removeAll(keepingCapacity: true) }
+        cache.secretKeys[key] = secret
+        return secret
     }
 
     /// The attrs with secrets removed, or `nil` when nothing changed.
     public func redacted(_ attributes: Attributes) -> Attributes? {
+        var cache = Cache()
+        return redacted(attributes, cache: &cache)
+    }
+
+    private func redacted(_ attributes: Attributes, cache: inout Cache) -> Attributes? {
         var result: [(key: String, value: AttributeValue)]? = nil
-        for (index, pair) in attributes.pairs.enumerated() {
+        for index in attributes.pairs.indices {
             let replaced: AttributeValue?
-            if isSecretKey(pair.key), pair.value != .null, pair.value != .string(replacement) {
-                replaced = .string(replacement)
+            let value = attributes.pairs[index].value
+            if isSecretKey(attributes.pairs[index].key, cache: &cache) {
+                replaced = value == .null || value == .string(replacement) ? nil : .string(replacement)
             } else {
-                replaced = redacted(pair.value)
+                replaced = redacted(value, cache: &cache)
             }
             if let replaced {
                 if result == nil { result = attributes.pairs }
@@ -103,13 +132,18 @@ public struct Redactor: Sendable {
 
     /// The value with secrets removed, or `nil` when nothing changed.
     public func redacted(_ value: AttributeValue) -> AttributeValue? {
+        var cache = Cache()
+        return redacted(value, cache: &cache)
+    }
+
+    private func redacted(_ value: AttributeValue, cache: inout Cache) -> AttributeValue? {
         switch value {
         case .string(let string): return redacted(string).map(AttributeValue.string)
-        case .object(let object): return redacted(object).map(AttributeValue.object)
+        case .object(let object): return redacted(object, cache: &cache).map(AttributeValue.object)
         case .array(let array):
             var copy: [AttributeValue]? = nil
             for (index, element) in array.enumerated() {
-                if let replaced = redacted(element) {
+                if let replaced = redacted(element, cache: &cache) {
                     if copy == nil { copy = array }
                     copy![index] = replaced
                 }

@@ -14,7 +14,7 @@ import Darwin
 package final class ConditionLock<State>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let conditions: UnsafeMutablePointer<pthread_cond_t>
-    private var state: State
+    private let state: UnsafeMutablePointer<State>
 
     /// The condition variables; which one means what is up to the owner.
     package enum Condition: Int {
@@ -23,7 +23,8 @@ package final class ConditionLock<State>: @unchecked Sendable {
     }
 
     package init(_ state: State) {
-        self.state = state
+        self.state = .allocate(capacity: 1)
+        self.state.initialize(to: state)
         mutex = .allocate(capacity: 1)
         conditions = .allocate(capacity: 2)
         pthread_mutex_init(mutex, nil)
@@ -38,6 +39,8 @@ package final class ConditionLock<State>: @unchecked Sendable {
     }
 
     deinit {
+        state.deinitialize(count: 1)
+        state.deallocate()
         pthread_cond_destroy(conditions)
         pthread_cond_destroy(conditions + 1)
         pthread_mutex_destroy(mutex)
@@ -46,11 +49,15 @@ package final class ConditionLock<State>: @unchecked Sendable {
     }
 
     /// Runs `body` with the lock held. `body` may call `wait` on the handle it receives.
+    ///
+    /// The state comes as a pointer, not `inout`: the optimizer may assume that nothing else
+    /// changes an `inout` value while it is accessed, and would then never see what another
+    /// thread changed while this one waited. Read it through `pointee` after every wait.
     @inline(__always)
-    package func withLock<Result>(_ body: (inout State, Waiter) throws -> Result) rethrows -> Result {
+    package func withLockAndWaiter<Result>(_ body: (UnsafeMutablePointer<State>, Waiter) throws -> Result) rethrows -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        return try body(&state, Waiter(lock: self))
+        return try body(state, Waiter(lock: self))
     }
 
     /// Runs `body` with the lock held.
@@ -58,7 +65,7 @@ package final class ConditionLock<State>: @unchecked Sendable {
     package func withLock<Result>(_ body: (inout State) throws -> Result) rethrows -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        return try body(&state)
+        return try body(&state.pointee)
     }
 
     /// Wakes one thread waiting on `condition`.

@@ -102,13 +102,14 @@ public struct JSONLineEncoder: Sendable {
 
     static func appendObject(_ attributes: Attributes, limit: Int, depth: Int, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "{"))
-        var first = true
-        for (key, value) in attributes {
-            if !first { bytes.append(UInt8(ascii: ",")) }
-            first = false
-            appendString(key, limit: limit, to: &bytes)
-            bytes.append(UInt8(ascii: ":"))
-            appendValue(value, limit: limit, depth: depth + 1, to: &bytes)
+        // Index the pairs in place: iterating would copy (retain and release) every pair.
+        attributes.pairs.withUnsafeBufferPointer { pairs in
+            for index in 0..<pairs.count {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                appendString(pairs[index].key, limit: limit, to: &bytes)
+                bytes.append(UInt8(ascii: ":"))
+                appendValue(pairs[index].value, limit: limit, depth: depth + 1, to: &bytes)
+            }
         }
         bytes.append(UInt8(ascii: "}"))
     }
@@ -175,6 +176,17 @@ public struct JSONLineEncoder: Sendable {
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
+    /// For each byte: 0 copies as is, 1 takes a two-byte escape, 2 a `\u00XX` escape, 3 may
+    /// start U+2028/U+2029.
+    private static let escapeClass: [UInt8] = {
+        var table = [UInt8](repeating: 0, count: 256)
+        for byte in 0..<0x20 { table[byte] = 2 }
+        for byte in [0x08, 0x09, 0x0A, 0x0C, 0x0D, 0x22, 0x5C] { table[byte] = 1 }
+        table[0x7F] = 2
+        table[0xE2] = 3
+        return table
+    }()
+
     /// Appends a JSON string, escaping control characters, `"`, `\`, DEL, U+2028 and U+2029.
     /// At most `limit` bytes of the value are written, cut on a character boundary.
     static func appendString(_ string: String, limit: Int, to bytes: inout [UInt8]) {
@@ -186,52 +198,52 @@ public struct JSONLineEncoder: Sendable {
                 end = limit
                 while end > 0, utf8[end] & 0xC0 == 0x80 { end -= 1 }
             }
-            var runStart = 0
-            var index = 0
-            while index < end {
-                let byte = utf8[index]
-                var escape: (UInt8, UInt8)? = nil
-                var unicodeEscape = false
-                var width = 1
-                switch byte {
-                case UInt8(ascii: "\""): escape = (UInt8(ascii: "\\"), UInt8(ascii: "\""))
-                case UInt8(ascii: "\\"): escape = (UInt8(ascii: "\\"), UInt8(ascii: "\\"))
-                case 0x0A: escape = (UInt8(ascii: "\\"), UInt8(ascii: "n"))
-                case 0x0D: escape = (UInt8(ascii: "\\"), UInt8(ascii: "r"))
-                case 0x09: escape = (UInt8(ascii: "\\"), UInt8(ascii: "t"))
-                case 0x08: escape = (UInt8(ascii: "\\"), UInt8(ascii: "b"))
-                case 0x0C: escape = (UInt8(ascii: "\\"), UInt8(ascii: "f"))
-                case 0x00..<0x20, 0x7F: unicodeEscape = true
-                case 0xE2:
-                    if index + 2 < end, utf8[index + 1] == 0x80, utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9 {
-                        unicodeEscape = true
-                        width = 3
+            escapeClass.withUnsafeBufferPointer { table in
+                var runStart = 0
+                var index = 0
+                while index < end {
+                    let byte = utf8[index]
+                    let kind = table[Int(byte)]
+                    if kind == 0 {
+                        index += 1
+                        continue
                     }
-                default: break
+                    var width = 1
+                    var scalar = Int(byte)
+                    if kind == 3 {
+                        guard index + 2 < end, utf8[index + 1] == 0x80, utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9 else {
+                            index += 1
+                            continue
+                        }
+                        width = 3
+                        scalar = utf8[index + 2] == 0xA8 ? 0x2028 : 0x2029
+                    }
+                    if runStart < index {
+                        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+                    }
+                    if kind == 1 {
+                        bytes.append(UInt8(ascii: "\\"))
+                        switch byte {
+                        case 0x08: bytes.append(UInt8(ascii: "b"))
+                        case 0x09: bytes.append(UInt8(ascii: "t"))
+                        case 0x0A: bytes.append(UInt8(ascii: "n"))
+                        case 0x0C: bytes.append(UInt8(ascii: "f"))
+                        case 0x0D: bytes.append(UInt8(ascii: "r"))
+                        default: bytes.append(byte)  // " and \
+                        }
+                    } else {
+                        bytes.append(contentsOf: #"\u"#.utf8)
+                        bytes.append(hexDigits[(scalar >> 12) & 0xF])
+                        bytes.append(hexDigits[(scalar >> 8) & 0xF])
+                        bytes.append(hexDigits[(scalar >> 4) & 0xF])
+                        bytes.append(hexDigits[scalar & 0xF])
+                    }
+                    index += width
+                    runStart = index
                 }
-                if escape == nil && !unicodeEscape {
-                    index += 1
-                    continue
+                if runStart < end {
+                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<end]))
                 }
-                if runStart < index {
-                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
-                }
-                if let (first, second) = escape {
-                    bytes.append(first)
-                    bytes.append(second)
-                } else {
-                    let scalar: Int = width == 3 ? (utf8[index + 2] == 0xA8 ? 0x2028 : 0x2029) : Int(byte)
-                    bytes.append(contentsOf: #"\u"#.utf8)
-                    bytes.append(hexDigits[(scalar >> 12) & 0xF])
-                    bytes.append(hexDigits[(scalar >> 8) & 0xF])
-                    bytes.append(hexDigits[(scalar >> 4) & 0xF])
-                    bytes.append(hexDigits[scalar & 0xF])
-                }
-                index += width
-                runStart = index
-            }
-            if runStart < end {
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<end]))
             }
         }
         bytes.append(UInt8(ascii: "\""))

@@ -134,7 +134,9 @@ public final class RotatingFileSink: EventSink {
 
     public func write(_ events: [Event]) {
         staging.withLock { staging in
-            for event in events { staging.buffer.append(event, encoder: encoder) }
+            events.withUnsafeBufferPointer { events in
+                for index in 0..<events.count { staging.buffer.append(events[index], encoder: encoder) }
+            }
             if configuration.flushInterval <= .zero || staging.buffer.byteCount >= configuration.maxBufferBytes {
                 handOff(&staging)
             }

@@ -53,8 +53,8 @@ final class SegmentMaintenance: Sendable {
 
     /// Blocks until every submitted job is done.
     func waitUntilIdle() {
-        state.withLock { state, waiter in
-            while (!state.jobs.isEmpty || state.busy) && state.thread != nil {
+        state.withLockAndWaiter { state, waiter in
+            while (!state.pointee.jobs.isEmpty || state.pointee.busy) && state.pointee.thread != nil {
                 waiter.wait(.second, nanoseconds: 50_000_000)
             }
         }
@@ -73,15 +73,15 @@ final class SegmentMaintenance: Sendable {
 
     private func loop() {
         while true {
-            let job = state.withLock { state, waiter -> Job? in
-                state.busy = false
-                while state.jobs.isEmpty && !state.stopping {
+            let job = state.withLockAndWaiter { state, waiter -> Job? in
+                state.pointee.busy = false
+                while state.pointee.jobs.isEmpty && !state.pointee.stopping {
                     self.state.broadcast(.second)
                     waiter.wait(.first, nanoseconds: 1_000_000_000)
                 }
-                if state.jobs.isEmpty { return nil }
-                state.busy = true
-                return state.jobs.removeFirst()
+                if state.pointee.jobs.isEmpty { return nil }
+                state.pointee.busy = true
+                return state.pointee.jobs.removeFirst()
             }
             state.broadcast(.second)
             guard let job else {

@@ -32,12 +32,12 @@ final class WriterQueue: Sendable {
     func start(_ process: @escaping @Sendable (Message) -> Void) {
         let thread = OSThread(name: "hardening-file") { [self] in
             while true {
-                let next = state.withLock { state, waiter -> Message? in
-                    while state.messages.isEmpty && !state.stopping { waiter.wait(.first) }
-                    guard let message = state.messages.popFirst() else { return nil }
+                let next = state.withLockAndWaiter { state, waiter -> Message? in
+                    while state.pointee.messages.isEmpty && !state.pointee.stopping { waiter.wait(.first) }
+                    guard let message = state.pointee.messages.popFirst() else { return nil }
                     switch message {
-                    case .lines(let lines): state.pendingBytes -= lines.byteCount
-                    case .tick: state.tickQueued = false
+                    case .lines(let lines): state.pointee.pendingBytes -= lines.byteCount
+                    case .tick: state.pointee.tickQueued = false
                     default: break
                     }
                     return message
@@ -54,16 +54,16 @@ final class WriterQueue: Sendable {
     /// Queues a message; waits while too many bytes are pending. Returns its ticket.
     @discardableResult
     func send(_ message: Message) -> Int {
-        let ticket = state.withLock { state, waiter -> Int in
+        let ticket = state.withLockAndWaiter { state, waiter -> Int in
             if case .lines(let lines) = message {
-                while state.pendingBytes > maxPendingBytes && state.thread != nil && !state.stopping {
+                while state.pointee.pendingBytes > maxPendingBytes && state.pointee.thread != nil && !state.pointee.stopping {
                     waiter.wait(.second)
                 }
-                state.pendingBytes += lines.byteCount
+                state.pointee.pendingBytes += lines.byteCount
             }
-            state.messages.append(message)
-            state.sent += 1
-            return state.sent
+            state.pointee.messages.append(message)
+            state.pointee.sent += 1
+            return state.pointee.sent
         }
         state.signal(.first)
         return ticket
@@ -84,8 +84,8 @@ final class WriterQueue: Sendable {
     /// Queues a message and waits until the writer has processed it.
     func sendAndWait(_ message: Message) {
         let ticket = send(message)
-        state.withLock { state, waiter in
-            while state.processed < ticket && state.thread != nil { waiter.wait(.second) }
+        state.withLockAndWaiter { state, waiter in
+            while state.pointee.processed < ticket && state.pointee.thread != nil { waiter.wait(.second) }
         }
     }
 
