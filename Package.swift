@@ -65,6 +65,15 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .executableTarget(
+            name: "hardening-bench",
+            dependencies: [
+                "Hardening", "HardeningLog", "CZlib",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "tools/bench/Sources/hardening-bench",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "HardeningTests",
             dependencies: ["Hardening", "HardeningLog", "HardeningTestKit"],

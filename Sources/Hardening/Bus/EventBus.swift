@@ -64,7 +64,7 @@ public final class EventBus: Service, Sendable {
         public var dropped: Int64
         /// Events emitted after shutdown finished, which nothing can deliver.
         public var rejectedAfterShutdown: Int64
-        /// Events handed to the sinks (the last `seq`).
+        /// Events taken out of the buffer for the sinks (the last `seq` once they are delivered).
         public var delivered: Int64
         /// Events waiting in the buffer.
         public var pending: Int
@@ -243,7 +243,8 @@ public final class EventBus: Service, Sendable {
     // MARK: - The drain thread
 
     private struct Work {
-        var events: [Event] = []
+        var events: Deque<Event> = []
+        var reports: [Event] = []
         var dropped: Int64 = 0
         var droppedTotal: Int64 = 0
         var flushWaiters: [CheckedContinuation<Void, Never>] = []
@@ -260,10 +261,12 @@ public final class EventBus: Service, Sendable {
         var redactionCache = Redactor.Cache()
         var lastTick = clock.now()
         var closingRounds = 0
+        var work = Work()
+        var batch: [Event] = []
+        batch.reserveCapacity(maxBatch)
         while true {
-            var work = Work()
-            work.events.reserveCapacity(maxBatch)
             var wakeBlocked = false
+            // Under the lock only swap buffers (O(1)), so that emitters never wait for a copy.
             state.withLockAndWaiter { state, waiter in
                 if state.pointee.pending.isEmpty, state.pointee.reports.isEmpty, state.pointee.droppedSinceReport == 0,
                     state.pointee.flushWaiters.isEmpty, state.pointee.phase == .running
@@ -272,41 +275,39 @@ public final class EventBus: Service, Sendable {
                     waiter.wait(.first, nanoseconds: tickNanoseconds)
                     state.pointee.drainSleeping = false
                 }
-                let take = min(state.pointee.pending.count, maxBatch)
-                if take == state.pointee.pending.count {
-                    work.events.append(contentsOf: state.pointee.pending)
-                    state.pointee.pending.removeAll(keepingCapacity: true)
-                } else {
-                    work.events.append(contentsOf: state.pointee.pending.prefix(take))
-                    state.pointee.pending.removeFirst(take)
-                }
-                if !state.pointee.reports.isEmpty {
-                    work.events.append(contentsOf: state.pointee.reports)
-                    state.pointee.reports.removeAll(keepingCapacity: true)
-                }
+                swap(&work.events, &state.pointee.pending)
+                swap(&work.reports, &state.pointee.reports)
                 if state.pointee.droppedSinceReport > 0 {
                     work.dropped = state.pointee.droppedSinceReport
                     work.droppedTotal = state.pointee.droppedTotal
                     state.pointee.droppedSinceReport = 0
                     state.pointee.accepted += 1
                 }
-                if state.pointee.pending.isEmpty {
-                    work.flushWaiters = state.pointee.flushWaiters
-                    state.pointee.flushWaiters.removeAll()
-                }
-                work.closing = state.pointee.phase == .closing && state.pointee.pending.isEmpty
-                state.pointee.delivered += Int64(work.events.count) + (work.dropped > 0 ? 1 : 0)
+                swap(&work.flushWaiters, &state.pointee.flushWaiters)
+                state.pointee.delivered += Int64(work.events.count + work.reports.count) + (work.dropped > 0 ? 1 : 0)
+                work.closing = state.pointee.phase == .closing
                 wakeBlocked = state.pointee.blockedEmitters > 0
             }
             if wakeBlocked { state.broadcast(.second) }
+            while !work.events.isEmpty {
+                let count = min(maxBatch, work.events.count)
+                batch.append(contentsOf: work.events.prefix(count))
+                work.events.removeFirst(count)
+                deliver(&batch, seq: &seq, redactionCache: &redactionCache)
+                batch.removeAll(keepingCapacity: true)
+            }
+            batch.append(contentsOf: work.reports)
+            work.reports.removeAll(keepingCapacity: true)
             if work.dropped > 0 {
                 let payload = BusDropped(count: work.dropped, totalDropped: work.droppedTotal,
                                          policy: configuration.overflowPolicy.rawValue)
-                work.events.append(Event(timestamp: clock.now(), level: payload.defaultLevel, kind: BusDropped.kind,
-                                         message: payload.message, attrs: payload.attributes))
+                batch.append(Event(timestamp: clock.now(), level: payload.defaultLevel, kind: BusDropped.kind,
+                                   message: payload.message, attrs: payload.attributes))
+                work.dropped = 0
             }
-            if !work.events.isEmpty {
-                deliver(&work.events, seq: &seq, redactionCache: &redactionCache)
+            if !batch.isEmpty {
+                deliver(&batch, seq: &seq, redactionCache: &redactionCache)
+                batch.removeAll(keepingCapacity: true)
             }
             let now = clock.now()
             if now.duration(since: lastTick) >= configuration.tickInterval || now < lastTick {
@@ -316,13 +317,14 @@ public final class EventBus: Service, Sendable {
             if !work.flushWaiters.isEmpty || work.closing {
                 for sink in sinks { sink.flush() }
                 for waiter in work.flushWaiters { waiter.resume() }
+                work.flushWaiters.removeAll()
             }
             if work.closing {
-                // Sinks may have reported (sink.failed, file.rotated) while flushing: deliver
-                // those too, a bounded number of rounds, then close.
-                let more = state.withLock { !$0.reports.isEmpty || $0.droppedSinceReport > 0 }
+                // Events emitted while closing, and what sinks reported while flushing
+                // (sink.failed, file.rotated), are delivered too, a bounded number of rounds.
+                let more = state.withLock { !$0.pending.isEmpty || !$0.reports.isEmpty || $0.droppedSinceReport > 0 }
                 closingRounds += 1
-                if more && closingRounds < 4 { continue }
+                if more && closingRounds < 8 { continue }
                 for sink in sinks { sink.close() }
                 let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
                     state.phase = .closed

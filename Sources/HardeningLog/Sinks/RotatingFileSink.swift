@@ -129,7 +129,7 @@ public final class RotatingFileSink: EventSink {
             $0.context = context
             $0.lastHandOff = now
         }
-        queue.start { [self] message in self.process(message) }
+        queue.start { [self] message, lines in self.process(message, lines: &lines) }
     }
 
     public func write(_ events: [Event]) {
@@ -167,19 +167,19 @@ public final class RotatingFileSink: EventSink {
     private func handOff(_ staging: inout Staging) {
         staging.lastHandOff = staging.context?.clock.now() ?? staging.lastHandOff
         guard !staging.buffer.isEmpty else { return }
-        var lines = LineBuffer(reservingBytes: min(configuration.maxBufferBytes, 1 << 20) + 64 << 10)
+        var lines = queue.reusableBuffer() ?? LineBuffer(reservingBytes: min(configuration.maxBufferBytes, 1 << 20) + 64 << 10)
         swap(&lines, &staging.buffer)
-        queue.send(.lines(lines))
+        queue.send(lines: lines)
     }
 
     // MARK: - The writer thread
 
-    private func process(_ message: WriterQueue.Message) {
+    private func process(_ message: WriterQueue.Message, lines: inout LineBuffer) {
         state.withLock { state in
             let now = state.context?.clock.now() ?? SystemWallClock().now()
             switch message {
-            case .lines(let lines):
-                take(lines, into: &state)
+            case .lines:
+                take(&lines, into: &state)
                 writeBuffer(&state, now: now)
             case .tick(let tickTime):
                 tick(&state, now: tickTime)
@@ -196,9 +196,10 @@ public final class RotatingFileSink: EventSink {
 
     /// Adds handed-off lines to the writer's buffer. While writes fail, the oldest lines are kept
     /// up to the retention limit and newer ones are counted as lost.
-    private func take(_ lines: LineBuffer, into state: inout State) {
+    private func take(_ lines: inout LineBuffer, into state: inout State) {
         if state.buffer.isEmpty {
-            state.buffer = lines
+            // Swap, so both buffers stay uniquely owned; the emptied one goes back for reuse.
+            swap(&state.buffer, &lines)
         } else {
             state.buffer.append(contentsOf: lines)
         }

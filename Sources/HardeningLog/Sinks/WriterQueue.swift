@@ -3,9 +3,14 @@ import Hardening
 
 /// Hands work from the bus's drain thread to a file sink's writer thread, with backpressure: the
 /// sender waits only when more than `maxPendingBytes` of lines are queued.
+///
+/// Line buffers travel apart from the messages so that the writer receives each one uniquely
+/// owned (no copy-on-write when it writes and empties it), and emptied buffers come back for
+/// reuse: a fresh megabyte per hand-off would cost page faults on every one.
 final class WriterQueue: Sendable {
     enum Message: Sendable {
-        case lines(LineBuffer)
+        /// The next queued line buffer.
+        case lines
         case tick(Timestamp)
         case flush
         case close
@@ -13,6 +18,8 @@ final class WriterQueue: Sendable {
 
     private struct State {
         var messages: Deque<Message> = []
+        var buffers: Deque<LineBuffer> = []
+        var recycled: [LineBuffer] = []
         var pendingBytes = 0
         var tickQueued = false
         var sent = 0
@@ -28,42 +35,68 @@ final class WriterQueue: Sendable {
         self.maxPendingBytes = maxPendingBytes
     }
 
-    /// Starts the writer thread, which calls `process` for each message in order.
-    func start(_ process: @escaping @Sendable (Message) -> Void) {
+    /// Starts the writer thread, which calls `process` for each message in order; for `.lines`
+    /// the buffer is passed `inout`, and whatever empty buffer `process` leaves there is reused.
+    func start(_ process: @escaping @Sendable (Message, inout LineBuffer) -> Void) {
         let thread = OSThread(name: "hardening-file") { [self] in
+            var scratch = LineBuffer(reservingBytes: 0)
             while true {
                 let next = state.withLockAndWaiter { state, waiter -> Message? in
                     while state.pointee.messages.isEmpty && !state.pointee.stopping { waiter.wait(.first) }
                     guard let message = state.pointee.messages.popFirst() else { return nil }
                     switch message {
-                    case .lines(let lines): state.pointee.pendingBytes -= lines.byteCount
+                    case .lines:
+                        scratch = state.pointee.buffers.popFirst() ?? LineBuffer(reservingBytes: 0)
+                        state.pointee.pendingBytes -= scratch.byteCount
                     case .tick: state.pointee.tickQueued = false
                     default: break
                     }
                     return message
                 }
                 guard let next else { return }
-                process(next)
-                state.withLock { $0.processed += 1 }
+                process(next, &scratch)
+                var spare: LineBuffer? = nil
+                if case .lines = next {
+                    scratch.removeAll()
+                    spare = scratch
+                    scratch = LineBuffer(reservingBytes: 0)
+                }
+                state.withLock { state in
+                    state.processed += 1
+                    if let spare, state.recycled.count < 4 { state.recycled.append(spare) }
+                }
                 state.broadcast(.second)
             }
         }
         state.withLock { $0.thread = thread }
     }
 
-    /// Queues a message; waits while too many bytes are pending. Returns its ticket.
+    /// An emptied buffer to fill, if one came back from the writer.
+    func reusableBuffer() -> LineBuffer? {
+        state.withLock { $0.recycled.popLast() }
+    }
+
+    /// Queues lines; waits while too many bytes are pending.
+    func send(lines: LineBuffer) {
+        state.withLockAndWaiter { state, waiter in
+            while state.pointee.pendingBytes > maxPendingBytes && state.pointee.thread != nil && !state.pointee.stopping {
+                waiter.wait(.second)
+            }
+            state.pointee.pendingBytes += lines.byteCount
+            state.pointee.buffers.append(lines)
+            state.pointee.messages.append(.lines)
+            state.pointee.sent += 1
+        }
+        state.signal(.first)
+    }
+
+    /// Queues a message (not `.lines`). Returns its ticket.
     @discardableResult
     func send(_ message: Message) -> Int {
-        let ticket = state.withLockAndWaiter { state, waiter -> Int in
-            if case .lines(let lines) = message {
-                while state.pointee.pendingBytes > maxPendingBytes && state.pointee.thread != nil && !state.pointee.stopping {
-                    waiter.wait(.second)
-                }
-                state.pointee.pendingBytes += lines.byteCount
-            }
-            state.pointee.messages.append(message)
-            state.pointee.sent += 1
-            return state.pointee.sent
+        let ticket = state.withLock { state -> Int in
+            state.messages.append(message)
+            state.sent += 1
+            return state.sent
         }
         state.signal(.first)
         return ticket

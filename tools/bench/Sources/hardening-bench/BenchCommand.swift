@@ -1,0 +1,183 @@
+import ArgumentParser
+import CZlib
+import Hardening
+import HardeningLog
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Release-mode benchmarks of the event core. `tools/bench/run.sh` runs them next to the Python
+/// peers on the same workload and prints the ratios that BENCHMARKS.md records.
+@main
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hardening-bench",
+        abstract: "Benchmarks of the event core (run in release mode).",
+        subcommands: [Pipeline.self, Zlib.self, EmitLatency.self, Memory.self]
+    )
+}
+
+/// Seconds on the monotonic clock.
+func monotonicSeconds() -> Double {
+    var spec = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+}
+
+func monotonicNanoseconds() -> Int64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+}
+
+/// The workload: `count` events of the synthetic mix, prepared before any timing starts.
+func prepareEvents(_ count: Int, seed: UInt64) -> [Event] {
+    var workload = SyntheticWorkload(seed: seed)
+    let clock = SystemWallClock()
+    var events: [Event] = []
+    events.reserveCapacity(count)
+    for _ in 0..<count {
+        let next = workload.next()
+        events.append(Event(timestamp: clock.now(), level: next.level, kind: next.kind, message: next.message, attrs: next.attrs))
+    }
+    return events
+}
+
+/// Emit to gzip file, end to end: emit every event, then shut the bus down (everything on disk).
+struct Pipeline: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Emit N prepared events into a gzip-stream file; report events/s.")
+
+    @Option var events = 1_000_000
+    @Option var level = 6
+    @Option var seed: UInt64 = 1
+    @Option(help: "Directory for the log file; the uncompressed lines are also written to DIR/raw.jsonl for the peers.")
+    var out: String
+
+    func run() async throws {
+        let prepared = prepareEvents(events, seed: seed)
+        let sink = RotatingFileSink(configuration: .init(directory: out, format: .gzipStream, maxFileBytes: nil,
+                                                         compression: nil, streamCompressionLevel: level))
+        let bus = EventBus(configuration: .init(service: "bench", host: "bench-host", capacity: 65_536, overflowPolicy: .block),
+                           sinks: [sink])
+        let start = monotonicSeconds()
+        for event in prepared { bus.emit(event) }
+        await bus.shutdown()
+        let seconds = monotonicSeconds() - start
+        // Untimed: the uncompressed bytes, for zlib alone and the peers.
+        var raw: [UInt8] = []
+        let reader = LogReader()
+        var lines = 0
+        let output = open(out + "/raw.jsonl", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let encoder = JSONLineEncoder()
+        reader.read(out + "/events.jsonl.gz", onEvent: { event in
+            encoder.append(event, to: &raw)
+            lines += 1
+            if raw.count > 1 << 20 {
+                _ = raw.withUnsafeBytes { write(output, $0.baseAddress, $0.count) }
+                raw.removeAll(keepingCapacity: true)
+            }
+        }, onIssue: { print("issue: \($0)") })
+        _ = raw.withUnsafeBytes { write(output, $0.baseAddress, $0.count) }
+        close(output)
+        print("pipeline events=\(events) lines=\(lines) seconds=\(seconds) events_per_second=\(Double(events) / seconds) written=\(sink.statistics.writtenEvents)")
+    }
+}
+
+/// zlib alone on the same bytes at the same level, in 1 MiB members as the sink writes them.
+struct Zlib: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Compress a JSON-lines file with zlib alone; report lines/s.")
+
+    @Option var input: String
+    @Option var level = 6
+
+    func run() throws {
+        let descriptor = open(input, O_RDONLY)
+        guard descriptor >= 0 else { throw ValidationError("cannot open \(input)") }
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count <= 0 { break }
+            data.append(contentsOf: chunk[0..<count])
+        }
+        close(descriptor)
+        let lines = data.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        let compressor = try GzipCompressor(level: level)
+        var output: [UInt8] = []
+        output.reserveCapacity(data.count / 4)
+        let start = monotonicSeconds()
+        data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                var end = min(raw.count, offset + (1 << 20))
+                while end < raw.count && raw[end - 1] != 0x0A { end += 1 }
+                compressor.compressMember(UnsafeRawBufferPointer(rebasing: raw[offset..<end]), into: &output)
+                offset = end
+            }
+        }
+        let seconds = monotonicSeconds() - start
+        print("zlib bytes=\(data.count) compressed=\(output.count) lines=\(lines) seconds=\(seconds) events_per_second=\(Double(lines) / seconds) mb_per_second=\(Double(data.count) / seconds / 1e6)")
+    }
+}
+
+/// Latency of `emit` on a producer while the sink is busy compressing on the other core.
+struct EmitLatency: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Time every emit while a gzip file sink is busy; report percentiles.")
+
+    @Option var events = 1_000_000
+    @Option var out: String
+
+    func run() async throws {
+        let prepared = prepareEvents(events, seed: 3)
+        let sink = RotatingFileSink(configuration: .init(directory: out, format: .gzipStream, maxFileBytes: nil, compression: nil))
+        // Capacity for every event: the measurement is the enqueue itself, never a drop or a wait.
+        let bus = EventBus(configuration: .init(service: "bench", capacity: events + 1, overflowPolicy: .dropNewest), sinks: [sink])
+        var timerOverhead = Int64.max
+        for _ in 0..<1000 {
+            let a = monotonicNanoseconds()
+            let b = monotonicNanoseconds()
+            timerOverhead = min(timerOverhead, b - a)
+        }
+        // Warm the sink up so that it is busy for the whole measurement.
+        for event in prepared.prefix(50_000) { bus.emit(event) }
+        var samples = [Int64](repeating: 0, count: prepared.count)
+        for index in prepared.indices {
+            let before = monotonicNanoseconds()
+            bus.emit(prepared[index])
+            samples[index] = max(0, monotonicNanoseconds() - before - timerOverhead)
+        }
+        let pending = bus.statistics.pending
+        await bus.shutdown()
+        samples.sort()
+        func percentile(_ p: Double) -> Int64 { samples[min(samples.count - 1, Int(Double(samples.count) * p))] }
+        print("emit_latency_ns events=\(events) timer_overhead=\(timerOverhead) p50=\(percentile(0.5)) p90=\(percentile(0.9)) p99=\(percentile(0.99)) p999=\(percentile(0.999)) max=\(samples.last ?? 0) pending_at_end=\(pending) dropped=\(bus.statistics.dropped)")
+    }
+}
+
+/// Resident memory while emitting as fast as possible into a slow sink, for several capacities.
+struct Memory: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Emit flat out for a while into a slow sink; report peak RSS.")
+
+    @Option var capacity = 65_536
+    @Option var seconds = 3.0
+    @Option var out: String
+
+    func run() async throws {
+        let prepared = prepareEvents(100_000, seed: 5)
+        let sink = RotatingFileSink(configuration: .init(directory: out, format: .gzipStream, maxFileBytes: nil, compression: nil,
+                                                         streamCompressionLevel: 9))
+        let bus = EventBus(configuration: .init(service: "bench", capacity: capacity, overflowPolicy: .dropNewest), sinks: [sink])
+        let start = monotonicSeconds()
+        var emitted = 0
+        while monotonicSeconds() - start < seconds {
+            for event in prepared { bus.emit(event) }
+            emitted += prepared.count
+        }
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let dropped = bus.statistics.dropped
+        await bus.shutdown()
+        print("memory capacity=\(capacity) seconds=\(seconds) emitted=\(emitted) dropped=\(dropped) max_rss_mib=\(Double(usage.ru_maxrss) / 1024)")
+    }
+}
