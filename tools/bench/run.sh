@@ -17,10 +17,13 @@ pipeline=$($BENCH pipeline --events "$EVENTS" --level 6 --out "$WORK/ours"); ech
 zlib=$($BENCH zlib --input "$WORK/ours/raw.jsonl" --level 6); echo "$zlib"
 peers=$(python3 tools/bench/peers.py "$WORK/ours/raw.jsonl" --events "$EVENTS" --out "$WORK/peers"); echo "$peers"
 mkdir -p "$WORK/latency"
-latency=$($BENCH emit-latency --events "$EVENTS" --out "$WORK/latency"); echo "$latency"
-for capacity in 4096 65536 262144; do
+latency=$($BENCH emit-latency --events "$EVENTS" --rate 200000 --out "$WORK/latency"); echo "$latency"
+# Peak RSS while emitting flat out into a slow (gzip -9) sink: bounded by the capacity, the same
+# after 3 s and after 6 s whatever the rate.
+for run in "4096 3" "65536 3" "65536 6" "262144 3"; do
+    set -- $run
     rm -rf "$WORK/memory"; mkdir -p "$WORK/memory"
-    $BENCH memory --capacity "$capacity" --seconds 3 --out "$WORK/memory"
+    $BENCH memory --capacity "$1" --seconds "$2" --out "$WORK/memory"
 done
 
 rate() { sed -n "s/.*$1.*events_per_second=\([0-9.]*\).*/\1/p" <<<"$2" | head -1; }

@@ -33,6 +33,14 @@ public final class EventBus: Service, Sendable {
         public var tickInterval: Duration
         /// Removes secrets before events reach a sink; `nil` turns redaction off.
         public var redactor: Redactor?
+        /// How long the drain naps when it finds nothing, without asking emitters to wake it:
+        /// waking a thread costs a system call of several microseconds, which `emit` must not
+        /// pay on the hot path. An event waits at most this long before it reaches the sinks
+        /// while the bus is busy. After ``deepSleepAfter`` empty naps in a row the drain sleeps
+        /// until the next emit wakes it (or the tick interval passes).
+        public var napInterval: Duration
+        /// Empty naps in a row before the drain sleeps deeply.
+        public var deepSleepAfter: Int
 
         /// Creates a configuration; `host` defaults to the machine's host name.
         public init(
@@ -43,7 +51,9 @@ public final class EventBus: Service, Sendable {
             overflowPolicy: OverflowPolicy = .dropNewest,
             maxBatchSize: Int = 4096,
             tickInterval: Duration = .milliseconds(100),
-            redactor: Redactor? = Redactor()
+            redactor: Redactor? = Redactor(),
+            napInterval: Duration = .milliseconds(1),
+            deepSleepAfter: Int = 100
         ) {
             self.service = service
             self.host = host ?? HostName.current()
@@ -53,6 +63,8 @@ public final class EventBus: Service, Sendable {
             self.maxBatchSize = max(1, maxBatchSize)
             self.tickInterval = tickInterval
             self.redactor = redactor
+            self.napInterval = napInterval
+            self.deepSleepAfter = max(0, deepSleepAfter)
         }
     }
 
@@ -256,6 +268,8 @@ public final class EventBus: Service, Sendable {
                                   host: configuration.host, reporter: { [weak self] in self?.report($0) })
         for sink in sinks { sink.start(context: context) }
         let tickNanoseconds = max(1_000_000, configuration.tickInterval.nanoseconds)
+        let napNanoseconds = min(tickNanoseconds, max(10_000, configuration.napInterval.nanoseconds))
+        var emptyNaps = 0
         let maxBatch = configuration.maxBatchSize
         var seq: UInt64 = 0
         var redactionCache = Redactor.Cache()
@@ -271,10 +285,17 @@ public final class EventBus: Service, Sendable {
                 if state.pointee.pending.isEmpty, state.pointee.reports.isEmpty, state.pointee.droppedSinceReport == 0,
                     state.pointee.flushWaiters.isEmpty, state.pointee.phase == .running
                 {
-                    state.pointee.drainSleeping = true
-                    waiter.wait(.first, nanoseconds: tickNanoseconds)
-                    state.pointee.drainSleeping = false
+                    if emptyNaps < configuration.deepSleepAfter {
+                        // A nap nobody needs to interrupt: emitters do not signal.
+                        emptyNaps += 1
+                        waiter.wait(.first, nanoseconds: napNanoseconds)
+                    } else {
+                        state.pointee.drainSleeping = true
+                        waiter.wait(.first, nanoseconds: tickNanoseconds)
+                        state.pointee.drainSleeping = false
+                    }
                 }
+                if !state.pointee.pending.isEmpty { emptyNaps = 0 }
                 swap(&work.events, &state.pointee.pending)
                 swap(&work.reports, &state.pointee.reports)
                 if state.pointee.droppedSinceReport > 0 {
