@@ -34,8 +34,11 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-dir"), help: "Write rotating files into this directory.")
     var logDirectory: String?
 
-    @Flag(help: "Write JSON lines to standard output.")
+    @Flag(help: "Write events to standard output.")
     var stdout = false
+
+    @Option(name: .customLong("stdout-format"), help: "json (one object a line), human (readable, coloured), or auto (human on a terminal, json otherwise).")
+    var stdoutFormat: StdoutFormatOption = .json
 
     @Option(name: .customLong("file-format"), help: "plain (events.jsonl, compressed after rotation) or gzip-stream (events.jsonl.gz, one gzip member per flush).")
     var fileFormat: FileFormatOption = .plain
@@ -93,7 +96,7 @@ struct GenerateCommand: AsyncParsableCommand {
             fileSink = sink
             sinks.append(sink)
         }
-        if stdout { sinks.append(StdoutSink(format: .json)) }
+        if stdout { sinks.append(StdoutSink(format: stdoutFormat.format)) }
         let bus = EventBus(configuration: .init(service: service, capacity: capacity, overflowPolicy: overflow.policy), sinks: sinks)
         let generator = GeneratorService(bus: bus, events: events, rate: rate, seed: seed)
         let logger = Logger(label: "hardening.generate", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -131,6 +134,18 @@ enum FileFormatOption: String, ExpressibleByArgument, CaseIterable {
     case gzipStream = "gzip-stream"
 
     var format: RotatingFileSink.FileFormat { self == .plain ? .plain : .gzipStream }
+}
+
+enum StdoutFormatOption: String, ExpressibleByArgument, CaseIterable {
+    case json, human, auto
+
+    var format: StdoutSink.Format {
+        switch self {
+        case .json: .json
+        case .human: .human(colors: true)
+        case .auto: .automatic(colors: true)
+        }
+    }
 }
 
 enum OverflowOption: String, ExpressibleByArgument, CaseIterable {
