@@ -52,6 +52,9 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-file-bytes"), help: "Rotate the active file at this size.")
     var maxFileBytes: Int64 = 64 << 20
 
+    @Option(name: .customLong("max-files"), help: "Compressed segments kept (oldest deleted first).")
+    var maxFiles: Int = 50
+
     @Option(name: .customLong("min-rotation-interval"), help: "Minimum seconds between two rotations.")
     var minRotationInterval: Double = 5
 
@@ -78,6 +81,7 @@ struct GenerateCommand: AsyncParsableCommand {
         guard rate >= 0, rate.isFinite else { throw ValidationError("--rate must be 0 (unlimited) or a positive number.") }
         guard (0...9).contains(compressionLevel) else { throw ValidationError("--compression-level must be 0…9, not \(compressionLevel).") }
         guard maxFileBytes >= 1024 else { throw ValidationError("--max-file-bytes must be at least 1024.") }
+        guard maxFiles >= 0 else { throw ValidationError("--max-files must be 0 or more.") }
     }
 
     func run() async throws {
@@ -90,6 +94,7 @@ struct GenerateCommand: AsyncParsableCommand {
                 maxFileBytes: maxFileBytes,
                 minRotationInterval: .milliseconds(Int64(minRotationInterval * 1000)),
                 compression: .init(level: compressionLevel, delay: .milliseconds(Int64(compressionDelay * 1000))),
+                retention: .init(maxFiles: maxFiles),
                 flushInterval: flushInterval.map { .milliseconds(Int64($0 * 1000)) },
                 streamCompressionLevel: compressionLevel
             ))

@@ -122,7 +122,7 @@ import Glibc
         #expect(sink.statistics.rotations == 2)
         // By age: an hour later, a tick rotates even without size pressure.
         clock.advance(by: .seconds(3601))
-        try await Task.sleep(for: .milliseconds(100))
+        for _ in 0..<400 where sink.statistics.rotations < 3 { try await Task.sleep(for: .milliseconds(5)) }
         #expect(sink.statistics.rotations == 3)
         await bus.shutdown()
         let segments = names(in: directory.path).filter { $0 != "events.jsonl" }
@@ -148,8 +148,10 @@ import Glibc
         #expect(!plain[0].hasSuffix(".gz"), "still plain: agents may be reading it")
         let plainBytes = try Data(contentsOf: URL(fileURLWithPath: directory.path + "/" + plain[0]))
         clock.advance(by: .seconds(61))
-        try await Task.sleep(for: .milliseconds(100))
-        sink.waitForBackgroundWork()
+        for _ in 0..<400 where !names(in: directory.path).contains(plain[0] + ".gz") {
+            try await Task.sleep(for: .milliseconds(5))
+            sink.waitForBackgroundWork()
+        }
         let after = names(in: directory.path)
         #expect(after == ["events.jsonl", plain[0] + ".gz"])
         let unzipped = try ChildProcess.run(["zcat", directory.path + "/" + plain[0] + ".gz"])
