@@ -25,6 +25,7 @@ public final class FaultInjectingFileSystem: FileSystem {
         var failRenames: Int32?
         var failOpens: Int32?
         var writes = 0
+        var syncs = 0
         var shortPending = false
         var failedWrites = 0
     }
@@ -43,6 +44,8 @@ public final class FaultInjectingFileSystem: FileSystem {
     public func setOpenFault(_ errno: Int32?) { state.withLock { $0.failOpens = errno } }
     /// Writes attempted so far.
     public var writeCount: Int { state.withLock { $0.writes } }
+    /// `fsync` calls on files (not directories) so far.
+    public var syncCount: Int { state.withLock { $0.syncs } }
     /// Writes that were made to fail.
     public var failedWriteCount: Int { state.withLock { $0.failedWrites } }
 
@@ -77,7 +80,10 @@ public final class FaultInjectingFileSystem: FileSystem {
     public func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws(FileSystemError) -> Int {
         try base.read(descriptor, into: buffer, path: path)
     }
-    public func sync(_ descriptor: Int32, path: String) throws(FileSystemError) { try base.sync(descriptor, path: path) }
+    public func sync(_ descriptor: Int32, path: String) throws(FileSystemError) {
+        state.withLock { $0.syncs += 1 }
+        try base.sync(descriptor, path: path)
+    }
     public func truncate(_ descriptor: Int32, to length: Int64, path: String) throws(FileSystemError) {
         try base.truncate(descriptor, to: length, path: path)
     }

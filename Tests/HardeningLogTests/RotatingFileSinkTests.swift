@@ -183,6 +183,88 @@ import Glibc
         #expect(maxSeq >= 240)
     }
 
+    @Test func retentionByTotalBytesAndByAge() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let clock = ManualWallClock(start: SystemWallClock().now())
+        let sink = RotatingFileSink(configuration: .init(directory: directory.path, maxFileBytes: 3000, minRotationInterval: .zero,
+                                                         compression: .init(delay: .zero),
+                                                         retention: .init(maxFiles: nil, maxTotalBytes: 2500, maxAge: .seconds(86_400))))
+        let bus = makeBus(sink, clock: clock)
+        for _ in 0..<6 {
+            emit(bus, 30)
+            await bus.flush()
+        }
+        await bus.flush()
+        sink.waitForBackgroundWork()
+        let compressed = names(in: directory.path).filter { $0.hasSuffix(".gz") }
+        let total = try compressed.reduce(0) { $0 + (try PosixFileSystem().info(directory.path + "/" + $1)?.size ?? 0) }
+        #expect(!compressed.isEmpty)
+        #expect(total <= 2500, "oldest deleted until the rest fits")
+        #expect(sink.statistics.rotations > Int64(compressed.count))
+        // Two days later every compressed segment is past the age limit; plain files are never deleted.
+        clock.advance(by: .seconds(2 * 86_400))
+        emit(bus, 30)
+        await bus.flush()
+        emit(bus, 30)
+        await bus.flush()
+        await bus.shutdown()
+        sink.waitForBackgroundWork()
+        let left = names(in: directory.path)
+        #expect(left.contains("events.jsonl"))
+        #expect(left.filter { $0.hasSuffix(".gz") }.allSatisfy { !compressed.contains($0) }, "the old ones are gone")
+    }
+
+    @Test func flushIntervalHoldsLinesUntilDueOrFlushed() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let clock = ManualWallClock()
+        let sink = RotatingFileSink(configuration: .init(directory: directory.path, flushInterval: .seconds(5)))
+        let bus = makeBus(sink, clock: clock)
+        emit(bus, 10)
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(FileManager.default.contents(atPath: directory.path + "/events.jsonl") == nil, "held in memory")
+        clock.advance(by: .seconds(6))
+        for _ in 0..<400 where FileManager.default.contents(atPath: directory.path + "/events.jsonl") == nil {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        for _ in 0..<400 where LogReader().readAll([directory.path + "/events.jsonl"]).events.count < 11 {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(LogReader().readAll([directory.path + "/events.jsonl"]).events.count == 11, "header and ten events")
+        emit(bus, 5)
+        await bus.flush()
+        #expect(LogReader().readAll([directory.path + "/events.jsonl"]).events.count == 16, "flush() writes at once")
+        await bus.shutdown()
+    }
+
+    @Test(arguments: [RotatingFileSink.FsyncPolicy.never, .onRotation, .everyFlush])
+    func fsyncFollowsThePolicy(policy: RotatingFileSink.FsyncPolicy) async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let fileSystem = FaultInjectingFileSystem()
+        let sink = RotatingFileSink(configuration: .init(directory: directory.path, maxFileBytes: 20_000, minRotationInterval: .zero,
+                                                         compression: nil, fsync: policy), fileSystem: fileSystem)
+        let bus = makeBus(sink)
+        for _ in 0..<4 {
+            emit(bus, 5)
+            await bus.flush()
+        }
+        let beforeRotation = fileSystem.syncCount
+        #expect(sink.statistics.rotations == 0)
+        emit(bus, 60)
+        await bus.flush()
+        await bus.shutdown()
+        #expect(sink.statistics.rotations >= 1)
+        switch policy {
+        case .never: #expect(fileSystem.syncCount == 0)
+        case .onRotation:
+            #expect(beforeRotation == 0)
+            #expect(fileSystem.syncCount >= 2, "on rotation and on close")
+        case .everyFlush: #expect(beforeRotation >= 4)
+        }
+    }
+
     @Test func gzipStreamWritesOneMemberPerFlushAndSurvivesATornTail() async throws {
         let output = TestOutput.directory(named: "gzip-stream")
         defer { output.finish() }

@@ -14,6 +14,10 @@ import ServiceLifecycle
 /// every sink. As a swift-service-lifecycle `Service`, ``run()`` waits for graceful shutdown
 /// (SIGTERM/SIGINT in a `ServiceGroup`) and then delivers and flushes everything before it
 /// returns.
+///
+/// The drain thread starts with the bus and runs until ``shutdown()`` (which ``run()`` calls);
+/// a bus that is never shut down keeps its thread, and whatever its sinks buffer, to the end of
+/// the process.
 public final class EventBus: Service, Sendable {
     /// How the bus is set up.
     public struct Configuration: Sendable {
@@ -109,7 +113,7 @@ public final class EventBus: Service, Sendable {
 
     private let state: ConditionLock<State>
 
-    /// Creates the bus and starts its drain thread.
+    /// Creates the bus and starts its drain thread; sinks are started on it before the first batch.
     public init(configuration: Configuration, sinks: [any EventSink], clock: any WallClock = SystemWallClock()) {
         self.configuration = configuration
         self.sinks = sinks
