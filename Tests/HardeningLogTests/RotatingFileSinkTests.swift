@@ -104,7 +104,7 @@ import Glibc
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let clock = ManualWallClock()
-        let sink = RotatingFileSink(configuration: .init(directory: directory.path, maxFileBytes: 2000, maxFileAge: .seconds(3600),
+        let sink = RotatingFileSink(configuration: .init(directory: directory.path, maxFileBytes: 15_000, maxFileAge: .seconds(3600),
                                                          minRotationInterval: .seconds(10), compression: nil))
         let bus = makeBus(sink, clock: clock)
         emit(bus, 50)
