@@ -5,7 +5,6 @@ import Darwin
 #endif
 import Hardening
 import HardeningLog
-import Synchronization
 
 /// Wraps a real file system and makes chosen calls fail, for tests of sink failure and recovery.
 public final class FaultInjectingFileSystem: FileSystem {
@@ -31,7 +30,7 @@ public final class FaultInjectingFileSystem: FileSystem {
     }
 
     private let base: any FileSystem
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Wraps `base` (the real file system by default).
     public init(base: any FileSystem = PosixFileSystem()) { self.base = base }

@@ -1,5 +1,4 @@
 import Hardening
-import Synchronization
 
 /// Keeps delivered events in memory, for tests.
 public final class InMemorySink: EventSink {
@@ -10,7 +9,7 @@ public final class InMemorySink: EventSink {
     }
 
     public let name: String
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Creates an empty sink.
     public init(name: String = "memory") { self.name = name }
@@ -30,7 +29,7 @@ public final class InMemorySink: EventSink {
 /// A sink that blocks in `write` until opened, so tests can fill the bus's buffer.
 public final class GatedSink: EventSink {
     private let inner = InMemorySink(name: "gated")
-    private let gate = Mutex(false)
+    private let gate = Locked(false)
     public let name = "gated"
 
     /// Creates a closed gate.

@@ -1,4 +1,4 @@
-import Synchronization
+import Hardening
 
 /// A `Clock` that moves only when told: tests of backoff, deadlines and breakers run fast and
 /// deterministically, and no test sleeps for real.
@@ -28,7 +28,7 @@ public final class ManualClock: Clock, Sendable {
         var totalSlept: Duration = .zero
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Creates a clock at offset zero.
     public init() {}

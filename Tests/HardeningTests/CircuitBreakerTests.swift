@@ -1,6 +1,5 @@
 import Hardening
 import HardeningTestKit
-import Synchronization
 import Testing
 
 private struct Boom: Error {}
@@ -226,14 +225,14 @@ private struct Benign: Error {}
 
 /// A counter shared between tasks.
 final class Counter: Sendable {
-    private let count = Mutex(0)
+    private let count = Locked(0)
     func increment() { count.withLock { $0 += 1 } }
     var value: Int { count.withLock { $0 } }
 }
 
 /// Holds tasks until opened.
 final class AsyncGate: Sendable {
-    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    private let state = Locked<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
     var hasWaiter: Bool { state.withLock { !$0.waiters.isEmpty } }
 

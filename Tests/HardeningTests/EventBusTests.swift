@@ -154,7 +154,7 @@ import Testing
     @Test func sinksGetTicksWithTheInjectedClock() async throws {
         final class TickSink: EventSink {
             let name = "tick"
-            let ticks = Mutex<[Timestamp]>([])
+            let ticks = Locked<[Timestamp]>([])
             func write(_ events: [Event]) {}
             func flush() {}
             func close() {}
@@ -175,11 +175,10 @@ import Testing
     }
 }
 
-import Synchronization
 
 /// A flag set from one task and read from another.
 final class AsyncFlag: Sendable {
-    private let value = Mutex(false)
+    private let value = Locked(false)
     func set() { value.withLock { $0 = true } }
     var isSet: Bool { value.withLock { $0 } }
 }

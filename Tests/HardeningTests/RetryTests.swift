@@ -1,7 +1,6 @@
 import Dispatch
 import Hardening
 import HardeningTestKit
-import Synchronization
 import Testing
 
 private struct Flaky: Error, Equatable {}
@@ -12,7 +11,7 @@ private struct RateLimited: RetryAfterProviding {
 
 /// Counts calls and fails the first `failures` of them.
 private final class Script: Sendable {
-    private let calls = Mutex(0)
+    private let calls = Locked(0)
     let failures: Int
     let error: any Error & Sendable
 
@@ -47,7 +46,7 @@ private final class Script: Sendable {
             do throws(RetryError) { return .success(try await work()) } catch { return .failure(error) }
         }
         var waits: [Duration] = []
-        let done = Mutex(false)
+        let done = Locked(false)
         let watcher = Task {
             _ = await task.value
             done.withLock { $0 = true }
@@ -219,7 +218,7 @@ private final class Script: Sendable {
 
     @Test func budgetCountsAddUpUnderConcurrency() {
         let budget = RetryBudget(capacity: 100_000, retryCost: 3, successDeposit: 0)
-        let granted = Mutex(0)
+        let granted = Locked(0)
         DispatchQueue.concurrentPerform(iterations: 8) { _ in
             var mine = 0
             for _ in 0..<10_000 where budget.withdrawForRetry() { mine += 1 }
@@ -231,7 +230,7 @@ private final class Script: Sendable {
 
     @Test func resultsCanBeRetriedToo() async throws {
         let clock = ManualClock()
-        let counter = Mutex(0)
+        let counter = Locked(0)
         let retry = Retry(policy: noJitter(), clock: clock)
         let (result, waits) = await drive(clock) { () throws(RetryError) in
             try await retry.run("poll", retryOnResult: { (value: Int) in value < 3 }) {

@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Stops calling a failing dependency for a while, then tries it again carefully: the guide's
 /// `CircuitBreaker(failure_threshold, recovery_timeout)` and `breaker.call(...)`.
@@ -36,7 +35,7 @@ public final class CircuitBreaker<C: Clock>: Sendable where C.Duration == Durati
     public let clock: C
     /// Where events go.
     public let bus: EventBus?
-    private let machine: Mutex<BreakerStateMachine<C.Instant>>
+    private let machine: Locked<BreakerStateMachine<C.Instant>>
 
     /// Creates a closed breaker.
     public init(name: String, configuration: CircuitBreakerConfiguration = CircuitBreakerConfiguration(), clock: C,
@@ -44,7 +43,7 @@ public final class CircuitBreaker<C: Clock>: Sendable where C.Duration == Durati
         self.name = name
         self.clock = clock
         self.bus = bus
-        self.machine = Mutex(BreakerStateMachine(configuration: configuration))
+        self.machine = Locked(BreakerStateMachine(configuration: configuration))
     }
 
     /// Runs `body` if the breaker admits it; throws ``CircuitOpenError`` otherwise. The body's

@@ -1,4 +1,3 @@
-import Synchronization
 
 /// A token bucket shared by the callers of one client, so that an outage cannot turn into a
 /// retry storm (the AWS SDKs' retry quota, gRPC's retry throttling).
@@ -13,14 +12,14 @@ public final class RetryBudget: Sendable {
     public let retryCost: Int
     /// Tokens a success gives back.
     public let successDeposit: Int
-    private let tokens: Mutex<Int>
+    private let tokens: Locked<Int>
 
     /// Creates a full bucket.
     public init(capacity: Int = 500, retryCost: Int = 5, successDeposit: Int = 1) {
         self.capacity = max(0, capacity)
         self.retryCost = max(0, retryCost)
         self.successDeposit = max(0, successDeposit)
-        self.tokens = Mutex(self.capacity)
+        self.tokens = Locked(self.capacity)
     }
 
     /// Tokens left.

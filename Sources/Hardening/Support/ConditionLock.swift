@@ -11,6 +11,10 @@ import Darwin
 /// `Synchronization.Mutex` has no condition variable; the event bus needs one for its drain
 /// thread to sleep on and for the blocking overflow policy, so this wraps pthreads the way
 /// SwiftNIO's `ConditionLock` does. The guarded value is only reachable inside `withLock`.
+///
+/// It is also the project's plain lock (``Locked``): ThreadSanitizer understands pthread mutexes,
+/// whereas `Synchronization.Mutex` on Linux locks with atomics inside the uninstrumented standard
+/// library, so every access it protects is reported as a race under `--sanitize=thread`.
 package final class ConditionLock<State>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let conditions: UnsafeMutablePointer<pthread_cond_t>
@@ -103,3 +107,6 @@ package final class ConditionLock<State>: @unchecked Sendable {
         }
     }
 }
+
+/// A value behind a pthread mutex (see ``ConditionLock`` for why not `Synchronization.Mutex`).
+package typealias Locked<State> = ConditionLock<State>

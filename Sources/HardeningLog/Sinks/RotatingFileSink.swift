@@ -6,7 +6,6 @@ import Musl
 import Darwin
 #endif
 import Hardening
-import Synchronization
 
 /// Writes events as JSON lines to a fixed active file and rotates it, following every rule of
 /// DESIGN.md "Files on disk".
@@ -78,8 +77,8 @@ public final class RotatingFileSink: EventSink {
     private let fileSystem: any FileSystem
     private let encoder: JSONLineEncoder
     private let maintenance: SegmentMaintenance
-    private let state: Mutex<State>
-    private let staging: Mutex<Staging>
+    private let state: Locked<State>
+    private let staging: Locked<Staging>
     private let queue: WriterQueue
 
     /// Creates the sink. Nothing touches the disk until the bus starts it.
@@ -93,8 +92,8 @@ public final class RotatingFileSink: EventSink {
         if configuration.format == .gzipStream {
             initial.compressor = try? GzipCompressor(level: configuration.streamCompressionLevel)
         }
-        self.state = Mutex(initial)
-        self.staging = Mutex(Staging(buffer: LineBuffer(reservingBytes: min(configuration.maxBufferBytes, 1 << 20) + 64 << 10)))
+        self.state = Locked(initial)
+        self.staging = Locked(Staging(buffer: LineBuffer(reservingBytes: min(configuration.maxBufferBytes, 1 << 20) + 64 << 10)))
         self.queue = WriterQueue(maxPendingBytes: max(16 << 20, configuration.maxBufferBytes * 4))
     }
 

@@ -6,7 +6,6 @@ import Musl
 import Darwin
 #endif
 import Hardening
-import Synchronization
 
 /// Writes each event as one JSON line to standard output (or another descriptor), one `write`
 /// per batch: what container log drivers and `kubectl logs` expect.
@@ -38,7 +37,7 @@ public final class StdoutSink: EventSink {
     private let descriptor: Int32
     private let format: Format
     private let encoder: JSONLineEncoder
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     /// Creates the sink over `descriptor` (standard output by default).
     public init(descriptor: Int32 = 1, format: Format = .json, maxLineBytes: Int = 32 * 1024, name: String = "stdout") {
