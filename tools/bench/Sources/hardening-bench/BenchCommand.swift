@@ -14,7 +14,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hardening-bench",
         abstract: "Benchmarks of the event core (run in release mode).",
-        subcommands: [Pipeline.self, Zlib.self, EmitLatency.self, Memory.self]
+        subcommands: [Pipeline.self, Zlib.self, EmitLatency.self, Memory.self, Primitives.self]
     )
 }
 
@@ -195,5 +195,30 @@ struct Memory: AsyncParsableCommand {
         let dropped = bus.statistics.dropped
         await bus.shutdown()
         print("memory capacity=\(capacity) seconds=\(seconds) emitted=\(emitted) dropped=\(dropped) max_rss_mib=\(Double(usage.ru_maxrss) / 1024)")
+    }
+}
+
+@inline(never)
+func bareOperation(_ value: Int) async throws -> Int { value &+ 1 }
+
+/// Success-path cost of the primitives over a bare async call, across the module boundary.
+struct Primitives: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Success-path overhead of retry and a closed breaker, in ns per call.")
+
+    @Option var calls = 5_000_000
+
+    func run() async throws {
+        var sink = 0
+        func measure(_ body: () async throws -> Int) async rethrows -> Double {
+            let start = monotonicNanoseconds()
+            for _ in 0..<calls { sink &+= try await body() }
+            return Double(monotonicNanoseconds() - start) / Double(calls)
+        }
+        let bare = try await measure { try await bareOperation(sink) }
+        let retry = Retry(policy: RetryPolicy(maxAttempts: 3), clock: ContinuousClock())
+        let retried = try await measure { try await retry.run("op") { try await bareOperation(1) } }
+        let breaker = CircuitBreaker(name: "bench", failureThreshold: 5)
+        let guarded = try await measure { try await breaker.call { try await bareOperation(1) } }
+        print("primitives_ns calls=\(calls) bare=\(bare) retry=\(retried) retry_overhead=\(retried - bare) breaker=\(guarded) breaker_overhead=\(guarded - bare) sink=\(sink % 2)")
     }
 }
