@@ -157,6 +157,17 @@ private struct Benign: Error {}
         #expect(cb.snapshot.state == (opens ?? .closed))
     }
 
+    @Test func aSuccessThatCompletesTheMinimumCallsOpensWithTheRightTime() async throws {
+        let clock = ManualClock()
+        let cb = breaker(.init(trip: .failureRate(threshold: 0.5, window: .count(10), minimumCalls: 4),
+                               recoveryTimeout: .seconds(30)), clock: clock)
+        clock.advance(by: .seconds(100))
+        await fail(cb, times: 3)
+        _ = try await succeed(cb)  // 3 of 4 failed, and the minimum is reached by this success
+        #expect(cb.snapshot.state == .open)
+        #expect(cb.snapshot.retryAfter == .seconds(30))
+    }
+
     @Test func failureRateOverATimeWindowForgetsOldCalls() async throws {
         let clock = ManualClock()
         let cb = breaker(.init(trip: .failureRate(threshold: 0.5, window: .time(.seconds(10)), minimumCalls: 4)), clock: clock)

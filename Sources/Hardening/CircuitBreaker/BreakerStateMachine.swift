@@ -1,8 +1,12 @@
-/// The breaker's state as a plain value, driven by admissions, outcomes and a monotonic time.
+/// The breaker's state as a plain value, driven by admissions, outcomes and a monotonic time
+/// (a `Duration` since the breaker's creation, so that the machine is not generic over a clock:
+/// generic state would cost a runtime metadata lookup on every call).
 ///
 /// Every method returns what changed (a ``Transition``) instead of emitting it, so that the
 /// owner emits events after releasing its lock.
-struct BreakerStateMachine<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration {
+struct BreakerStateMachine: Sendable {
+    typealias Instant = Duration
+
     struct Transition: Sendable, Hashable {
         var from: CircuitBreakerState
         var to: CircuitBreakerState
@@ -45,12 +49,25 @@ struct BreakerStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dur
     /// Failures in the failure-rate window.
     var windowFailures: Int { window.reduce(0) { $0 + ($1.failed ? 1 : 0) } }
 
+    /// Admits a call without needing the time, when the state alone decides (closed or
+    /// disabled); `nil` when the time matters.
+    mutating func acquireWithoutTime() -> Admission? {
+        state == .closed || state == .disabled ? .admitted(generation: generation) : nil
+    }
+
+    /// Whether recording a success may need the time: in failure-rate mode a success can complete
+    /// the minimum number of calls and open the breaker; consecutive mode never opens on one.
+    var successNeedsTime: Bool {
+        if case .failureRate = configuration.trip { return true }
+        return false
+    }
+
     mutating func acquire(now: Instant) -> (Admission, Transition?) {
         var transition: Transition?
         if state == .open, let until = openUntil, now >= until {
             transition = move(to: .halfOpen, reason: "recovery_timeout", now: now)
         }
-        if state == .halfOpen, let since = halfOpenSince, since.duration(to: now) >= configuration.maxHalfOpenDuration,
+        if state == .halfOpen, let since = halfOpenSince, now - since >= configuration.maxHalfOpenDuration,
             permitsInUse > 0
         {
             // Trials never came back (a permit leaked or calls hang): reopen rather than stay stuck.
@@ -60,7 +77,7 @@ struct BreakerStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dur
         case .closed, .disabled:
             return (.admitted(generation: generation), transition)
         case .open:
-            return (.rejected(.open, retryAfter: openUntil.map { max(.zero, now.duration(to: $0)) }), transition)
+            return (.rejected(.open, retryAfter: openUntil.map { max(.zero, $0 - now) }), transition)
         case .isolated:
             return (.rejected(.isolated, retryAfter: nil), transition)
         case .halfOpen:
@@ -112,7 +129,7 @@ struct BreakerStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dur
                 window.append((now, outcome == .failure))
                 switch shape {
                 case .count(let size): if window.count > max(1, size) { window.removeFirst(window.count - max(1, size)) }
-                case .time(let span): window.removeAll { $0.at.duration(to: now) > span }
+                case .time(let span): window.removeAll { now - $0.at > span }
                 }
                 let calls = window.count
                 if calls >= max(1, minimumCalls), Double(windowFailures) / Double(calls) >= threshold {
@@ -159,7 +176,7 @@ struct BreakerStateMachine<Instant: InstantProtocol>: Sendable where Instant.Dur
         window.removeAll()
         permitsInUse = 0
         trialSuccesses = 0
-        openUntil = target == .open ? now.advanced(by: openDuration) : nil
+        openUntil = target == .open ? now + openDuration : nil
         halfOpenSince = target == .halfOpen ? now : nil
         return transition
     }

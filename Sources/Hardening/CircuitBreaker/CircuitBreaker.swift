@@ -6,7 +6,7 @@
 /// counted as failures, a limited number of half-open trials (others rejected), a maximum
 /// half-open time, late results of calls from an earlier state dropped (generations), open time
 /// fixed or growing, cancellation counted as neither success nor failure, manual isolate / force
-/// open / disable / reset, and a snapshot. The state machine is a value behind a `Mutex`; events
+/// open / disable / reset, and a snapshot. The state machine is a value behind a lock; events
 /// (`breaker.state_changed`, `breaker.rejected`) are emitted after the lock is released.
 public final class CircuitBreaker<C: Clock>: Sendable where C.Duration == Duration {
     /// What the breaker looks like now.
@@ -35,7 +35,10 @@ public final class CircuitBreaker<C: Clock>: Sendable where C.Duration == Durati
     public let clock: C
     /// Where events go.
     public let bus: EventBus?
-    private let machine: Locked<BreakerStateMachine<C.Instant>>
+    private let machine: Locked<BreakerStateMachine>
+    private let origin: C.Instant
+    private let configuration: CircuitBreakerConfiguration
+    private let successNeedsTime: Bool
 
     /// Creates a closed breaker.
     public init(name: String, configuration: CircuitBreakerConfiguration = CircuitBreakerConfiguration(), clock: C,
@@ -43,37 +46,49 @@ public final class CircuitBreaker<C: Clock>: Sendable where C.Duration == Durati
         self.name = name
         self.clock = clock
         self.bus = bus
-        self.machine = Locked(BreakerStateMachine(configuration: configuration))
+        let machine = BreakerStateMachine(configuration: configuration)
+        self.successNeedsTime = machine.successNeedsTime
+        self.machine = Locked(machine)
+        self.configuration = configuration
+        self.origin = clock.now
     }
 
     /// Runs `body` if the breaker admits it; throws ``CircuitOpenError`` otherwise. The body's
     /// own error is rethrown after it is counted.
     public func call<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
-        let now = clock.now
-        let (admission, transition) = machine.withLock { $0.acquire(now: now) }
-        report(transition)
-        switch admission {
+        // Closed or disabled: admitted without reading the clock (the common case stays cheap).
+        var admission = machine.withLock { $0.acquireWithoutTime() }
+        var admittedAt: Duration?
+        if admission == nil {
+            let now = elapsed()
+            admittedAt = now
+            let (decided, transition) = machine.withLock { $0.acquire(now: now) }
+            report(transition)
+            admission = decided
+        }
+        switch admission! {
         case .rejected(let state, let retryAfter):
             bus?.emit(BreakerRejected(breaker: name, state: state.rawValue, retryAfterMs: retryAfter?.milliseconds ?? 0))
             throw CircuitOpenError(breaker: name, state: state, retryAfter: retryAfter)
         case .admitted(let generation):
-            let start = clock.now
-            let outcome: BreakerStateMachine<C.Instant>.Outcome
+            let start = configuration.slowCallThreshold == nil ? nil : clock.now
+            let outcome: BreakerStateMachine.Outcome
             let result: Result<T, any Error>
             do {
                 let value = try await body()
                 result = .success(value)
-                let slow = machine.withLock { $0.configuration.slowCallThreshold }.map { start.duration(to: clock.now) > $0 } ?? false
+                let slow = start.map { start in configuration.slowCallThreshold.map { start.duration(to: clock.now) > $0 } ?? false } ?? false
                 outcome = slow ? .failure : .success
             } catch {
                 result = .failure(error)
                 if error is CancellationError || Task.isCancelled {
                     outcome = .ignored
                 } else {
-                    outcome = machine.withLock { $0.configuration.isFailure(error) } ? .failure : .success
+                    outcome = configuration.isFailure(error) ? .failure : .success
                 }
             }
-            let end = clock.now
+            // A plain success changes no time-based state: skip the clock for it.
+            let end = outcome == .success && !successNeedsTime ? (admittedAt ?? .zero) : elapsed()
             report(machine.withLock { $0.record(outcome, generation: generation, now: end) })
             return try result.get()
         }
@@ -88,23 +103,26 @@ public final class CircuitBreaker<C: Clock>: Sendable where C.Duration == Durati
     /// Closes the breaker and clears its counts.
     public func reset() { force(.closed) }
 
+    /// Time since the breaker was made: the state machine's clock.
+    private func elapsed() -> Duration { origin.duration(to: clock.now) }
+
     private func force(_ state: CircuitBreakerState) {
-        let now = clock.now
+        let now = elapsed()
         report(machine.withLock { $0.force(state, now: now) })
     }
 
     /// The current state and counts (an open breaker whose time is up shows as open until the
     /// next call moves it to half-open).
     public var snapshot: Snapshot {
-        let now = clock.now
+        let now = elapsed()
         return machine.withLock { machine in
             Snapshot(state: machine.state, consecutiveFailures: machine.consecutiveFailures, failures: machine.failures,
                      successes: machine.successes, windowCalls: machine.windowCalls, windowFailures: machine.windowFailures,
-                     generation: machine.generation, retryAfter: machine.reopensAt.map { max(.zero, now.duration(to: $0)) })
+                     generation: machine.generation, retryAfter: machine.reopensAt.map { max(.zero, $0 - now) })
         }
     }
 
-    private func report(_ transition: BreakerStateMachine<C.Instant>.Transition?) {
+    private func report(_ transition: BreakerStateMachine.Transition?) {
         guard let transition, let bus else { return }
         bus.emit(BreakerStateChanged(breaker: name, from: transition.from.rawValue, to: transition.to.rawValue,
                                      reason: transition.reason, failures: Int64(transition.failures),

@@ -34,6 +34,7 @@ public struct Retry<C: Clock>: Sendable where C.Duration == Duration {
     ///   - operation: the name used in events and errors.
     ///   - deadline: an absolute limit for this call, besides the policy's `maxElapsed`.
     ///   - retryOnResult: a result for which this returns `true` is treated as a failure.
+    @inlinable
     public func run<T: Sendable>(
         _ operation: String,
         deadline: C.Instant? = nil,
@@ -98,13 +99,15 @@ public struct Retry<C: Clock>: Sendable where C.Duration == Duration {
         }
     }
 
-    private func stop(_ operation: String, _ error: any Error, _ reason: RetryError.Reason, _ attempts: Int,
+    @usableFromInline
+    func stop(_ operation: String, _ error: any Error, _ reason: RetryError.Reason, _ attempts: Int,
                       _ elapsed: Duration) -> RetryError {
         bus?.emit(RetryExhausted(operation: operation, attempts: Int64(attempts), elapsedMs: elapsed.milliseconds,
                                  reason: reason.rawValue, errorType: Retry.typeName(error), error: String(describing: error)))
         return RetryError(operation: operation, lastError: error, reason: reason, attempts: attempts, elapsed: elapsed)
     }
 
+    @usableFromInline
     static func typeName(_ error: any Error) -> String { String(describing: type(of: error)) }
 }
 
@@ -124,12 +127,15 @@ public func retryWithBackoff<T: Sendable>(
 }
 
 /// The jitter's random source: seeded for reproducible tests, or the system's generator.
+@usableFromInline
 struct JitterRandom: RandomNumberGenerator {
-    private var seeded: SplitMix64?
-    private var system = SystemRandomNumberGenerator()
+    @usableFromInline var seeded: SplitMix64?
+    @usableFromInline var system = SystemRandomNumberGenerator()
 
+    @inlinable
     init(seed: UInt64?) { seeded = seed.map(SplitMix64.init(seed:)) }
 
+    @inlinable
     mutating func next() -> UInt64 {
         if seeded != nil { return seeded!.next() }
         return system.next()

@@ -51,5 +51,8 @@ public struct RejectedResult: Error, CustomStringConvertible, Sendable {
     /// What was rejected, described.
     public var result: String
 
+    /// Creates the error.
+    public init(result: String) { self.result = result }
+
     public var description: String { "result rejected: \(result)" }
 }
