@@ -6,7 +6,7 @@ import Darwin
 
 /// Where tests leave event files for the schema check that runs after them.
 ///
-/// When `HARDENING_TEST_OUTPUT` is set (by `tools/test.sh` and CI), ``directory(named:)`` makes a
+/// When `HARDENING_TEST_OUTPUT` is set (by `.ci/run`), ``directory(named:)`` makes a
 /// fresh directory under it and keeps it, so that `tools/schema/check_events.py` validates what
 /// the tests wrote. Otherwise it is a temporary directory that ``Directory/finish()`` removes.
 public enum TestOutput {
