@@ -77,8 +77,11 @@ public final class CircuitBreaker<C: Clock>: Sendable where C.Duration == Durati
             do {
                 let value = try await body()
                 result = .success(value)
-                let slow = start.map { start in configuration.slowCallThreshold.map { start.duration(to: clock.now) > $0 } ?? false } ?? false
-                outcome = slow ? .failure : .success
+                if let start, let threshold = configuration.slowCallThreshold, start.duration(to: clock.now) > threshold {
+                    outcome = .failure
+                } else {
+                    outcome = .success
+                }
             } catch {
                 result = .failure(error)
                 if error is CancellationError || Task.isCancelled {

@@ -58,14 +58,14 @@ public struct JSONLineDecoder: Sendable {
             let object = try parser.parseObject(depth: 1)
             parser.skipWhitespace()
             guard parser.isAtEnd else { throw parser.error("unexpected bytes after the object") }
-            return .success(try JSONLineDecoder.event(from: object, length: buffer.count))
+            return .success(try JSONLineDecoder.event(from: object))
         } catch {
             return .failure(error)
         }
     }
 
     /// Builds an event from a parsed top-level object.
-    static func event(from object: Attributes, length: Int) throws(LineDecodingError) -> Event {
+    static func event(from object: Attributes) throws(LineDecodingError) -> Event {
         var timestamp: Timestamp?
         var level: EventLevel?
         var kind: EventKind?

@@ -47,8 +47,7 @@ enum HumanFormatter {
         case .double(let double): return String(double)
         case .string(let string): return string.contains(" ") ? "\"\(string)\"" : string
         case .array, .object:
-            let encoded = JSONLineEncoder.valueJSON(value)
-            return encoded
+            return JSONLineEncoder.valueJSON(value)
         }
     }
 }
