@@ -132,6 +132,35 @@ private struct Benign: Error {}
         #expect(cb.snapshot.failures == 0)
     }
 
+    @Test func successesCountedWithoutTheLockReachTheTransition() async throws {
+        let sink = InMemorySink()
+        let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+        let cb = breaker(.init(trip: .consecutiveFailures(2)), bus: bus)
+        for _ in 0..<3 { _ = try await succeed(cb) }
+        #expect(cb.snapshot.successes == 3)
+        await fail(cb)
+        _ = try await succeed(cb)  // resets the run of failures, through the lock
+        await fail(cb, times: 2)
+        #expect(cb.snapshot.state == .open)
+        await bus.shutdown()
+        let opened = try #require(sink.events.first { $0.kind == .breakerStateChanged }).payload(as: BreakerStateChanged.self)
+        #expect(opened.successes == 4 && opened.failures == 3)
+    }
+
+    @Test func aLateSuccessFromAnEarlierClosedStateIsDropped() async throws {
+        let cb = breaker(.init(trip: .consecutiveFailures(5)))
+        let gate = AsyncGate()
+        let slow = Task { try await cb.call { () async throws -> Int in await gate.wait(); return 1 } }
+        while !gate.hasWaiter { await Task.yield() }
+        cb.forceOpen()
+        cb.reset()
+        gate.open()
+        #expect(try await slow.value == 1)
+        #expect(cb.snapshot.successes == 0, "admitted two generations ago")
+        _ = try await succeed(cb)
+        #expect(cb.snapshot.successes == 1)
+    }
+
     @Test func cancellationIsNeitherSuccessNorFailure() async throws {
         let clock = ManualClock()
         let cb = breaker(.init(trip: .consecutiveFailures(1), recoveryTimeout: .seconds(1)), clock: clock)
@@ -230,7 +259,22 @@ private struct Benign: Error {}
         }
         let snapshot = cb.snapshot
         #expect(snapshot.failures + snapshot.successes == 8000)
+        #expect(snapshot.state == .closed)
         #expect(snapshot.failures == (0..<16).reduce(0) { total, task in total + (0..<500).filter { (task + $0) % 3 == 0 }.count })
+    }
+}
+
+extension CircuitBreakerTests {
+    @Test func successesOnManyThreadsAddUpExactly() async throws {
+        let cb = breaker(.init(trip: .consecutiveFailures(3)))
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 {
+                group.addTask { for _ in 0..<20_000 { _ = try? await succeed(cb) } }
+            }
+            // A reader takes the lock (and empties the lock-free count) all the while.
+            group.addTask { for _ in 0..<2_000 { _ = cb.snapshot } }
+        }
+        #expect(cb.snapshot.successes == 160_000)
     }
 }
 

@@ -244,6 +244,72 @@ private final class Script: Sendable {
         #expect(waits.count == 2)
     }
 
+    @Test func blockingRetryMakesTheSameDecisionsAndWaits() async throws {
+        let clock = ManualClock()
+        let sink = InMemorySink()
+        let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+        let retry = Retry(policy: noJitter(maxAttempts: 4, maxElapsed: .seconds(10)), clock: clock, bus: bus)
+        let waits = Locked<[Duration]>([])
+        let sleep: (Duration) -> Void = { delay in
+            waits.withLock { $0.append(delay) }
+            clock.advance(by: delay)
+        }
+        let script = Script(failures: 2)
+        #expect(try retry.runBlocking("sync.op", sleep: sleep) { try script.call() } == "ok 3")
+        #expect(waits.withLock { $0 } == [.milliseconds(100), .milliseconds(200)])
+        let hopeless = Script(failures: 100)
+        #expect {
+            try retry.runBlocking("sync.op", sleep: sleep) { try hopeless.call() }
+        } throws: { error in
+            (error as? RetryError)?.reason == .exhausted && (error as? RetryError)?.attempts == 4
+        }
+        let fatal = Script(failures: 1, error: Fatal())
+        let picky = Retry(policy: .retrying([Flaky.self], jitter: .none), clock: clock)
+        #expect { try picky.runBlocking("sync.op", sleep: sleep) { try fatal.call() } } throws: { error in
+            (error as? RetryError)?.reason == .notRetryable
+        }
+        let polls = Locked(0)
+        #expect(try retry.runBlocking("poll", retryOnResult: { (value: Int) in value < 3 }, sleep: sleep) {
+            polls.withLock { count -> Int in
+                count += 1
+                return count
+            }
+        } == 3, "a rejected result is retried like an error")
+        await bus.shutdown()
+        #expect(sink.events.map(\.kind).prefix(3) == [.retryAttemptFailed, .retryAttemptFailed, .retrySucceeded])
+    }
+
+    @Test func theRealBlockingSleepWaits() throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        blockingSleep(.milliseconds(20))
+        blockingSleep(.seconds(-1))
+        #expect(start.duration(to: clock.now) >= .milliseconds(20))
+    }
+
+    @Test func withoutAnElapsedLimitElapsedCountsFromTheFirstFailure() async throws {
+        let clock = ManualClock()
+        let script = Script(failures: 100)
+        let retry = Retry(policy: noJitter(maxAttempts: 3, maxElapsed: nil), clock: clock)
+        let (result, _) = await drive(clock) { () throws(RetryError) in
+            try await retry.run("op") {
+                clock.advance(by: .seconds(1))  // every attempt takes a second
+                return try script.call()
+            }
+        }
+        // Waits 100 + 200 ms and the last two attempts' 2 s; the first attempt is not counted.
+        #expect(result.failureValue?.elapsed == .milliseconds(2_300))
+        let limited = Retry(policy: noJitter(maxAttempts: 3, maxElapsed: .seconds(60)), clock: clock)
+        let again = Script(failures: 100)
+        let (second, _) = await drive(clock) { () throws(RetryError) in
+            try await limited.run("op") {
+                clock.advance(by: .seconds(1))
+                return try again.call()
+            }
+        }
+        #expect(second.failureValue?.elapsed == .milliseconds(3_300), "with a limit, from the first attempt's start")
+    }
+
     @Test func seededJitterIsReproducible() async throws {
         func waits(seed: UInt64) async -> [Duration] {
             let clock = ManualClock()

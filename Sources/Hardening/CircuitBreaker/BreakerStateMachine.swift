@@ -49,6 +49,25 @@ struct BreakerStateMachine: Sendable {
     /// Failures in the failure-rate window.
     var windowFailures: Int { window.reduce(0) { $0 + ($1.failed ? 1 : 0) } }
 
+    /// The bits of a generation that calls carry (the fast path packs them into one word).
+    static let generationMask: UInt64 = 0x7FFF_FFFF
+
+    static func sameGeneration(_ a: UInt64, _ b: UInt64) -> Bool { a & generationMask == b & generationMask }
+
+    /// Whether a call may be admitted, and its success recorded, without the lock: closed, in
+    /// consecutive-failure mode, with no failure pending (a success then changes nothing but
+    /// the success count).
+    var admitsWithoutLock: Bool {
+        guard state == .closed, consecutiveFailures == 0, case .consecutiveFailures = configuration.trip else { return false }
+        return true
+    }
+
+    /// Adds successes counted without the lock in generation `callGeneration`.
+    mutating func absorbSuccesses(_ count: Int, generation callGeneration: UInt64) {
+        guard count > 0, state == .closed, Self.sameGeneration(callGeneration, generation) else { return }
+        successes += count
+    }
+
     /// Admits a call without needing the time, when the state alone decides (closed or
     /// disabled); `nil` when the time matters.
     mutating func acquireWithoutTime() -> Admission? {
@@ -91,7 +110,7 @@ struct BreakerStateMachine: Sendable {
 
     mutating func record(_ outcome: Outcome, generation callGeneration: UInt64, now: Instant) -> Transition? {
         // A result of a call admitted before the last transition says nothing about now.
-        guard callGeneration == generation, state != .disabled, state != .isolated, state != .open else { return nil }
+        guard Self.sameGeneration(callGeneration, generation), state != .disabled, state != .isolated, state != .open else { return nil }
         switch state {
         case .halfOpen:
             permitsInUse = max(0, permitsInUse - 1)

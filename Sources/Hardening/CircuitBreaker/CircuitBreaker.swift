@@ -1,3 +1,4 @@
+import Synchronization
 
 /// Stops calling a failing dependency for a while, then tries it again carefully: the guide's
 /// `CircuitBreaker(failure_threshold, recovery_timeout)` and `breaker.call(...)`.
@@ -8,6 +9,11 @@
 /// fixed or growing, cancellation counted as neither success nor failure, manual isolate / force
 /// open / disable / reset, and a snapshot. The state machine is a value behind a lock; events
 /// (`breaker.state_changed`, `breaker.rejected`) are emitted after the lock is released.
+///
+/// The common case, a closed breaker in consecutive-failure mode with no failure pending, takes
+/// no lock: one atomic word holds "admit freely", the generation and a success count, so a call
+/// costs an atomic load and a compare-and-swap. Whoever takes the lock first empties that word
+/// into the state machine, so every count stays exact.
 public final class CircuitBreaker<C: Clock>: Sendable where C.Duration == Duration {
     /// What the breaker looks like now.
     public struct Snapshot: Sendable, Hashable {
@@ -35,6 +41,10 @@ public final class CircuitBreaker<C: Clock>: Sendable where C.Duration == Durati
     public let clock: C
     /// Where events go.
     public let bus: EventBus?
+    /// The lock-free admission word (see ``BreakerFastPath``).
+    @usableFromInline let fastPath: Atomic<UInt64>
+    /// Whether calls must be timed (a slow-call threshold is set): those take the counted path.
+    @usableFromInline let timesCalls: Bool
     private let machine: Locked<BreakerStateMachine>
     private let origin: C.Instant
     private let configuration: CircuitBreakerConfiguration
@@ -48,6 +58,8 @@ public final class CircuitBreaker<C: Clock>: Sendable where C.Duration == Durati
         self.bus = bus
         let machine = BreakerStateMachine(configuration: configuration)
         self.successNeedsTime = machine.successNeedsTime
+        self.fastPath = Atomic(BreakerFastPath.word(for: machine))
+        self.timesCalls = configuration.slowCallThreshold != nil
         self.machine = Locked(machine)
         self.configuration = configuration
         self.origin = clock.now
@@ -55,14 +67,53 @@ public final class CircuitBreaker<C: Clock>: Sendable where C.Duration == Durati
 
     /// Runs `body` if the breaker admits it; throws ``CircuitOpenError`` otherwise. The body's
     /// own error is rethrown after it is counted.
+    @inlinable
     public func call<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        let word = fastPath.load(ordering: .acquiring)
+        guard BreakerFastPath.admits(word), !timesCalls else { return try await callCounted(body) }
+        let value: T
+        do {
+            value = try await body()
+        } catch {
+            recordAfterFreeAdmission(error, word: word)
+            throw error
+        }
+        if !countSuccessWithoutLock(admittedWith: word) { recordAfterFreeAdmission(nil, word: word) }
+        return value
+    }
+
+    /// Adds one success to the fast word if it still admits freely in the call's generation.
+    @inlinable
+    func countSuccessWithoutLock(admittedWith word: UInt64) -> Bool {
+        var current = fastPath.load(ordering: .relaxed)
+        while BreakerFastPath.canCount(current, admittedWith: word) {
+            let (exchanged, original) = fastPath.weakCompareExchange(
+                expected: current, desired: current &+ 1, ordering: .relaxed)
+            if exchanged { return true }
+            current = original
+        }
+        return false
+    }
+
+    /// The outcome of a freely admitted call that the fast word could not take: a failure, a
+    /// cancellation, or a success after the state moved on.
+    @usableFromInline
+    func recordAfterFreeAdmission(_ error: (any Error)?, word: UInt64) {
+        let outcome = error.map(outcome(of:)) ?? .success
+        let now = outcome == .success && !successNeedsTime ? Duration.zero : elapsed()
+        report(mutate { $0.record(outcome, generation: BreakerFastPath.generation(of: word), now: now) })
+    }
+
+    /// The path that takes the lock: every state but "closed, nothing pending", and timed calls.
+    @usableFromInline
+    func callCounted<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
         // Closed or disabled: admitted without reading the clock (the common case stays cheap).
-        var admission = machine.withLock { $0.acquireWithoutTime() }
+        var admission = mutate { $0.acquireWithoutTime() }
         var admittedAt: Duration?
         if admission == nil {
             let now = elapsed()
             admittedAt = now
-            let (decided, transition) = machine.withLock { $0.acquire(now: now) }
+            let (decided, transition) = mutate { $0.acquire(now: now) }
             report(transition)
             admission = decided
         }
@@ -71,7 +122,7 @@ public final class CircuitBreaker<C: Clock>: Sendable where C.Duration == Durati
             bus?.emit(BreakerRejected(breaker: name, state: state.rawValue, retryAfterMs: retryAfter?.milliseconds ?? 0))
             throw CircuitOpenError(breaker: name, state: state, retryAfter: retryAfter)
         case .admitted(let generation):
-            let start = configuration.slowCallThreshold == nil ? nil : clock.now
+            let start = timesCalls ? clock.now : nil
             let outcome: BreakerStateMachine.Outcome
             let result: Result<T, any Error>
             do {
@@ -84,17 +135,18 @@ public final class CircuitBreaker<C: Clock>: Sendable where C.Duration == Durati
                 }
             } catch {
                 result = .failure(error)
-                if error is CancellationError || Task.isCancelled {
-                    outcome = .ignored
-                } else {
-                    outcome = configuration.isFailure(error) ? .failure : .success
-                }
+                outcome = self.outcome(of: error)
             }
             // A plain success changes no time-based state: skip the clock for it.
             let end = outcome == .success && !successNeedsTime ? (admittedAt ?? .zero) : elapsed()
-            report(machine.withLock { $0.record(outcome, generation: generation, now: end) })
+            report(mutate { $0.record(outcome, generation: generation, now: end) })
             return try result.get()
         }
+    }
+
+    private func outcome(of error: any Error) -> BreakerStateMachine.Outcome {
+        if error is CancellationError || Task.isCancelled { return .ignored }
+        return configuration.isFailure(error) ? .failure : .success
     }
 
     /// Opens the breaker now, for the normal open time.
@@ -111,14 +163,28 @@ public final class CircuitBreaker<C: Clock>: Sendable where C.Duration == Durati
 
     private func force(_ state: CircuitBreakerState) {
         let now = elapsed()
-        report(machine.withLock { $0.force(state, now: now) })
+        report(mutate { $0.force(state, now: now) })
+    }
+
+    /// Runs `body` on the state machine under the lock, after emptying the fast word into it,
+    /// and publishes the new fast word.
+    private func mutate<R>(_ body: (inout BreakerStateMachine) -> R) -> R {
+        machine.withLock { machine in
+            let word = fastPath.exchange(0, ordering: .acquiringAndReleasing)
+            if BreakerFastPath.admits(word) {
+                machine.absorbSuccesses(BreakerFastPath.successes(in: word), generation: BreakerFastPath.generation(of: word))
+            }
+            let result = body(&machine)
+            fastPath.store(BreakerFastPath.word(for: machine), ordering: .releasing)
+            return result
+        }
     }
 
     /// The current state and counts (an open breaker whose time is up shows as open until the
     /// next call moves it to half-open).
     public var snapshot: Snapshot {
         let now = elapsed()
-        return machine.withLock { machine in
+        return mutate { machine in
             Snapshot(state: machine.state, consecutiveFailures: machine.consecutiveFailures, failures: machine.failures,
                      successes: machine.successes, windowCalls: machine.windowCalls, windowFailures: machine.windowFailures,
                      generation: machine.generation, retryAfter: machine.reopensAt.map { max(.zero, $0 - now) })
@@ -130,6 +196,34 @@ public final class CircuitBreaker<C: Clock>: Sendable where C.Duration == Durati
         bus.emit(BreakerStateChanged(breaker: name, from: transition.from.rawValue, to: transition.to.rawValue,
                                      reason: transition.reason, failures: Int64(transition.failures),
                                      successes: Int64(transition.successes)))
+    }
+}
+
+/// The layout of a breaker's lock-free word: bit 63 "admit freely", bits 32–62 the generation
+/// (masked), bits 0–31 successes counted since the lock last emptied it.
+@usableFromInline
+enum BreakerFastPath {
+    @usableFromInline static let admitFlag: UInt64 = 1 << 63
+    @usableFromInline static let countMask: UInt64 = 0xFFFF_FFFF
+    @usableFromInline static let stateMask: UInt64 = ~countMask
+
+    @inlinable
+    static func admits(_ word: UInt64) -> Bool { word & admitFlag != 0 }
+
+    /// Whether `current` still admits freely in the generation `word` was admitted in, with room
+    /// in the count.
+    @inlinable
+    static func canCount(_ current: UInt64, admittedWith word: UInt64) -> Bool {
+        current & stateMask == word & stateMask && current & countMask != countMask && admits(current)
+    }
+
+    static func generation(of word: UInt64) -> UInt64 { (word & ~admitFlag) >> 32 }
+
+    static func successes(in word: UInt64) -> Int { Int(word & countMask) }
+
+    static func word(for machine: BreakerStateMachine) -> UInt64 {
+        guard machine.admitsWithoutLock else { return 0 }
+        return admitFlag | (machine.generation & BreakerStateMachine.generationMask) << 32
     }
 }
 

@@ -26,6 +26,10 @@ public struct RetryPolicy: Sendable {
     public var jitter: Jitter
     /// Retrying stops once this much time has passed since the first attempt, sleeps included;
     /// no sleep ends past it. `nil`: no limit.
+    ///
+    /// The limit costs one clock read per call, even when the first attempt succeeds (about
+    /// 20 ns on a Linux VM). Without it the success path reads no clock, and the elapsed time
+    /// that events and ``RetryError`` report counts from the end of the first attempt.
     public var maxElapsed: Duration?
     /// Whether an error is worth another attempt (the guide's `retryable_exceptions`). Task
     /// cancellation is never retried, whatever this says.

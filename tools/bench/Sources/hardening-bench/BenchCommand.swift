@@ -201,9 +201,12 @@ struct Memory: AsyncParsableCommand {
 @inline(never)
 func bareOperation(_ value: Int) async throws -> Int { value &+ 1 }
 
+@inline(never)
+func bareSyncOperation(_ value: Int) throws -> Int { value &+ 1 }
+
 /// Success-path cost of the primitives over a bare async call, across the module boundary.
 struct Primitives: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Success-path overhead of retry and a closed breaker, in ns per call.")
+    static let configuration = CommandConfiguration(abstract: "Success-path overhead of retry (async and blocking, with and without an elapsed limit) and a closed breaker, in ns per call.")
 
     @Option var calls = 5_000_000
 
@@ -214,11 +217,23 @@ struct Primitives: AsyncParsableCommand {
             for _ in 0..<calls { sink &+= try await body() }
             return Double(monotonicNanoseconds() - start) / Double(calls)
         }
-        let bare = try await measure { try await bareOperation(sink) }
-        let retry = Retry(policy: RetryPolicy(maxAttempts: 3), clock: ContinuousClock())
-        let retried = try await measure { try await retry.run("op") { try await bareOperation(1) } }
+        func measureSync(_ body: () throws -> Int) rethrows -> Double {
+            let start = monotonicNanoseconds()
+            for _ in 0..<calls { sink &+= try body() }
+            return Double(monotonicNanoseconds() - start) / Double(calls)
+        }
+        // The defaults users get: three attempts, full jitter, a 30 s elapsed limit (one clock read).
+        let retry = Retry(policy: RetryPolicy(), budget: RetryBudget(), clock: ContinuousClock())
         let breaker = CircuitBreaker(name: "bench", failureThreshold: 5)
+        let bare = try await measure { try await bareOperation(sink) }
+        let retried = try await measure { try await retry.run("op") { try await bareOperation(1) } }
         let guarded = try await measure { try await breaker.call { try await bareOperation(1) } }
-        print("primitives_ns calls=\(calls) bare=\(bare) retry=\(retried) retry_overhead=\(retried - bare) breaker=\(guarded) breaker_overhead=\(guarded - bare) sink=\(sink % 2)")
+        let bareSync = try measureSync { try bareSyncOperation(sink) }
+        let retriedSync = try measureSync { try retry.runBlocking("op") { try bareSyncOperation(1) } }
+        let noLimit = Retry(policy: RetryPolicy(maxElapsed: nil), clock: ContinuousClock())
+        let retriedSyncNoLimit = try measureSync { try noLimit.runBlocking("op") { try bareSyncOperation(1) } }
+        let retriedNoLimit = try await measure { try await noLimit.run("op") { try await bareOperation(1) } }
+        print("primitives_ns calls=\(calls) bare=\(bare) retry=\(retried) retry_overhead=\(retried - bare) breaker=\(guarded) breaker_overhead=\(guarded - bare) bare_sync=\(bareSync) retry_sync=\(retriedSync) retry_sync_overhead=\(retriedSync - bareSync) retry_sync_no_limit_overhead=\(retriedSyncNoLimit - bareSync) retry_no_limit_overhead=\(retriedNoLimit - bare) sink=\(sink % 2)")
     }
 }
+
