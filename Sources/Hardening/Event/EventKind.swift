@@ -22,8 +22,9 @@ public struct EventKind: RawRepresentable, Hashable, Sendable, Comparable, Custo
     public var isKnown: Bool { EventKind.known.contains(self) }
 
     /// The version of the kind list and of `schemas/`. Bumped when a kind or a required attr is
-    /// added; readers accept any version.
-    public static let schemaVersion = 1
+    /// added; readers accept any version. Version 2 added `timeout.fired`, `bulkhead.rejected`
+    /// and `rate_limiter.rejected`.
+    public static let schemaVersion = 2
 }
 
 extension EventKind {
@@ -33,6 +34,9 @@ extension EventKind {
     public static let breakerStateChanged: EventKind = "breaker.state_changed"
     public static let breakerRejected: EventKind = "breaker.rejected"
     public static let fallbackUsed: EventKind = "fallback.used"
+    public static let timeoutFired: EventKind = "timeout.fired"
+    public static let bulkheadRejected: EventKind = "bulkhead.rejected"
+    public static let rateLimiterRejected: EventKind = "rate_limiter.rejected"
     public static let timingRecorded: EventKind = "timing.recorded"
     public static let errorRecorded: EventKind = "error.recorded"
     public static let healthProbed: EventKind = "health.probed"
@@ -51,6 +55,7 @@ extension EventKind {
     public static let known: [EventKind] = [
         .retryAttemptFailed, .retrySucceeded, .retryExhausted,
         .breakerStateChanged, .breakerRejected, .fallbackUsed,
+        .timeoutFired, .bulkheadRejected, .rateLimiterRejected,
         .timingRecorded, .errorRecorded,
         .healthProbed, .healthChanged, .configChecked,
         .alertFired, .alertResolved, .logMessage,

@@ -2,8 +2,9 @@
 /// the fallback chosen by the kind of error.
 ///
 /// Rules are tried in order; the first whose error type (or predicate) matches supplies the
-/// answer, and `fallback.used` is emitted. Cancellation never falls back: it is rethrown. An
-/// error no rule matches is rethrown.
+/// answer, and `fallback.used` is emitted. A rule matches an error, or the last error of a
+/// ``RetryError``. Cancellation never falls back: it is rethrown. An error no rule matches is
+/// rethrown.
 public struct Fallback<T: Sendable>: Sendable {
     private struct Rule: Sendable {
         var name: String
@@ -46,11 +47,20 @@ public struct Fallback<T: Sendable>: Sendable {
         do {
             return try await body()
         } catch {
-            if error is CancellationError || Task.isCancelled { throw error }
-            guard let rule = rules.first(where: { $0.matches(error) }) else { throw error }
+            if error is CancellationError || (error as? RetryError)?.reason == .cancelled || Task.isCancelled { throw error }
+            // A rule for `HTTPError` also answers for retries that ended on one.
+            let candidates = [error] + ((error as? RetryError).map { [$0.lastError] } ?? [])
+            var matched: (rule: Rule, error: any Error)?
+            for rule in rules {
+                if let candidate = candidates.first(where: rule.matches) {
+                    matched = (rule, candidate)
+                    break
+                }
+            }
+            guard let (rule, matchedError) = matched else { throw error }
             bus?.emit(FallbackUsed(operation: operation, fallback: rule.name, errorType: String(describing: type(of: error)),
                                    error: String(describing: error)))
-            return try await rule.answer(error)
+            return try await rule.answer(matchedError)
         }
     }
 }
