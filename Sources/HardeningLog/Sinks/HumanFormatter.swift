@@ -47,16 +47,7 @@ enum HumanFormatter {
         case .double(let double): return String(double)
         case .string(let string): return string.contains(" ") ? "\"\(string)\"" : string
         case .array, .object:
-            return JSONLineEncoder.valueJSON(value)
+            return value.jsonText
         }
-    }
-}
-
-extension JSONLineEncoder {
-    /// A value as compact JSON text.
-    static func valueJSON(_ value: AttributeValue) -> String {
-        var bytes: [UInt8] = []
-        appendValue(value, limit: .max, depth: 0, to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
