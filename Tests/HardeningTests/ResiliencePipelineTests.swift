@@ -4,34 +4,6 @@ import Testing
 
 private struct Unavailable: Error {}
 
-/// Runs `work` in a task and moves the manual clock until it finishes: to the next sleeper's
-/// deadline, but never more than 50 ms at a time, and only once the sleepers have settled, so a
-/// layer's far timer never fires before a nearer one that is still being set up.
-private func drive<T: Sendable>(_ clock: ManualClock, _ work: @escaping @Sendable () async throws -> T) async -> Result<T, any Error> {
-    let task = Task { () -> Result<T, any Error> in
-        do { return .success(try await work()) } catch { return .failure(error) }
-    }
-    let done = Locked(false)
-    let watcher = Task {
-        _ = await task.value
-        done.withLock { $0 = true }
-    }
-    var settled = 0
-    var lastCount = -1
-    while !done.withLock({ $0 }) {
-        await Task.yield()
-        let count = clock.sleeperCount
-        settled = count == lastCount ? settled + 1 : 0
-        lastCount = count
-        if settled >= 20, let next = clock.sleeperDeadlines.first {
-            clock.advance(by: min(.milliseconds(50), max(.zero, clock.now.duration(to: next))))
-            settled = 0
-        }
-    }
-    await watcher.value
-    return await task.value
-}
-
 @Suite struct ResiliencePipelineTests {
     private let noJitter = RetryPolicy(maxAttempts: 3, initialDelay: .milliseconds(100), maxDelay: .seconds(1), jitter: .none,
                                        maxElapsed: nil)
@@ -44,7 +16,7 @@ private func drive<T: Sendable>(_ clock: ManualClock, _ work: @escaping @Sendabl
         let pipeline = ResiliencePipeline(clock: clock, bus: bus)
             .attemptTimeout(.seconds(2)).breaker(breaker).retry(noJitter)
         let calls = Counter()
-        let result = await drive(clock) {
+        let result = await clock.drive {
             try await pipeline.run("openai.embed") { () async throws -> String in
                 calls.increment()
                 if calls.value == 1 { try await clock.sleep(for: .seconds(30)) }
@@ -71,7 +43,7 @@ private func drive<T: Sendable>(_ clock: ManualClock, _ work: @escaping @Sendabl
         let pipeline = ResiliencePipeline(clock: clock, bus: bus).retry(policy).breaker(breaker)
         let fallback = Fallback<String>().when(CircuitOpenError.self, name: "cached") { _ in "cached page" }
         let calls = Counter()
-        let result = await drive(clock) {
+        let result = await clock.drive {
             try await pipeline.run("notion.fetch", fallback: fallback) { () async throws -> String in
                 calls.increment()
                 throw Unavailable()
@@ -94,7 +66,7 @@ private func drive<T: Sendable>(_ clock: ManualClock, _ work: @escaping @Sendabl
         let policy = RetryPolicy(maxAttempts: 10, initialDelay: .seconds(1), multiplier: 1, jitter: .none, maxElapsed: nil)
         let pipeline = ResiliencePipeline(clock: clock, bus: bus).retry(policy).totalTimeout(.milliseconds(2_500))
         let calls = Counter()
-        let result = await drive(clock) {
+        let result = await clock.drive {
             try await pipeline.run("op") { () async throws -> Int in
                 calls.increment()
                 throw Unavailable()
@@ -136,7 +108,7 @@ private func drive<T: Sendable>(_ clock: ManualClock, _ work: @escaping @Sendabl
             let breaker = CircuitBreaker(name: "b", configuration: .init(trip: .consecutiveFailures(10)), clock: clock, bus: bus)
             let pipeline = build(ResiliencePipeline(clock: clock, bus: bus)).rateLimiter(limiter).breaker(breaker)
             let calls = Counter()
-            _ = await drive(clock) {
+            _ = await clock.drive {
                 try await pipeline.run("op") { () async throws -> Int in
                     calls.increment()
                     if calls.value < 3 { throw Unavailable() }
@@ -162,7 +134,7 @@ private func drive<T: Sendable>(_ clock: ManualClock, _ work: @escaping @Sendabl
         let policy = RetryPolicy(maxAttempts: 3, initialDelay: .milliseconds(1), jitter: .none, maxElapsed: nil)
         let pipeline = ResiliencePipeline(clock: clock, bus: bus).retry(policy).rateLimiter(limiter)
         let calls = Counter()
-        let result = await drive(clock) {
+        let result = await clock.drive {
             try await pipeline.run("op") { () async throws -> Int in
                 calls.increment()
                 if calls.value == 1 { throw Unavailable() }

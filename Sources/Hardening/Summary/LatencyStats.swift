@@ -1,0 +1,75 @@
+import Histogram
+
+/// A distribution of durations: exact count, total, minimum and maximum (in whole
+/// microseconds, so that sums do not depend on the order of the events), and an HDR histogram
+/// (three significant digits) for percentiles. Two distributions merge exactly, across runs and
+/// hosts.
+public struct LatencyStats: Sendable {
+    /// Durations recorded.
+    public private(set) var count: Int64 = 0
+    /// Their sum, in microseconds.
+    public private(set) var totalMicroseconds: Int64 = 0
+    /// The shortest, in microseconds (0 when empty).
+    public private(set) var minMicroseconds: Int64 = 0
+    /// The longest, in microseconds.
+    public private(set) var maxMicroseconds: Int64 = 0
+    private var histogram = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
+
+    private static let histogramLimit: Int64 = 1_000_000_000_000
+
+    /// An empty distribution.
+    public init() {}
+
+    /// Records a duration given in milliseconds (what `_ms` attrs carry); negative and
+    /// non-finite values count as 0.
+    public mutating func record(milliseconds: Double) {
+        let micros = milliseconds.isFinite ? min(max(0, (milliseconds * 1000).rounded()), 9e18) : 0
+        record(microseconds: Int64(micros))
+    }
+
+    mutating func record(microseconds: Int64) {
+        minMicroseconds = count == 0 ? microseconds : min(minMicroseconds, microseconds)
+        maxMicroseconds = max(maxMicroseconds, microseconds)
+        count += 1
+        totalMicroseconds &+= microseconds
+        // The histogram stops at about 11 days; exact min, max and sums still see every value.
+        histogram.record(UInt64(min(microseconds, Self.histogramLimit)))
+    }
+
+    /// Adds another distribution's durations.
+    public mutating func merge(_ other: LatencyStats) {
+        guard other.count > 0 else { return }
+        minMicroseconds = count == 0 ? other.minMicroseconds : min(minMicroseconds, other.minMicroseconds)
+        maxMicroseconds = max(maxMicroseconds, other.maxMicroseconds)
+        count += other.count
+        totalMicroseconds &+= other.totalMicroseconds
+        histogram.add(other.histogram)
+    }
+
+    /// The mean, in milliseconds (0 when empty).
+    public var meanMilliseconds: Double { count == 0 ? 0 : Double(totalMicroseconds) / Double(count) / 1000 }
+    /// The shortest, in milliseconds.
+    public var minMilliseconds: Double { Double(minMicroseconds) / 1000 }
+    /// The longest, in milliseconds.
+    public var maxMilliseconds: Double { Double(maxMicroseconds) / 1000 }
+
+    /// The duration at `percentile` (0–100), in milliseconds, within the histogram's precision
+    /// (0.1 %), never above the maximum.
+    public func percentileMilliseconds(_ percentile: Double) -> Double {
+        guard count > 0 else { return 0 }
+        return Double(min(Int64(clamping: histogram.valueAtPercentile(percentile)), maxMicroseconds)) / 1000
+    }
+
+    /// The percentiles every summary shows.
+    public static let reportedPercentiles: [(name: String, value: Double)] = [("p50", 50), ("p90", 90), ("p95", 95), ("p99", 99)]
+
+    /// Count, mean, min, max and percentiles, in milliseconds.
+    public var json: AttributeValue {
+        var pairs: [(String, AttributeValue)] = [
+            ("count", .int(count)), ("mean_ms", .double(meanMilliseconds)), ("min_ms", .double(minMilliseconds)),
+            ("max_ms", .double(maxMilliseconds)),
+        ]
+        for (name, value) in Self.reportedPercentiles { pairs.append(("\(name)_ms", .double(percentileMilliseconds(value)))) }
+        return .object(Attributes(uniqueKeysWithValues: pairs))
+    }
+}

@@ -1,0 +1,32 @@
+extension Summary {
+    /// The summary as one JSON value with every map's keys sorted: two equal summaries give the
+    /// same bytes (invariant 1 is checked by comparing these).
+    public var json: AttributeValue {
+        func map<V>(_ dictionary: [String: V], _ transform: (V) -> AttributeValue) -> AttributeValue {
+            .object(Attributes(uniqueKeysWithValues: dictionary.sorted { $0.key < $1.key }.map { ($0.key, transform($0.value)) }))
+        }
+        return .object([
+            "events": .object(["total": .int(events), "by_kind": byKind.json, "by_level": byLevel.json]),
+            "operations": map(operations) { $0.json },
+            "retries": map(retries) { $0.json },
+            "breakers": map(breakers) { $0.json },
+            "fallbacks": map(fallbacks) { $0.json },
+            "timeouts": map(timeouts) { $0.json },
+            "bulkheads": map(bulkheads) { $0.json },
+            "rate_limiters": rateLimiters.json,
+            "errors": errors.json,
+            "health": map(health) { $0.json },
+            "config": map(config) { .string($0) },
+            "alerts": .object(["fired": alertsFired.json, "resolved": alertsResolved.json]),
+            "runs": map(runs) { $0.json },
+            "loss": .object([
+                "dropped_by_bus": .int(loss.droppedByBus), "sink_failures": .int(loss.sinkFailures),
+                "lost_by_sinks": .int(loss.lostBySinks), "missing_events": .int(Int64(clamping: missingEvents)),
+                "malformed_events": malformed.json,
+            ]),
+        ])
+    }
+
+    /// ``json`` as text.
+    public var jsonText: String { json.jsonText }
+}
