@@ -232,8 +232,10 @@ struct Primitives: AsyncParsableCommand {
         let retriedSync = try measureSync { try retry.runBlocking("op") { try bareSyncOperation(1) } }
         let noLimit = Retry(policy: RetryPolicy(maxElapsed: nil), clock: ContinuousClock())
         let retriedSyncNoLimit = try measureSync { try noLimit.runBlocking("op") { try bareSyncOperation(1) } }
+        let continuous = ContinuousClock()
+        let clockRead = measureSync { continuous.now > continuous.now ? 0 : 1 } / 2
         let retriedNoLimit = try await measure { try await noLimit.run("op") { try await bareOperation(1) } }
-        print("primitives_ns calls=\(calls) bare=\(bare) retry=\(retried) retry_overhead=\(retried - bare) breaker=\(guarded) breaker_overhead=\(guarded - bare) bare_sync=\(bareSync) retry_sync=\(retriedSync) retry_sync_overhead=\(retriedSync - bareSync) retry_sync_no_limit_overhead=\(retriedSyncNoLimit - bareSync) retry_no_limit_overhead=\(retriedNoLimit - bare) sink=\(sink % 2)")
+        print("primitives_ns calls=\(calls) bare=\(bare) retry=\(retried) retry_overhead=\(retried - bare) breaker=\(guarded) breaker_overhead=\(guarded - bare) bare_sync=\(bareSync) retry_sync=\(retriedSync) retry_sync_overhead=\(retriedSync - bareSync) retry_sync_no_limit_overhead=\(retriedSyncNoLimit - bareSync) retry_no_limit_overhead=\(retriedNoLimit - bare) clock_read=\(clockRead) sink=\(sink % 2)")
     }
 }
 
