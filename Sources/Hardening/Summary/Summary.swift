@@ -58,13 +58,25 @@ public struct Summary: Sendable {
     /// the stream, and is skipped.
     public mutating func fold(_ event: Event) {
         guard event.kind != .fileOpened else { return }
+        recordRun(event)
+        foldContent(event)
+    }
+
+    /// Counts `event` in its run's coverage only (its `seq`, its time span), not in the rest:
+    /// replay does this for events its filters leave out, so that holes in `seq` still mean
+    /// lost events.
+    public mutating func recordRun(_ event: Event) {
+        guard event.kind != .fileOpened, !event.run.isEmpty else { return }
+        runs[event.run, default: Run(service: event.service, host: event.host, first: event.timestamp, last: event.timestamp)]
+            .record(event)
+    }
+
+    /// Folds `event` into everything but its run's coverage (see ``recordRun(_:)``).
+    public mutating func foldContent(_ event: Event) {
+        guard event.kind != .fileOpened else { return }
         events += 1
         byKind.add(event.kind.rawValue)
         byLevel.add(event.level.rawValue)
-        if !event.run.isEmpty {
-            runs[event.run, default: Run(service: event.service, host: event.host, first: event.timestamp, last: event.timestamp)]
-                .record(event)
-        }
         do {
             try foldPayload(event)
         } catch {

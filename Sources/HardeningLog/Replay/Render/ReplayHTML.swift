@@ -1,0 +1,283 @@
+import Hardening
+
+extension Replay.Report {
+    /// One self-contained HTML page (no script, no network): completeness first, then charts of
+    /// latency over time per operation, breaker states, health and errors as inline SVG, and
+    /// the tables of the text report.
+    public var html: String {
+        var page = HTMLPage(title: "swift-hardening replay")
+        let summary = self.summary
+        page.heading("Replay")
+        page.paragraph("\(Format.count(Int64(input.files))) file(s), \(Format.count(input.eventsRead)) events read, "
+                       + "\(Format.count(input.eventsKept)) kept. Missing events (holes in seq): "
+                       + "\(Format.count(Int64(clamping: summary.missingEvents))); dropped by the bus: \(Format.count(summary.loss.droppedByBus)); "
+                       + "sink outages: \(Format.count(summary.loss.sinkFailures)); input issues: \(Format.count(input.issueCount)).",
+                       cssClass: summary.missingEvents > 0 || input.issueCount > 0 || summary.loss.droppedByBus > 0 ? "warn" : "ok")
+        if !input.issues.isEmpty {
+            page.list(input.issues.prefix(20).map(\.description))
+        }
+        let chart = TimelineChart(timeline: timeline)
+        if chart.hasData {
+            page.heading("Latency over time (mean per bucket, ms)", level: 2)
+            page.raw(chart.latencySVG())
+            page.heading("Breaker states", level: 2)
+            page.raw(chart.breakerSVG())
+            page.heading("Health", level: 2)
+            page.raw(chart.healthSVG())
+            page.heading("Errors per bucket", level: 2)
+            page.raw(chart.errorSVG())
+        }
+        page.heading("Operations (ms)", level: 2)
+        page.table(["operation", "count", "errors", "slow", "mean", "min", "p50", "p90", "p95", "p99", "max"],
+                   summary.operations.sorted { $0.key < $1.key }.map { name, operation in
+                       let latency = operation.latency
+                       return [name, Format.count(operation.count), Format.count(operation.errors), Format.count(operation.slow),
+                               Format.milliseconds(latency.meanMilliseconds), Format.milliseconds(latency.minMilliseconds)]
+                           + LatencyStats.reportedPercentiles.map { Format.milliseconds(latency.percentileMilliseconds($0.value)) }
+                           + [Format.milliseconds(latency.maxMilliseconds)]
+                   })
+        page.heading("Retries", level: 2)
+        page.table(["operation", "retried", "succeeded after retry", "gave up", "waited"],
+                   summary.retries.sorted { $0.key < $1.key }.map { name, retries in
+                       [name, Format.count(retries.retriedAttempts), Format.count(retries.succeededAfterRetry), Format.tally(retries.exhausted),
+                        Format.span(milliseconds: Double(retries.waitedMicroseconds) / 1000)]
+                   })
+        page.heading("Circuit breakers", level: 2)
+        page.table(["breaker", "state", "since", "opened", "rejected", "time open", "transitions"],
+                   summary.breakers.sorted { $0.key < $1.key }.map { name, breaker in
+                       [name, breaker.latest?.state ?? "-", breaker.latest?.since.description ?? "-", Format.count(breaker.opened),
+                        Format.count(breaker.rejected), Format.span(milliseconds: Double(breaker.openMicroseconds) / 1000),
+                        Format.tally(breaker.transitions)]
+                   })
+        page.heading("Health", level: 2)
+        page.table(["check", "probes", "availability", "last", "p50 ms", "p99 ms", "changes"],
+                   summary.health.sorted { $0.key < $1.key }.map { name, health in
+                       [name, Format.count(health.probes), Format.percent(health.availability), health.last?.status ?? "-",
+                        Format.milliseconds(health.latency.percentileMilliseconds(50)),
+                        Format.milliseconds(health.latency.percentileMilliseconds(99)), Format.count(health.changes)]
+                   })
+        page.heading("Errors: \(Format.count(summary.errors.total))", level: 2)
+        page.table(["operation", "errors"], summary.errors.byOperation.sorted { $0.key < $1.key }.map { [$0.key, Format.count($0.value)] })
+        page.table(["type", "errors"], summary.errors.byType.sorted { $0.key < $1.key }.map { [$0.key, Format.count($0.value)] })
+        page.table(["time", "operation", "type", "message"],
+                   summary.errors.recent.reversed().map { [$0.position.timestamp.description, $0.operation, $0.errorType, $0.message] })
+        page.heading("Events by kind", level: 2)
+        page.table(["kind", "events"], summary.byKind.sorted { $0.key < $1.key }.map { [$0.key, Format.count($0.value)] })
+        return page.finish()
+    }
+}
+
+/// A minimal HTML writer: every text is escaped.
+struct HTMLPage {
+    private var body = ""
+    private let title: String
+
+    init(title: String) { self.title = title }
+
+    static func escape(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&#39;"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
+    }
+
+    mutating func heading(_ text: String, level: Int = 1) { body += "<h\(level)>\(Self.escape(text))</h\(level)>\n" }
+
+    mutating func paragraph(_ text: String, cssClass: String = "") {
+        body += "<p class=\"\(cssClass)\">\(Self.escape(text))</p>\n"
+    }
+
+    mutating func list(_ items: [String]) {
+        body += "<ul>" + items.map { "<li><code>\(Self.escape($0))</code></li>" }.joined() + "</ul>\n"
+    }
+
+    mutating func table(_ headers: [String], _ rows: [[String]]) {
+        guard !rows.isEmpty else {
+            body += "<p class=\"none\">none</p>\n"
+            return
+        }
+        body += "<table><thead><tr>" + headers.map { "<th>\(Self.escape($0))</th>" }.joined() + "</tr></thead><tbody>\n"
+        for row in rows {
+            body += "<tr>" + row.map { "<td\(TextTable.isNumeric($0) ? " class=\"n\"" : "")>\(Self.escape($0))</td>" }.joined() + "</tr>\n"
+        }
+        body += "</tbody></table>\n"
+    }
+
+    mutating func raw(_ html: String) { body += html + "\n" }
+
+    func finish() -> String {
+        """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><title>\(Self.escape(title))</title>
+        <style>
+        body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
+        table{border-collapse:collapse;margin:8px 0 16px}th,td{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left}
+        td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f4f4f4}
+        p.warn{color:#a15c00}p.ok{color:#1b6e20}p.none{color:#888}svg{background:#fafafa;border:1px solid #e4e4e4;margin:4px 0 12px}
+        code{font-size:12px}
+        </style></head><body>
+        \(body)</body></html>
+
+        """
+    }
+}
+
+/// Inline SVG charts of a ``Timeline``.
+struct TimelineChart {
+    let timeline: Timeline
+    let indices: [Int64]
+    let start: Int64
+    let end: Int64
+    let width = 1000.0
+    let left = 70.0
+
+    static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"]
+
+    init(timeline: Timeline) {
+        self.timeline = timeline
+        indices = timeline.buckets.keys.sorted()
+        start = (indices.first ?? 0) * timeline.width
+        end = max(start + timeline.width, ((indices.last ?? 0) + 1) * timeline.width)
+    }
+
+    var hasData: Bool { !indices.isEmpty }
+
+    private func x(_ microseconds: Int64) -> Double {
+        left + (width - left - 10) * Double(microseconds - start) / Double(max(1, end - start))
+    }
+
+    private func axis(height: Double) -> String {
+        let first = Timestamp(microsecondsSinceEpoch: start).description
+        let last = Timestamp(microsecondsSinceEpoch: end).description
+        return "<text x=\"\(left)\" y=\"\(height - 4)\" font-size=\"11\">\(first)</text>"
+            + "<text x=\"\(width - 10)\" y=\"\(height - 4)\" font-size=\"11\" text-anchor=\"end\">\(last)</text>"
+    }
+
+    func latencySVG() -> String {
+        let height = 260.0
+        let top = 20.0
+        let bottom = height - 40
+        let operations = Dictionary(grouping: timeline.buckets.values.flatMap { $0.operations }, by: \.key)
+            .map { ($0.key, $0.value.reduce(0) { $0 + $1.value.count }) }
+            .sorted { ($1.1, $0.0) < ($0.1, $1.0) }
+            .prefix(Self.palette.count).map(\.0)
+        var peak = 0.0
+        for index in indices {
+            for (_, point) in timeline.buckets[index]!.operations where point.count > 0 {
+                peak = max(peak, Double(point.totalMicroseconds) / Double(point.count) / 1000)
+            }
+        }
+        peak = max(peak, 0.001)
+        var svg = "<svg role=\"img\" aria-label=\"latency over time\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">"
+        svg += "<line x1=\"\(left)\" y1=\"\(bottom)\" x2=\"\(width - 10)\" y2=\"\(bottom)\" stroke=\"#999\"/>"
+        svg += "<text x=\"4\" y=\"\(top + 4)\" font-size=\"11\">\(Format.milliseconds(peak)) ms</text><text x=\"4\" y=\"\(bottom)\" font-size=\"11\">0</text>"
+        for (number, operation) in operations.enumerated() {
+            let color = Self.palette[number]
+            var points: [String] = []
+            for index in indices {
+                guard let point = timeline.buckets[index]!.operations[operation], point.count > 0 else { continue }
+                let mean = Double(point.totalMicroseconds) / Double(point.count) / 1000
+                let px = x(index * timeline.width + timeline.width / 2)
+                let py = bottom - (bottom - top) * mean / peak
+                points.append("\(rounded(px)),\(rounded(py))")
+            }
+            if points.count == 1 {
+                let parts = points[0].split(separator: ",")
+                svg += "<circle cx=\"\(parts[0])\" cy=\"\(parts[1])\" r=\"3\" fill=\"\(color)\"/>"
+            } else {
+                svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\" points=\"\(points.joined(separator: " "))\"/>"
+            }
+            svg += "<text x=\"\(left + 8 + Double(number % 4) * 230)\" y=\"\(height - 20 + Double(number / 4) * 0)\" font-size=\"11\" fill=\"\(color)\">■ \(HTMLPage.escape(operation))</text>"
+        }
+        return svg + axis(height: height) + "</svg>"
+    }
+
+    func breakerSVG() -> String {
+        let breakers = timeline.stateChanges.keys.sorted()
+        guard !breakers.isEmpty else { return "<p class=\"none\">no breaker changed state</p>" }
+        let lane = 22.0
+        let height = Double(breakers.count) * lane + 30
+        var svg = "<svg role=\"img\" aria-label=\"breaker states\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">"
+        for (row, breaker) in breakers.enumerated() {
+            let y = Double(row) * lane + 4
+            svg += "<text x=\"4\" y=\"\(y + 14)\" font-size=\"11\">\(HTMLPage.escape(breaker))</text>"
+            let changes = timeline.stateChanges[breaker]!.sorted { ($0.timestamp, $0.run) < ($1.timestamp, $1.run) }
+            var state = "closed"
+            var from = start
+            for change in changes + [Timeline.StateChange(timestamp: Timestamp(microsecondsSinceEpoch: end), run: "", state: "")] {
+                let to = min(max(change.timestamp.microsecondsSinceEpoch, start), end)
+                if to > from {
+                    svg += "<rect x=\"\(rounded(x(from)))\" y=\"\(y)\" width=\"\(rounded(max(1, x(to) - x(from))))\" height=\"16\" fill=\"\(Self.color(of: state))\"><title>\(state)</title></rect>"
+                }
+                state = change.state
+                from = to
+            }
+        }
+        svg += legend(y: height - 22, [("closed", "#4caf50"), ("open", "#e53935"), ("half_open", "#fb8c00"), ("isolated", "#8e24aa"), ("disabled", "#9e9e9e")])
+        return svg + axis(height: height) + "</svg>"
+    }
+
+    func healthSVG() -> String {
+        let checks = Set(timeline.buckets.values.flatMap { $0.probes.keys }).sorted()
+        guard !checks.isEmpty else { return "<p class=\"none\">no health probes</p>" }
+        let lane = 22.0
+        let height = Double(checks.count) * lane + 30
+        var svg = "<svg role=\"img\" aria-label=\"health\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">"
+        for (row, check) in checks.enumerated() {
+            let y = Double(row) * lane + 4
+            svg += "<text x=\"4\" y=\"\(y + 14)\" font-size=\"11\">\(HTMLPage.escape(check))</text>"
+            for index in indices {
+                guard let point = timeline.buckets[index]!.probes[check] else { continue }
+                let color = point.failing == 0 ? "#4caf50" : point.healthy == 0 ? "#e53935" : "#fb8c00"
+                let from = x(index * timeline.width)
+                svg += "<rect x=\"\(rounded(from))\" y=\"\(y)\" width=\"\(rounded(max(1, x((index + 1) * timeline.width) - from)))\" height=\"16\" fill=\"\(color)\"/>"
+            }
+        }
+        svg += legend(y: height - 22, [("healthy", "#4caf50"), ("mixed", "#fb8c00"), ("failing", "#e53935")])
+        return svg + axis(height: height) + "</svg>"
+    }
+
+    func errorSVG() -> String {
+        let height = 140.0
+        let bottom = height - 24
+        let counts = indices.map { index -> Int64 in
+            let bucket = timeline.buckets[index]!
+            return bucket.errors + bucket.operations.values.reduce(0) { $0 + $1.errors }
+        }
+        let peak = max(1, counts.max() ?? 1)
+        var svg = "<svg role=\"img\" aria-label=\"errors\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">"
+        svg += "<text x=\"4\" y=\"14\" font-size=\"11\">\(peak)</text>"
+        for (index, count) in zip(indices, counts) where count > 0 {
+            let from = x(index * timeline.width)
+            let barHeight = (bottom - 10) * Double(count) / Double(peak)
+            svg += "<rect x=\"\(rounded(from))\" y=\"\(rounded(bottom - barHeight))\" width=\"\(rounded(max(1, x((index + 1) * timeline.width) - from - 1)))\" height=\"\(rounded(barHeight))\" fill=\"#e53935\"><title>\(count)</title></rect>"
+        }
+        return svg + axis(height: height) + "</svg>"
+    }
+
+    private func legend(y: Double, _ items: [(String, String)]) -> String {
+        items.enumerated().map { number, item in
+            "<text x=\"\(left + Double(number) * 110)\" y=\"\(y + 12)\" font-size=\"11\" fill=\"\(item.1)\">■ \(item.0)</text>"
+        }.joined()
+    }
+
+    static func color(of state: String) -> String {
+        switch state {
+        case "closed": return "#4caf50"
+        case "open": return "#e53935"
+        case "half_open": return "#fb8c00"
+        case "isolated": return "#8e24aa"
+        default: return "#9e9e9e"
+        }
+    }
+
+    private func rounded(_ value: Double) -> String { String((value * 10).rounded() / 10) }
+}

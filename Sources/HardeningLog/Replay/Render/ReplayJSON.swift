@@ -1,0 +1,28 @@
+import Hardening
+
+extension ReadIssue {
+    /// The issue as a JSON object.
+    public var json: AttributeValue {
+        var object: Attributes = ["file": .string(file)]
+        if let line { object["line"] = .int(Int64(line)) }
+        if let offset { object["offset"] = .int(offset) }
+        object["kind"] = .string(kind.rawValue)
+        object["message"] = .string(message)
+        return .object(object)
+    }
+}
+
+extension Replay.Report {
+    /// The ``Summary``'s JSON with one more key, `input`: files, events read and kept, and the
+    /// issues found (by kind, and the first ones with file and line). Without `input`, it is
+    /// byte for byte what the live process reports.
+    public var json: AttributeValue {
+        var object = summary.json.objectValue ?? Attributes()
+        object["input"] = .object([
+            "files": .int(Int64(input.files)), "events_read": .int(input.eventsRead), "events_kept": .int(input.eventsKept),
+            "issues": .object(["total": .int(input.issueCount), "by_kind": input.issuesByKind.json,
+                               "first": .array(input.issues.map(\.json))]),
+        ])
+        return .object(object)
+    }
+}

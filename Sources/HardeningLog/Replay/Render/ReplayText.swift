@@ -1,0 +1,118 @@
+import Hardening
+
+extension Replay.Report {
+    /// The report as tables a person reads in a terminal: input and loss first (how complete
+    /// the picture is), then latency, retries, breakers, limits, health, errors, configuration.
+    public var text: String {
+        var out = ""
+        let summary = self.summary
+        out += "Replay: \(Format.count(Int64(input.files))) file(s), \(Format.count(input.eventsRead)) events read, "
+        out += "\(Format.count(input.eventsKept)) kept, \(Format.count(input.issueCount)) input issue(s)\n"
+
+        out += "\nCompleteness\n"
+        var loss = TextTable("what", "count")
+        loss.add(["events missing (holes in seq)", Format.count(Int64(clamping: summary.missingEvents))])
+        loss.add(["dropped by the bus (bus.dropped)", Format.count(summary.loss.droppedByBus)])
+        loss.add(["sink outages (sink.failed)", Format.count(summary.loss.sinkFailures)])
+        loss.add(["lost by sinks", Format.count(summary.loss.lostBySinks)])
+        for (kind, count) in input.issuesByKind.sorted(by: { $0.key < $1.key }) { loss.add(["input: \(kind)", Format.count(count)]) }
+        for (kind, count) in summary.malformed.sorted(by: { $0.key < $1.key }) { loss.add(["unreadable attrs: \(kind)", Format.count(count)]) }
+        out += loss.render()
+        for issue in input.issues.prefix(20) { out += "  ! \(issue)\n" }
+        if input.issueCount > Int64(min(20, input.issues.count)) {
+            out += "  … \(Format.count(input.issueCount - Int64(min(20, input.issues.count)))) more issue(s); --format json lists \(input.issues.count)\n"
+        }
+
+        if !summary.runs.isEmpty {
+            out += "\nRuns\n"
+            var runs = TextTable("run", "service", "host", "first", "last", "events", "missing")
+            for (id, run) in summary.runs.sorted(by: { ($0.value.first, $0.key) < ($1.value.first, $1.key) }) {
+                runs.add([id, run.service, run.host, run.first.description, run.last.description,
+                          Format.count(Int64(clamping: run.seen.count)), Format.count(Int64(clamping: run.missing))])
+            }
+            out += runs.render()
+        }
+
+        if !summary.operations.isEmpty {
+            out += "\nOperations (ms)\n"
+            var table = TextTable("operation", "count", "errors", "slow", "mean", "min", "p50", "p90", "p95", "p99", "max")
+            for (name, operation) in summary.operations.sorted(by: { $0.key < $1.key }) {
+                let latency = operation.latency
+                table.add([name, Format.count(operation.count), Format.count(operation.errors), Format.count(operation.slow),
+                           Format.milliseconds(latency.meanMilliseconds), Format.milliseconds(latency.minMilliseconds)]
+                          + LatencyStats.reportedPercentiles.map { Format.milliseconds(latency.percentileMilliseconds($0.value)) }
+                          + [Format.milliseconds(latency.maxMilliseconds)])
+            }
+            out += table.render()
+        }
+
+        if !summary.retries.isEmpty {
+            out += "\nRetries\n"
+            var table = TextTable("operation", "retried", "succeeded after retry", "gave up", "waited")
+            for (name, retries) in summary.retries.sorted(by: { $0.key < $1.key }) {
+                table.add([name, Format.count(retries.retriedAttempts), Format.count(retries.succeededAfterRetry),
+                           Format.tally(retries.exhausted), Format.span(milliseconds: Double(retries.waitedMicroseconds) / 1000)])
+            }
+            out += table.render()
+        }
+
+        if !summary.breakers.isEmpty {
+            out += "\nCircuit breakers\n"
+            var table = TextTable("breaker", "state", "since", "opened", "rejected", "time open", "transitions")
+            for (name, breaker) in summary.breakers.sorted(by: { $0.key < $1.key }) {
+                table.add([name, breaker.latest?.state ?? "-", breaker.latest?.since.description ?? "-", Format.count(breaker.opened),
+                           Format.count(breaker.rejected), Format.span(milliseconds: Double(breaker.openMicroseconds) / 1000),
+                           Format.tally(breaker.transitions)])
+            }
+            out += table.render()
+            for (name, changes) in timeline.stateChanges.sorted(by: { $0.key < $1.key }) {
+                let shown = changes.suffix(10).map { "\($0.timestamp) \($0.state)" }.joined(separator: " → ")
+                out += "  \(name): \(changes.count > 10 ? "… " : "")\(shown)\n"
+            }
+        }
+
+        let limits = summary.fallbacks.map { ("fallback", $0.key, $0.value) } + summary.timeouts.map { ("timeout", $0.key, $0.value) }
+            + summary.bulkheads.map { ("bulkhead", $0.key, $0.value) } + summary.rateLimiters.map { ("rate limiter", $0.key, ["rejected": $0.value]) }
+        if !limits.isEmpty {
+            out += "\nFallbacks, timeouts and limits\n"
+            var table = TextTable("kind", "name", "counts")
+            for (kind, name, counts) in limits.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) { table.add([kind, name, Format.tally(counts)]) }
+            out += table.render()
+        }
+
+        if !summary.health.isEmpty {
+            out += "\nHealth\n"
+            var table = TextTable("check", "probes", "availability", "last", "p50 ms", "p99 ms", "changes", "by status")
+            for (name, health) in summary.health.sorted(by: { $0.key < $1.key }) {
+                table.add([name, Format.count(health.probes), Format.percent(health.availability), health.last?.status ?? "-",
+                           Format.milliseconds(health.latency.percentileMilliseconds(50)),
+                           Format.milliseconds(health.latency.percentileMilliseconds(99)), Format.count(health.changes),
+                           Format.tally(health.byStatus)])
+            }
+            out += table.render()
+        }
+
+        if summary.errors.total > 0 {
+            out += "\nErrors: \(Format.count(summary.errors.total))\n"
+            out += "  by operation: \(Format.tally(summary.errors.byOperation))\n"
+            out += "  by type: \(Format.tally(summary.errors.byType))\n"
+            for error in summary.errors.recent.suffix(5) {
+                out += "  \(error.position.timestamp) \(error.operation) \(error.errorType): \(error.message)\n"
+            }
+        }
+
+        if !summary.config.isEmpty {
+            out += "\nConfiguration checks\n"
+            var table = TextTable("key", "status")
+            for (key, status) in summary.config.sorted(by: { $0.key < $1.key }) { table.add([key, status]) }
+            out += table.render()
+        }
+        if !summary.alertsFired.isEmpty || !summary.alertsResolved.isEmpty {
+            out += "\nAlerts\n"
+            out += "  fired: \(Format.tally(summary.alertsFired))\n  resolved: \(Format.tally(summary.alertsResolved))\n"
+        }
+
+        out += "\nEvents by kind: \(Format.tally(summary.byKind))\n"
+        return out
+    }
+}

@@ -1,0 +1,150 @@
+import Hardening
+
+/// What happened over time, in buckets, for charts: per-operation latency and errors, errors
+/// recorded, health probes, and every breaker state change (up to a limit per breaker).
+///
+/// Buckets start one second wide and double in width whenever there would be more than
+/// ``maxBuckets``, so memory stays bounded whatever the span of the logs.
+public struct Timeline: Sendable {
+    /// One bucket of one operation.
+    public struct OperationPoint: Sendable, Hashable {
+        /// Calls in the bucket.
+        public var count: Int64 = 0
+        /// Their total duration, in microseconds.
+        public var totalMicroseconds: Int64 = 0
+        /// The longest, in microseconds.
+        public var maxMicroseconds: Int64 = 0
+        /// Calls that failed.
+        public var errors: Int64 = 0
+    }
+
+    /// One bucket of one health check.
+    public struct ProbePoint: Sendable, Hashable {
+        /// Probes that found it healthy.
+        public var healthy: Int64 = 0
+        /// Probes that did not.
+        public var failing: Int64 = 0
+    }
+
+    /// One bucket.
+    public struct Bucket: Sendable, Hashable {
+        /// Per operation.
+        public var operations: [String: OperationPoint] = [:]
+        /// `error.recorded` events.
+        public var errors: Int64 = 0
+        /// Events in all.
+        public var events: Int64 = 0
+        /// Health probes per check.
+        public var probes: [String: ProbePoint] = [:]
+
+        mutating func merge(_ other: Bucket) {
+            for (name, point) in other.operations {
+                var mine = operations[name, default: OperationPoint()]
+                mine.count += point.count
+                mine.totalMicroseconds += point.totalMicroseconds
+                mine.maxMicroseconds = max(mine.maxMicroseconds, point.maxMicroseconds)
+                mine.errors += point.errors
+                operations[name] = mine
+            }
+            errors += other.errors
+            events += other.events
+            for (check, point) in other.probes {
+                probes[check, default: ProbePoint()].healthy += point.healthy
+                probes[check, default: ProbePoint()].failing += point.failing
+            }
+        }
+    }
+
+    /// A breaker's state change.
+    public struct StateChange: Sendable, Hashable {
+        /// When.
+        public var timestamp: Timestamp
+        /// The run of the breaker's process.
+        public var run: String
+        /// The state entered.
+        public var state: String
+    }
+
+    /// The most buckets kept.
+    public static let maxBuckets = 1_024
+    /// The most state changes kept per breaker (later ones are counted only).
+    public static let maxStateChanges = 5_000
+
+    /// Bucket width, in microseconds.
+    public private(set) var width: Int64 = 1_000_000
+    /// Buckets by index (timestamp / width).
+    public private(set) var buckets: [Int64: Bucket] = [:]
+    /// State changes per breaker, in the order read.
+    public private(set) var stateChanges: [String: [StateChange]] = [:]
+    /// State changes not kept, per breaker.
+    public private(set) var stateChangesNotKept: [String: Int64] = [:]
+
+    /// An empty timeline.
+    public init() {}
+
+    /// Adds an event.
+    public mutating func record(_ event: Event) {
+        let index = event.timestamp.microsecondsSinceEpoch / width
+        var bucket = buckets.removeValue(forKey: index) ?? Bucket()
+        bucket.events += 1
+        switch event.kind {
+        case .timingRecorded:
+            if let operation = event.attrs["operation"]?.stringValue, let duration = event.attrs["duration_ms"]?.doubleValue {
+                var point = bucket.operations[operation, default: OperationPoint()]
+                let micros = duration.isFinite ? Int64(min(max(0, duration * 1000), 9e18)) : 0
+                point.count += 1
+                point.totalMicroseconds &+= micros
+                point.maxMicroseconds = max(point.maxMicroseconds, micros)
+                if event.attrs["outcome"]?.stringValue == "error" { point.errors += 1 }
+                bucket.operations[operation] = point
+            }
+        case .errorRecorded:
+            bucket.errors += 1
+        case .healthProbed:
+            if let check = event.attrs["check"]?.stringValue {
+                let healthy = event.attrs["status"]?.stringValue == "healthy"
+                if healthy { bucket.probes[check, default: ProbePoint()].healthy += 1 } else {
+                    bucket.probes[check, default: ProbePoint()].failing += 1
+                }
+            }
+        case .breakerStateChanged:
+            if let breaker = event.attrs["breaker"]?.stringValue, let state = event.attrs["to"]?.stringValue {
+                if stateChanges[breaker, default: []].count < Self.maxStateChanges {
+                    stateChanges[breaker, default: []].append(StateChange(timestamp: event.timestamp, run: event.run, state: state))
+                } else {
+                    stateChangesNotKept[breaker, default: 0] += 1
+                }
+            }
+        default:
+            break
+        }
+        buckets[index] = bucket
+        if buckets.count > Self.maxBuckets { coarsen(to: width * 2) }
+    }
+
+    /// Adds another timeline.
+    public mutating func merge(_ other: Timeline) {
+        let target = max(width, other.width)
+        if target > width { coarsen(to: target) }
+        for (index, bucket) in other.buckets {
+            let mine = index * other.width / width
+            buckets[mine, default: Bucket()].merge(bucket)
+        }
+        for (breaker, changes) in other.stateChanges {
+            let room = Self.maxStateChanges - stateChanges[breaker, default: []].count
+            stateChanges[breaker, default: []].append(contentsOf: changes.prefix(max(0, room)))
+            stateChangesNotKept[breaker, default: 0] += Int64(max(0, changes.count - max(0, room)))
+        }
+        for (breaker, count) in other.stateChangesNotKept { stateChangesNotKept[breaker, default: 0] += count }
+        while buckets.count > Self.maxBuckets { coarsen(to: width * 2) }
+    }
+
+    private mutating func coarsen(to newWidth: Int64) {
+        var coarse: [Int64: Bucket] = [:]
+        for (index, bucket) in buckets {
+            coarse[index * width / newWidth, default: Bucket()].merge(bucket)
+        }
+        width = newWidth
+        buckets = coarse
+    }
+}

@@ -1,0 +1,188 @@
+import ArgumentParser
+import Hardening
+import HardeningLog
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `hardening replay` (alias `replay-events`): folds log files back into the summaries the live
+/// process showed, for post-mortems.
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Rebuild summaries from event logs (files, directories, globs, - for stdin; plain or gzip).",
+        discussion: """
+            Directories are read recursively, rotated segments oldest first; gzip is recognised by \
+            its magic bytes; several runs and hosts are merged. Damaged input (torn lines, \
+            truncated or corrupt gzip, garbage, over-long lines) is reported with file and line \
+            and skipped; --strict makes it fatal.
+
+            Formats: text (tables), json (the Summary, plus an "input" key), prometheus (text \
+            exposition), html (one self-contained page with charts), events (the kept events as \
+            JSON lines, for jq or an agent).
+
+            Exit codes: 0 report written (input issues, if any, are in it); 1 no input could be \
+            read; 2 --strict and the input was damaged or unreadable; 64 usage error.
+            """,
+        aliases: ["replay-events"]
+    )
+
+    @Argument(help: "Files, directories, globs, or - for standard input.")
+    var inputs: [String] = []
+
+    @Option(help: "text, json, prometheus, html or events.")
+    var format: ReplayFormat = .text
+
+    @Option(name: .shortAndLong, help: "Write the output to this file instead of standard output.")
+    var output: String?
+
+    @Option(help: "Only events at or after this time: RFC 3339 (2026-11-29T10:00:00Z) or an age (90s, 15m, 2h, 7d).")
+    var since: String?
+
+    @Option(help: "Only events before this time (same forms as --since).")
+    var until: String?
+
+    @Option(help: "Only events of this service (repeatable).")
+    var service: [String] = []
+
+    @Option(help: "Only events of this host (repeatable).")
+    var host: [String] = []
+
+    @Option(name: .customLong("event"), help: "Only events of this kind; a trailing * matches a prefix (breaker.*). Repeatable.")
+    var events: [String] = []
+
+    @Option(help: "Only events about this operation, breaker, check, bulkhead or limiter (repeatable).")
+    var operation: [String] = []
+
+    @Option(help: "Only events at this level or more severe (trace, debug, info, notice, warning, error, critical).")
+    var level: EventLevel?
+
+    @Flag(help: "Stop with exit code 2 at the first damaged or unreadable input.")
+    var strict = false
+
+    @Flag(inversion: .prefixedNo, help: "Show progress on standard error (default: when it is a terminal and the input is large).")
+    var progress: Bool?
+
+    func validate() throws {
+        guard !inputs.isEmpty else {
+            throw ValidationError("Name the logs to replay: files, directories, globs, or - for standard input.")
+        }
+        _ = try filter()
+    }
+
+    func filter() throws -> ReplayFilter {
+        var filter = ReplayFilter()
+        let now = SystemWallClock().now()
+        if let since {
+            guard let time = TimeArgument.parse(since, now: now) else { throw ValidationError("--since \(since): not RFC 3339 and not an age like 2h") }
+            filter.since = time
+        }
+        if let until {
+            guard let time = TimeArgument.parse(until, now: now) else { throw ValidationError("--until \(until): not RFC 3339 and not an age like 2h") }
+            filter.until = time
+        }
+        filter.services = Set(service)
+        filter.hosts = Set(host)
+        filter.kinds = events
+        filter.operations = Set(operation)
+        filter.minimumLevel = level
+        return filter
+    }
+
+    func run() throws {
+        let inputs = ReplayInputs(self.inputs)
+        let replay = Replay(filter: try filter(), strict: strict)
+        let out = try output.map { try OutputStream(path: $0) } ?? OutputStream()
+        defer { out.close() }
+        let progress = ProgressLine(enabled: self.progress ?? ProgressLine.worthShowing(for: inputs.files), files: inputs.files.count)
+        let encoder = JSONLineEncoder(maxLineBytes: 16 << 20)
+        let report: Replay.Report
+        do {
+            report = try replay.run(
+                inputs,
+                onEvent: { event in
+                    progress.event()
+                    if format == .events { out.write(bytes: encoder.encode(event)) }
+                },
+                onFile: { index, path, _ in progress.file(index, path) })
+        } catch {
+            progress.finish()
+            out.close()
+            FileHandleStandardError.write("hardening replay: \(error)\n")
+            throw ExitCode(2)
+        }
+        progress.finish()
+        switch format {
+        case .events: break
+        case .json: out.write(report.json.jsonText + "\n")
+        case .text: out.write(report.text)
+        case .prometheus: out.write(report.prometheusText)
+        case .html: out.write(report.html)
+        }
+        out.flush()
+        if let failed = out.failed, failed != EPIPE {
+            FileHandleStandardError.write("hardening replay: cannot write the output: \(String(cString: strerror(failed)))\n")
+            throw ExitCode(1)
+        }
+        if report.input.files == 0 || (report.input.eventsRead == 0 && report.input.issuesByKind["unreadable"] != nil) {
+            FileHandleStandardError.write("hardening replay: no input could be read\n")
+            for issue in report.input.issues { FileHandleStandardError.write("  \(issue)\n") }
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// The output formats of `replay`.
+enum ReplayFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json, prometheus, html, events
+}
+
+extension EventLevel: ExpressibleByArgument {}
+
+/// A progress line on standard error, redrawn in place.
+final class ProgressLine {
+    private let enabled: Bool
+    private let files: Int
+    private var events: Int64 = 0
+    private var fileIndex = 0
+    private var drawn = false
+
+    init(enabled: Bool, files: Int) {
+        self.enabled = enabled
+        self.files = files
+    }
+
+    /// Worth showing: standard error is a terminal and there are more than 64 MiB to read.
+    static func worthShowing(for files: [String]) -> Bool {
+        guard isatty(2) == 1 else { return false }
+        var total: Int64 = 0
+        for file in files where file != "-" {
+            var info = stat()
+            if stat(file, &info) == 0 { total += Int64(info.st_size) }
+        }
+        return total > 64 << 20 || files.contains("-")
+    }
+
+    func file(_ index: Int, _ path: String) {
+        fileIndex = index + 1
+        draw()
+    }
+
+    func event() {
+        events += 1
+        if events & 0x3FFFF == 0 { draw() }
+    }
+
+    private func draw() {
+        guard enabled else { return }
+        drawn = true
+        FileHandleStandardError.write("\r\u{1B}[Kreplaying file \(fileIndex)/\(files), \(events) events")
+    }
+
+    func finish() {
+        if drawn { FileHandleStandardError.write("\r\u{1B}[K") }
+    }
+}
