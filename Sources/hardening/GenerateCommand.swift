@@ -73,6 +73,9 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(help: "The service field of the events.")
     var service: String = "hardening-generate"
 
+    @Option(name: .customLong("summary-json"), help: "At exit, write the live Summary (the fold of every delivered event) as JSON to this file; `hardening replay --format json` of the logs gives the same.")
+    var summaryJSON: String?
+
     func validate() throws {
         guard logDirectory != nil || stdout else {
             throw ValidationError("Give --log-dir DIR, --stdout, or both: the events need somewhere to go.")
@@ -102,6 +105,8 @@ struct GenerateCommand: AsyncParsableCommand {
             sinks.append(sink)
         }
         if stdout { sinks.append(StdoutSink(format: stdoutFormat.format)) }
+        let live = SummarySink()
+        if summaryJSON != nil { sinks.append(live) }
         let bus = EventBus(configuration: .init(service: service, capacity: capacity, overflowPolicy: overflow.policy), sinks: sinks)
         let generator = GeneratorService(bus: bus, events: events, rate: rate, seed: seed)
         let logger = Logger(label: "hardening.generate", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -126,6 +131,11 @@ struct GenerateCommand: AsyncParsableCommand {
             line += "; written \(fileStatistics.writtenEvents), lost \(fileStatistics.lostEvents), rotations \(fileStatistics.rotations)"
         }
         FileHandleStandardError.write(line + "\n")
+        if let summaryJSON {
+            let out = try OutputStream(path: summaryJSON)
+            out.write(live.summary.jsonText + "\n")
+            out.close()
+        }
     }
 
     private func format(_ value: Double) -> String {

@@ -1,0 +1,111 @@
+import Foundation
+import Hardening
+import HardeningLog
+import HardeningTestKit
+import Testing
+
+/// `hardening replay` as users and scripts call it: a real child process on real files.
+@Suite struct ReplayProcessTests {
+    private let hardening = ChildProcess.hardeningExecutable
+
+    /// The JSON text of `data` with the `input` key removed and keys in the writer's order.
+    private func withoutInput(_ data: Data) throws -> String {
+        var text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let marker = #","input":{"#
+        let range = try #require(text.range(of: marker, options: .backwards))
+        text = String(text[..<range.lowerBound]) + "}"
+        return text
+    }
+
+    @Test(arguments: ["plain", "gzip-stream"])
+    func replayOfTheLogsEqualsTheLiveSummaryOfTheProcess(fileFormat: String) throws {
+        let output = TestOutput.directory(named: "replay-cli-\(fileFormat)")
+        defer { output.finish() }
+        let live = output.path + "/../live-\(fileFormat)-\(getpid()).json"
+        defer { try? FileManager.default.removeItem(atPath: live) }
+        // Small files (many rotations), a small bus dropping on overflow: the drops are counted
+        // in both summaries.
+        let generated = try ChildProcess.run([
+            hardening, "generate", "--events", "30000", "--log-dir", output.path, "--file-format", fileFormat,
+            "--max-file-bytes", "200000", "--min-rotation-interval", "0", "--compression-delay", "0",
+            "--overflow", "drop-newest", "--capacity", "2048", "--summary-json", live,
+        ])
+        #expect(generated.status == 0, "\(generated.stderr)")
+        let replayed = try ChildProcess.run([hardening, "replay", "--format", "json", output.path])
+        #expect(replayed.status == 0, "\(replayed.stderr)")
+        let liveText = String(decoding: try #require(FileManager.default.contents(atPath: live)), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try withoutInput(replayed.stdout) == liveText)
+        #expect(String(decoding: replayed.stdout, as: UTF8.self).contains(#""input":{"files":"#))
+    }
+
+    @Test func eventsOutputReplaysToTheSameSummaryAndFiltersApply() throws {
+        let output = TestOutput.directory(named: "replay-cli-events")
+        defer { output.finish() }
+        let generated = try ChildProcess.run([hardening, "generate", "--events", "5000", "--log-dir", output.path, "--seed", "3"])
+        #expect(generated.status == 0)
+        let all = try ChildProcess.run([hardening, "replay", "--format", "json", output.path])
+        let events = try ChildProcess.run([hardening, "replay-events", "--format", "events", output.path])
+        #expect(events.status == 0)
+        let again = try ChildProcess.run([hardening, "replay", "--format", "json", "-"], input: events.stdout)
+        #expect(try withoutInput(again.stdout) == withoutInput(all.stdout), "events out, events in: the same summary")
+
+        let breakers = try ChildProcess.run([hardening, "replay", "--format", "events", "--event", "breaker.*", "--operation", "notion", output.path])
+        let lines = String(decoding: breakers.stdout, as: UTF8.self).split(separator: "\n")
+        #expect(!lines.isEmpty)
+        for line in lines {
+            #expect(line.contains(#""event":"breaker."#) && line.contains(#""breaker":"notion""#))
+        }
+        let warnings = try ChildProcess.run([hardening, "replay", "--format", "events", "--level", "error", output.path])
+        for line in String(decoding: warnings.stdout, as: UTF8.self).split(separator: "\n") {
+            #expect(line.contains(#""level":"error""#) || line.contains(#""level":"critical""#))
+        }
+        let future = try ChildProcess.run([hardening, "replay", "--format", "json", "--since", "2999-01-01T00:00:00Z", output.path])
+        #expect(String(decoding: future.stdout, as: UTF8.self).contains(#""events_kept":0"#))
+        let recent = try ChildProcess.run([hardening, "replay", "--format", "json", "--since", "2h", output.path])
+        #expect(try withoutInput(recent.stdout) == withoutInput(all.stdout), "everything is from the last two hours")
+    }
+
+    @Test func damagedInputIsReportedWithFileAndLineAndStrictMakesItFatal() throws {
+        let directory = TemporaryDirectory(prefix: "replay-damaged")
+        defer { directory.remove() }
+        let path = directory.path + "/events.jsonl"
+        let good = #"{"timestamp":"2026-11-29T00:00:00.000000Z","level":"info","event":"timing.recorded","message":"m","service":"s","host":"h","run":"0123456789abcdef","seq":1,"attrs":{"operation":"op","duration_ms":5.0,"outcome":"success","slow":false}}"#
+        let text = good + "\nnot json at all\n" + good.replacingOccurrences(of: #""seq":1"#, with: #""seq":3"#) + "\n{\"torn"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let lenient = try ChildProcess.run([hardening, "replay", path])
+        #expect(lenient.status == 0)
+        let report = String(decoding: lenient.stdout, as: UTF8.self)
+        #expect(report.contains("\(path):2: bad_line"))
+        #expect(report.contains("\(path):4: torn_line"))
+        #expect(report.contains("events missing (holes in seq)         1"))
+        let strict = try ChildProcess.run([hardening, "replay", "--strict", path])
+        #expect(strict.status == 2)
+        #expect(strict.stderr.contains("\(path):2: bad_line"))
+        let missing = try ChildProcess.run([hardening, "replay", directory.path + "/nothing-here.jsonl"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("no such file or directory"))
+        let usage = try ChildProcess.run([hardening, "replay"])
+        #expect(usage.status == 64)
+        let help = try ChildProcess.run([hardening, "replay", "--help"])
+        for flag in ["--format", "--since", "--until", "--service", "--host", "--event", "--operation", "--level", "--strict", "Exit codes"] {
+            #expect(String(decoding: help.stdout, as: UTF8.self).contains(flag), "help documents \(flag)")
+        }
+    }
+
+    @Test func prometheusAndHTMLOutputsAreWritten() throws {
+        let output = TestOutput.directory(named: "replay-cli-formats")
+        defer { output.finish() }
+        _ = try ChildProcess.run([hardening, "generate", "--events", "3000", "--log-dir", output.path])
+        let metrics = try ChildProcess.run([hardening, "replay", "--format", "prometheus", output.path])
+        let text = String(decoding: metrics.stdout, as: UTF8.self)
+        #expect(text.contains("# TYPE hardening_operation_duration_seconds summary"))
+        #expect(text.contains(#"hardening_breaker_transitions_total{breaker="notion",transition="closed->open"}"#))
+        let page = TemporaryDirectory(prefix: "replay-html")
+        defer { page.remove() }
+        let html = try ChildProcess.run([hardening, "replay", "--format", "html", "--output", page.path + "/report.html", output.path])
+        #expect(html.status == 0)
+        let document = try String(contentsOfFile: page.path + "/report.html", encoding: .utf8)
+        #expect(document.hasPrefix("<!DOCTYPE html>") && document.contains("<svg") && !document.contains("<script"))
+    }
+}
