@@ -84,6 +84,7 @@ let package = Package(
         .testTarget(
             name: "HardeningLogTests",
             dependencies: ["Hardening", "HardeningLog", "HardeningTestKit", "CZlib"],
+            exclude: ["Golden"],
             swiftSettings: strictSettings
         ),
         .testTarget(

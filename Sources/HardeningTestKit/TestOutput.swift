@@ -23,12 +23,13 @@ public enum TestOutput {
     /// A fresh directory for a test's valid event files.
     public static func directory(named name: String) -> Directory {
         if let root = getenv("HARDENING_TEST_OUTPUT").map({ String(decoding: UnsafeRawBufferPointer(start: $0, count: strlen($0)).bindMemory(to: UInt8.self), as: UTF8.self) }), !root.isEmpty {
-            var counter = 0
-            while true {
+            _ = mkdir(root, 0o750)  // the first test to run makes the root
+            for counter in 0..<10_000 {
                 let path = "\(root)/\(name)-\(getpid())-\(counter)"
                 if mkdir(path, 0o750) == 0 { return Directory(path: path, temporary: nil) }
-                counter += 1
+                guard errno == EEXIST else { break }
             }
+            preconditionFailure("HARDENING_TEST_OUTPUT=\(root): cannot make a directory there (errno \(errno))")
         }
         let temporary = TemporaryDirectory(prefix: name)
         return Directory(path: temporary.path, temporary: temporary)

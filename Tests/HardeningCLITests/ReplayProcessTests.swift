@@ -108,4 +108,30 @@ import Testing
         let document = try String(contentsOfFile: page.path + "/report.html", encoding: .utf8)
         #expect(document.hasPrefix("<!DOCTYPE html>") && document.contains("<svg") && !document.contains("<script"))
     }
+
+    @Test func theHTMLReportOpensInHeadlessChromiumAndShowsItsCharts() throws {
+        let output = TestOutput.directory(named: "replay-cli-chromium")
+        defer { output.finish() }
+        let logs = output.path + "/logs"
+        _ = try ChildProcess.run([hardening, "generate", "--events", "20000", "--rate", "20000", "--log-dir", logs])
+        let page = output.path + "/report.html"
+        let written = try ChildProcess.run([hardening, "replay", "--format", "html", "-o", page, logs])
+        #expect(written.status == 0, "\(written.stderr)")
+        // `timeout` bounds the browser; it exits by itself when the page is rendered.
+        let browser = ["timeout", "120", "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                       "--window-size=1200,1800"]
+        let dom = try ChildProcess.run(browser + ["--dump-dom", "file://" + page])
+        #expect(dom.status == 0, "chromium could not open the page: \(dom.stderr.suffix(500))")
+        let rendered = String(decoding: dom.stdout, as: UTF8.self)
+        #expect(rendered.components(separatedBy: "<svg").count - 1 == 4, "four charts")
+        for title in ["Latency over time", "Breaker states", "Health", "Errors per bucket"] {
+            #expect(rendered.contains(title))
+        }
+        #expect(rendered.contains("<polyline"), "latency lines were drawn")
+        let screenshot = output.path + "/report.png"
+        let shot = try ChildProcess.run(browser + ["--screenshot=" + screenshot, "file://" + page])
+        #expect(shot.status == 0)
+        let png = try #require(FileManager.default.contents(atPath: screenshot))
+        #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 20_000, "a real picture, not a blank page")
+    }
 }

@@ -180,8 +180,9 @@ extension Summary {
         /// The most recent probe's status and position.
         public var last: (status: String, at: StreamPosition)?
 
-        /// Healthy probes over all probes (1 when none ran).
-        public var availability: Double { probes == 0 ? 1 : Double(byStatus["healthy", default: 0]) / Double(probes) }
+        /// Healthy probes over all probes; `nil` when none ran (a check seen only in
+        /// `health.changed`, such as `overall`).
+        public var availability: Double? { probes == 0 ? nil : Double(byStatus["healthy", default: 0]) / Double(probes) }
 
         mutating func merge(_ other: Health) {
             probes += other.probes
@@ -193,7 +194,7 @@ extension Summary {
 
         var json: AttributeValue {
             var object: Attributes = [
-                "probes": .int(probes), "by_status": byStatus.json, "availability": .double(availability),
+                "probes": .int(probes), "by_status": byStatus.json, "availability": availability.map { .double($0) } ?? .null,
                 "latency": latency.json, "changes": .int(changes),
             ]
             if let last {

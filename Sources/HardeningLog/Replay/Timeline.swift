@@ -3,7 +3,7 @@ import Hardening
 /// What happened over time, in buckets, for charts: per-operation latency and errors, errors
 /// recorded, health probes, and every breaker state change (up to a limit per breaker).
 ///
-/// Buckets start one second wide and double in width whenever there would be more than
+/// Buckets start one millisecond wide and double in width whenever there would be more than
 /// ``maxBuckets``, so memory stays bounded whatever the span of the logs.
 public struct Timeline: Sendable {
     /// One bucket of one operation.
@@ -71,7 +71,7 @@ public struct Timeline: Sendable {
     public static let maxStateChanges = 5_000
 
     /// Bucket width, in microseconds.
-    public private(set) var width: Int64 = 1_000_000
+    public private(set) var width: Int64 = 1_000
     /// Buckets by index (timestamp / width).
     public private(set) var buckets: [Int64: Bucket] = [:]
     /// State changes per breaker, in the order read.
@@ -137,6 +137,17 @@ public struct Timeline: Sendable {
         }
         for (breaker, count) in other.stateChangesNotKept { stateChangesNotKept[breaker, default: 0] += count }
         while buckets.count > Self.maxBuckets { coarsen(to: width * 2) }
+    }
+
+    /// This timeline with buckets wide enough that its span has at most `count` of them (for
+    /// charts, which want a few hundred points, not a thousand).
+    public func coarsened(toAtMost count: Int) -> Timeline {
+        guard let first = buckets.keys.min(), let last = buckets.keys.max() else { return self }
+        var copy = self
+        while (last * width / copy.width) - (first * width / copy.width) + 1 > Int64(max(1, count)) {
+            copy.coarsen(to: copy.width * 2)
+        }
+        return copy
     }
 
     private mutating func coarsen(to newWidth: Int64) {

@@ -16,7 +16,7 @@ extension Replay.Report {
         if !input.issues.isEmpty {
             page.list(input.issues.prefix(20).map(\.description))
         }
-        let chart = TimelineChart(timeline: timeline)
+        let chart = TimelineChart(timeline: timeline.coarsened(toAtMost: 200))
         if chart.hasData {
             page.heading("Latency over time (mean per bucket, ms)", level: 2)
             page.raw(chart.latencySVG())
@@ -52,7 +52,7 @@ extension Replay.Report {
         page.heading("Health", level: 2)
         page.table(["check", "probes", "availability", "last", "p50 ms", "p99 ms", "changes"],
                    summary.health.sorted { $0.key < $1.key }.map { name, health in
-                       [name, Format.count(health.probes), Format.percent(health.availability), health.last?.status ?? "-",
+                       [name, Format.count(health.probes), health.availability.map(Format.percent) ?? "-", health.last?.status ?? "-",
                         Format.milliseconds(health.latency.percentileMilliseconds(50)),
                         Format.milliseconds(health.latency.percentileMilliseconds(99)), Format.count(health.changes)]
                    })
@@ -162,9 +162,9 @@ struct TimelineChart {
     }
 
     func latencySVG() -> String {
-        let height = 260.0
+        let height = 290.0
         let top = 20.0
-        let bottom = height - 40
+        let bottom = height - 70
         let operations = Dictionary(grouping: timeline.buckets.values.flatMap { $0.operations }, by: \.key)
             .map { ($0.key, $0.value.reduce(0) { $0 + $1.value.count }) }
             .sorted { ($1.1, $0.0) < ($0.1, $1.0) }
@@ -195,7 +195,7 @@ struct TimelineChart {
             } else {
                 svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\" points=\"\(points.joined(separator: " "))\"/>"
             }
-            svg += "<text x=\"\(left + 8 + Double(number % 4) * 230)\" y=\"\(height - 20 + Double(number / 4) * 0)\" font-size=\"11\" fill=\"\(color)\">■ \(HTMLPage.escape(operation))</text>"
+            svg += "<text x=\"\(left + 8 + Double(number % 4) * 230)\" y=\"\(bottom + 18 + Double(number / 4) * 16)\" font-size=\"11\" fill=\"\(color)\">■ \(HTMLPage.escape(operation))</text>"
         }
         return svg + axis(height: height) + "</svg>"
     }
@@ -204,7 +204,7 @@ struct TimelineChart {
         let breakers = timeline.stateChanges.keys.sorted()
         guard !breakers.isEmpty else { return "<p class=\"none\">no breaker changed state</p>" }
         let lane = 22.0
-        let height = Double(breakers.count) * lane + 30
+        let height = Double(breakers.count) * lane + 46
         var svg = "<svg role=\"img\" aria-label=\"breaker states\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">"
         for (row, breaker) in breakers.enumerated() {
             let y = Double(row) * lane + 4
@@ -221,7 +221,7 @@ struct TimelineChart {
                 from = to
             }
         }
-        svg += legend(y: height - 22, [("closed", "#4caf50"), ("open", "#e53935"), ("half_open", "#fb8c00"), ("isolated", "#8e24aa"), ("disabled", "#9e9e9e")])
+        svg += legend(y: Double(breakers.count) * lane + 6, [("closed", "#4caf50"), ("open", "#e53935"), ("half_open", "#fb8c00"), ("isolated", "#8e24aa"), ("disabled", "#9e9e9e")])
         return svg + axis(height: height) + "</svg>"
     }
 
@@ -229,7 +229,7 @@ struct TimelineChart {
         let checks = Set(timeline.buckets.values.flatMap { $0.probes.keys }).sorted()
         guard !checks.isEmpty else { return "<p class=\"none\">no health probes</p>" }
         let lane = 22.0
-        let height = Double(checks.count) * lane + 30
+        let height = Double(checks.count) * lane + 46
         var svg = "<svg role=\"img\" aria-label=\"health\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">"
         for (row, check) in checks.enumerated() {
             let y = Double(row) * lane + 4
@@ -241,7 +241,7 @@ struct TimelineChart {
                 svg += "<rect x=\"\(rounded(from))\" y=\"\(y)\" width=\"\(rounded(max(1, x((index + 1) * timeline.width) - from)))\" height=\"16\" fill=\"\(color)\"/>"
             }
         }
-        svg += legend(y: height - 22, [("healthy", "#4caf50"), ("mixed", "#fb8c00"), ("failing", "#e53935")])
+        svg += legend(y: Double(checks.count) * lane + 6, [("healthy", "#4caf50"), ("mixed", "#fb8c00"), ("failing", "#e53935")])
         return svg + axis(height: height) + "</svg>"
     }
 

@@ -84,7 +84,7 @@ extension Replay.Report {
             out += "\nHealth\n"
             var table = TextTable("check", "probes", "availability", "last", "p50 ms", "p99 ms", "changes", "by status")
             for (name, health) in summary.health.sorted(by: { $0.key < $1.key }) {
-                table.add([name, Format.count(health.probes), Format.percent(health.availability), health.last?.status ?? "-",
+                table.add([name, Format.count(health.probes), health.availability.map(Format.percent) ?? "-", health.last?.status ?? "-",
                            Format.milliseconds(health.latency.percentileMilliseconds(50)),
                            Format.milliseconds(health.latency.percentileMilliseconds(99)), Format.count(health.changes),
                            Format.tally(health.byStatus)])
