@@ -78,7 +78,7 @@ public struct LogReader: Sendable {
             if count == 0 { break }
             if first {
                 first = false
-                if GzipDecompressor.isGzip(chunk[0..<count]) { decompressor = try? GzipDecompressor() }
+                if LogReader.looksCompressed(chunk[0..<count]) { decompressor = try? GzipDecompressor() }
             }
             chunk.withUnsafeBytes { raw in
                 let input = UnsafeRawBufferPointer(rebasing: raw[0..<count])
@@ -124,6 +124,22 @@ public struct LogReader: Sendable {
 }
 
 extension LogReader {
+    /// Whether a file that starts with `bytes` is read as gzip: it starts with the gzip magic
+    /// number (or its first byte, the rest damaged or cut off), or it starts with binary bytes
+    /// and a gzip member header follows (a damaged first member must not cost the others).
+    static func looksCompressed(_ bytes: ArraySlice<UInt8>) -> Bool {
+        guard let first = bytes.first else { return false }
+        if first == 0x1F { return true }
+        let text = first == 0x09 || first == 0x0A || first == 0x0D || (0x20..<0x7F).contains(first) || first >= 0xC2
+        guard !text, bytes.count >= 3 else { return false }
+        var index = bytes.startIndex
+        while index + 2 < bytes.endIndex {
+            if bytes[index] == 0x1F, bytes[index + 1] == 0x8B, bytes[index + 2] == 0x08 { return true }
+            index += 1
+        }
+        return false
+    }
+
     /// `events.jsonl` for `events.jsonl.20261129T000000Z-1.gz`: the name up to `.jsonl`.
     static func baseName(ofSegment name: String) -> String? {
         let marker = Array(".jsonl.".utf8)
