@@ -76,6 +76,12 @@ let package = Package(
             path: "tools/bench/Sources/hardening-bench",
             swiftSettings: strictSettings
         ),
+        .executableTarget(
+            name: "hardening-fuzz",
+            dependencies: ["HardeningTestKit"],
+            path: "tools/fuzz/Sources/hardening-fuzz",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "HardeningTests",
             dependencies: ["Hardening", "HardeningLog", "HardeningTestKit"],

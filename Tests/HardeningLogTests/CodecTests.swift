@@ -169,3 +169,31 @@ import Testing
         #expect(rejected > 0, "mutations do produce bad lines, and each was rejected cleanly")
     }
 }
+
+@Suite struct FuzzFindingsTests {
+    private let decoder = JSONLineDecoder()
+    private let encoder = JSONLineEncoder()
+    private let prefix = #"{"timestamp":"2026-11-29T00:00:00.000000Z","level":"info","event":"k","message":"m","service":"s","host":"h","run":"0123456789abcdef","seq":1,"#
+
+    @Test func aTraceIDThatIsNotW3CIsKeptAsItCameAndRoundTrips() throws {
+        let odd = String(repeating: "Z", count: 100)
+        let event = try decoder.decode(prefix + #""trace_id":"\#(odd)","span_id":"00f067aa0ba902b7","attrs":{}}"#)
+        #expect(event.traceID == nil && event.extra["trace_id"] == .string(odd))
+        #expect(event.spanID == "00f067aa0ba902b7")
+        let again = try decoder.decode(encoder.encode(event).dropLast())
+        #expect(again == event)
+    }
+
+    @Test func numbersADoubleCannotHoldRejectTheLine() {
+        #expect(throws: LineDecodingError.self) { try decoder.decode(prefix + #""attrs":{"n":1e999}}"#) }
+        #expect(throws: LineDecodingError.self) { try decoder.decode(prefix + #""attrs":{"n":"# + String(repeating: "9", count: 400) + "}}") }
+        #expect((try? decoder.decode(prefix + #""attrs":{"n":1e300}}"#)) != nil)
+    }
+
+    @Test func aShortFuzzRunFindsNothing() {
+        var fuzzer = LogFuzzer(seed: 20_261_129)
+        let findings = fuzzer.run(iterations: 4_000)
+        #expect(findings.isEmpty, "\(findings.prefix(3))")
+        #expect(fuzzer.accepted > 0 && fuzzer.recovered > 0, "the mutations reach both accepting and rejecting paths")
+    }
+}

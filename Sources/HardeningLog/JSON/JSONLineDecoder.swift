@@ -42,6 +42,10 @@ public struct JSONLineDecoder: Sendable {
     }
 
     /// Decodes a line from a string.
+    static func isLowercaseHex(_ text: String, count: Int) -> Bool {
+        text.utf8.count == count && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
     public func decode(_ line: String) throws(LineDecodingError) -> Event {
         try decode(Array(line.utf8))
     }
@@ -112,11 +116,12 @@ public struct JSONLineDecoder: Sendable {
                 guard case .int(let number) = value, number >= 0 else { throw wrongType(key, "a non-negative integer") }
                 seq = UInt64(number)
             case "trace_id":
+                // Only a W3C id is the event's trace id; anything else is kept as it came.
                 guard let text = value.stringValue else { throw wrongType(key, "a string") }
-                traceID = text
+                if Self.isLowercaseHex(text, count: 32) { traceID = text } else { extra[key] = value }
             case "span_id":
                 guard let text = value.stringValue else { throw wrongType(key, "a string") }
-                spanID = text
+                if Self.isLowercaseHex(text, count: 16) { spanID = text } else { extra[key] = value }
             case "truncated":
                 guard let flag = value.boolValue else { throw wrongType(key, "a boolean") }
                 truncated = flag
@@ -282,6 +287,8 @@ struct JSONParser {
         let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
         if isInteger, let integer = Int64(text) { return .int(integer) }
         guard let double = Double(text) else { throw LineDecodingError(column: start, reason: "invalid number") }
+        // A number a double cannot hold would come back as null: refuse the line instead.
+        guard double.isFinite else { throw LineDecodingError(column: start, reason: "number out of range") }
         return .double(double)
     }
 
