@@ -66,17 +66,27 @@ public struct Summary: Sendable {
     /// replay does this for events its filters leave out, so that holes in `seq` still mean
     /// lost events.
     public mutating func recordRun(_ event: Event) {
-        guard event.kind != .fileOpened, !event.run.isEmpty else { return }
-        runs[event.run, default: Run(service: event.service, host: event.host, first: event.timestamp, last: event.timestamp)]
-            .record(event)
+        guard event.kind != .fileOpened else { return }
+        recordRun(run: event.run, service: event.service, host: event.host, timestamp: event.timestamp, seq: event.seq)
+    }
+
+    /// ``recordRun(_:)`` from the envelope's fields (replay's byte scanner calls this).
+    public mutating func recordRun(run: String, service: String, host: String, timestamp: Timestamp, seq: UInt64) {
+        guard !run.isEmpty else { return }
+        runs[run, default: Run(service: service, host: host, first: timestamp, last: timestamp)].record(timestamp: timestamp, seq: seq)
+    }
+
+    /// Counts an event by kind and level (the first step of ``foldContent(_:)``).
+    public mutating func count(kind: EventKind, level: EventLevel) {
+        events += 1
+        byKind.add(kind.rawValue)
+        byLevel.add(level.rawValue)
     }
 
     /// Folds `event` into everything but its run's coverage (see ``recordRun(_:)``).
     public mutating func foldContent(_ event: Event) {
         guard event.kind != .fileOpened else { return }
-        events += 1
-        byKind.add(event.kind.rawValue)
-        byLevel.add(event.level.rawValue)
+        count(kind: event.kind, level: event.level)
         do {
             try foldPayload(event)
         } catch {
@@ -87,25 +97,19 @@ public struct Summary: Sendable {
     private mutating func foldPayload(_ event: Event) throws(PayloadDecodingError) {
         switch event.kind {
         case .timingRecorded:
-            let timing = try event.payload(as: TimingRecorded.self)
-            operations[timing.operation, default: Operation()].record(timing)
+            apply(try event.payload(as: TimingRecorded.self))
         case .retryAttemptFailed:
-            let failed = try event.payload(as: RetryAttemptFailed.self)
-            retries[failed.operation, default: Retries()].retriedAttempts += 1
-            retries[failed.operation, default: Retries()].waitedMicroseconds &+= Self.micros(failed.delayMs)
+            apply(try event.payload(as: RetryAttemptFailed.self))
         case .retrySucceeded:
-            retries[try event.payload(as: RetrySucceeded.self).operation, default: Retries()].succeededAfterRetry += 1
+            apply(try event.payload(as: RetrySucceeded.self))
         case .retryExhausted:
-            let exhausted = try event.payload(as: RetryExhausted.self)
-            retries[exhausted.operation, default: Retries()].exhausted.add(exhausted.reason)
+            apply(try event.payload(as: RetryExhausted.self))
         case .breakerStateChanged:
-            let change = try event.payload(as: BreakerStateChanged.self)
-            breakers[change.breaker, default: Breaker()].record(change, at: StreamPosition(event))
+            apply(try event.payload(as: BreakerStateChanged.self), at: StreamPosition(event))
         case .breakerRejected:
-            breakers[try event.payload(as: BreakerRejected.self).breaker, default: Breaker()].rejected += 1
+            apply(try event.payload(as: BreakerRejected.self))
         case .fallbackUsed:
-            let used = try event.payload(as: FallbackUsed.self)
-            fallbacks[used.operation, default: [:]].add(used.fallback)
+            apply(try event.payload(as: FallbackUsed.self))
         case .timeoutFired:
             let fired = try event.payload(as: TimeoutFired.self)
             timeouts[fired.operation, default: [:]].add(fired.scope)
@@ -115,26 +119,17 @@ public struct Summary: Sendable {
         case .rateLimiterRejected:
             rateLimiters.add(try event.payload(as: RateLimiterRejected.self).limiter)
         case .errorRecorded:
-            let recorded = try event.payload(as: ErrorRecorded.self)
-            errors.total += 1
-            errors.byOperation.add(recorded.operation)
-            errors.byType.add(recorded.errorType)
-            errors.keep(RecentError(position: StreamPosition(event), operation: recorded.operation, errorType: recorded.errorType,
-                                    message: recorded.error), limit: Self.recentErrorLimit)
+            apply(try event.payload(as: ErrorRecorded.self), at: StreamPosition(event))
         case .healthProbed:
-            let probe = try event.payload(as: HealthProbed.self)
-            health[probe.check, default: Health()].record(probe, at: StreamPosition(event))
+            apply(try event.payload(as: HealthProbed.self), at: StreamPosition(event))
         case .healthChanged:
-            health[try event.payload(as: HealthChanged.self).check, default: Health()].changes += 1
+            apply(try event.payload(as: HealthChanged.self))
         case .configChecked:
-            let checked = try event.payload(as: ConfigChecked.self)
-            config[checked.key] = checked.status
+            apply(try event.payload(as: ConfigChecked.self))
         case .alertFired:
-            let fired = try event.payload(as: AlertFired.self)
-            alertsFired.add("\(fired.rule)/\(fired.check)")
+            apply(try event.payload(as: AlertFired.self))
         case .alertResolved:
-            let resolved = try event.payload(as: AlertResolved.self)
-            alertsResolved.add("\(resolved.rule)/\(resolved.check)")
+            apply(try event.payload(as: AlertResolved.self))
         case .busDropped:
             loss.droppedByBus += try event.payload(as: BusDropped.self).count
         case .sinkFailed:
@@ -145,6 +140,78 @@ public struct Summary: Sendable {
         default:
             break
         }
+    }
+
+    // MARK: - One payload each (the decoded path and replay's byte scanner both end here)
+
+    /// Folds a `timing.recorded`.
+    public mutating func apply(_ timing: TimingRecorded) {
+        operations[timing.operation, default: Operation()].record(timing)
+    }
+
+    /// Folds a `retry.attempt_failed`.
+    public mutating func apply(_ failed: RetryAttemptFailed) {
+        retries[failed.operation, default: Retries()].retriedAttempts += 1
+        retries[failed.operation, default: Retries()].waitedMicroseconds &+= Self.micros(failed.delayMs)
+    }
+
+    /// Folds a `retry.succeeded`.
+    public mutating func apply(_ succeeded: RetrySucceeded) {
+        retries[succeeded.operation, default: Retries()].succeededAfterRetry += 1
+    }
+
+    /// Folds a `retry.exhausted`.
+    public mutating func apply(_ exhausted: RetryExhausted) {
+        retries[exhausted.operation, default: Retries()].exhausted.add(exhausted.reason)
+    }
+
+    /// Folds a `breaker.state_changed` at its place in the stream.
+    public mutating func apply(_ change: BreakerStateChanged, at position: StreamPosition) {
+        breakers[change.breaker, default: Breaker()].record(change, at: position)
+    }
+
+    /// Folds a `breaker.rejected`.
+    public mutating func apply(_ rejected: BreakerRejected) {
+        breakers[rejected.breaker, default: Breaker()].rejected += 1
+    }
+
+    /// Folds a `fallback.used`.
+    public mutating func apply(_ used: FallbackUsed) {
+        fallbacks[used.operation, default: [:]].add(used.fallback)
+    }
+
+    /// Folds an `error.recorded` at its place in the stream (its context is not summarised).
+    public mutating func apply(_ recorded: ErrorRecorded, at position: StreamPosition) {
+        errors.total += 1
+        errors.byOperation.add(recorded.operation)
+        errors.byType.add(recorded.errorType)
+        errors.keep(RecentError(position: position, operation: recorded.operation, errorType: recorded.errorType,
+                                message: recorded.error), limit: Self.recentErrorLimit)
+    }
+
+    /// Folds a `health.probed` at its place in the stream (its observed values are not summarised).
+    public mutating func apply(_ probe: HealthProbed, at position: StreamPosition) {
+        health[probe.check, default: Health()].record(probe, at: position)
+    }
+
+    /// Folds a `health.changed`.
+    public mutating func apply(_ change: HealthChanged) {
+        health[change.check, default: Health()].changes += 1
+    }
+
+    /// Folds a `config.checked`.
+    public mutating func apply(_ checked: ConfigChecked) {
+        config[checked.key] = checked.status
+    }
+
+    /// Folds an `alert.fired`.
+    public mutating func apply(_ fired: AlertFired) {
+        alertsFired.add("\(fired.rule)/\(fired.check)")
+    }
+
+    /// Folds an `alert.resolved`.
+    public mutating func apply(_ resolved: AlertResolved) {
+        alertsResolved.add("\(resolved.rule)/\(resolved.check)")
     }
 
     /// Adds another summary: of other runs, hosts or files.
@@ -206,9 +273,9 @@ extension Summary.Health {
 }
 
 extension Summary.Run {
-    mutating func record(_ event: Event) {
-        first = min(first, event.timestamp)
-        last = max(last, event.timestamp)
-        seen.insert(event.seq)
+    mutating func record(timestamp: Timestamp, seq: UInt64) {
+        if timestamp < first { first = timestamp }
+        if timestamp > last { last = timestamp }
+        seen.insert(seq)
     }
 }

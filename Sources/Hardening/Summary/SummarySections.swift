@@ -26,6 +26,13 @@ public struct StreamPosition: Sendable, Hashable, Comparable {
         seq = event.seq
     }
 
+    /// A position from its parts.
+    public init(timestamp: Timestamp, run: String, seq: UInt64) {
+        self.timestamp = timestamp
+        self.run = run
+        self.seq = seq
+    }
+
     public static func < (lhs: StreamPosition, rhs: StreamPosition) -> Bool {
         (lhs.timestamp, lhs.run, lhs.seq) < (rhs.timestamp, rhs.run, rhs.seq)
     }

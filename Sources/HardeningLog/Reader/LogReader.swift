@@ -48,6 +48,13 @@ public struct LogReader: Sendable {
 
     /// Streams the events of one file (`-` is standard input).
     public func read(_ path: String, onEvent: (Event) -> Void, onIssue: (ReadIssue) -> Void) {
+        read(path, onLine: nil, onEvent: onEvent, onIssue: onIssue)
+    }
+
+    /// Streams one file; each whole line is first offered to `onLine` (without its newline),
+    /// and decoded into an event only if `onLine` returns `false` (replay's byte scanner).
+    func read(_ path: String, onLine: ((UnsafeBufferPointer<UInt8>) -> Bool)?, onEvent: (Event) -> Void,
+              onIssue: (ReadIssue) -> Void) {
         let descriptor: Int32
         if path == "-" {
             descriptor = 0
@@ -60,9 +67,8 @@ public struct LogReader: Sendable {
             }
         }
         defer { if path != "-" { fileSystem.close(descriptor) } }
-        var splitter = LineSplitter(file: path, maxLineBytes: maxLineBytes, decoder: decoder)
+        var splitter = LineSplitter(file: path, maxLineBytes: maxLineBytes, decoder: decoder, onLine: onLine)
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        var decompressor: GzipDecompressor?
         var first = true
         var offset: Int64 = 0
         while true {
@@ -78,26 +84,31 @@ public struct LogReader: Sendable {
             if count == 0 { break }
             if first {
                 first = false
-                if LogReader.looksCompressed(chunk[0..<count]) { decompressor = try? GzipDecompressor() }
-            }
-            chunk.withUnsafeBytes { raw in
-                let input = UnsafeRawBufferPointer(rebasing: raw[0..<count])
-                if let decompressor {
-                    decompressor.feed(input, output: { splitter.feed($0, onEvent: onEvent, onIssue: onIssue) },
-                                      damaged: { damage in
-                                          splitter.discardPartialLine()
-                                          onIssue(ReadIssue(file: path, line: splitter.lineNumber + 1, offset: damage.offset,
-                                                            kind: .corruptGzip, message: damage.reason))
-                                      })
-                } else {
-                    splitter.feed(input, onEvent: onEvent, onIssue: onIssue)
+                if LogReader.looksCompressed(chunk[0..<count]) {
+                    // gzip: the rest of the file is read and inflated on another core.
+                    let inflater = BackgroundInflater(descriptor: descriptor, path: path, fileSystem: fileSystem,
+                                                      firstChunk: Array(chunk[0..<count]))
+                    while let item = inflater.next() {
+                        switch item {
+                        case .bytes(let bytes):
+                            bytes.withUnsafeBytes { splitter.feed($0, onEvent: onEvent, onIssue: onIssue) }
+                        case .damaged(let damage):
+                            splitter.discardPartialLine()
+                            onIssue(ReadIssue(file: path, line: splitter.lineNumber + 1, offset: damage.offset, kind: .corruptGzip,
+                                              message: damage.reason))
+                        case .readFailed(let message, let offset):
+                            onIssue(ReadIssue(file: path, offset: offset, kind: .unreadable, message: message))
+                        case .truncated(let tail):
+                            onIssue(ReadIssue(file: path, line: splitter.lineNumber + 1, offset: tail.offset, kind: .truncatedGzip,
+                                              message: tail.reason))
+                        }
+                    }
+                    inflater.join()
+                    break
                 }
             }
+            chunk.withUnsafeBytes { raw in splitter.feed(UnsafeRawBufferPointer(rebasing: raw[0..<count]), onEvent: onEvent, onIssue: onIssue) }
             offset += Int64(count)
-        }
-        if let decompressor, let tail = decompressor.finish() {
-            onIssue(ReadIssue(file: path, line: splitter.lineNumber + 1, offset: tail.offset, kind: .truncatedGzip,
-                              message: tail.reason))
         }
         splitter.finish(onIssue: onIssue)
     }
@@ -157,15 +168,17 @@ struct LineSplitter {
     let file: String
     let maxLineBytes: Int
     let decoder: JSONLineDecoder
+    let onLine: ((UnsafeBufferPointer<UInt8>) -> Bool)?
     var pending: [UInt8] = []
     var skipping = false
     var skippedBytes = 0
     private(set) var lineNumber = 0
 
-    init(file: String, maxLineBytes: Int, decoder: JSONLineDecoder) {
+    init(file: String, maxLineBytes: Int, decoder: JSONLineDecoder, onLine: ((UnsafeBufferPointer<UInt8>) -> Bool)? = nil) {
         self.file = file
         self.maxLineBytes = maxLineBytes
         self.decoder = decoder
+        self.onLine = onLine
     }
 
     mutating func discardPartialLine() {
@@ -219,6 +232,7 @@ struct LineSplitter {
     private func decodeLine(_ line: UnsafeBufferPointer<UInt8>, onEvent: (Event) -> Void, onIssue: (ReadIssue) -> Void) {
         var slice = line
         if let last = slice.last, last == 0x0D { slice = UnsafeBufferPointer(rebasing: slice.dropLast()) }
+        if let onLine, onLine(slice) { return }
         if slice.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
         do throws(LineDecodingError) {
             onEvent(try decoder.decode(slice))

@@ -16,6 +16,13 @@ public struct Timeline: Sendable {
         public var maxMicroseconds: Int64 = 0
         /// Calls that failed.
         public var errors: Int64 = 0
+
+        mutating func add(micros: Int64, failed: Bool) {
+            count += 1
+            totalMicroseconds &+= micros
+            maxMicroseconds = max(maxMicroseconds, micros)
+            if failed { errors += 1 }
+        }
     }
 
     /// One bucket of one health check.
@@ -84,41 +91,76 @@ public struct Timeline: Sendable {
 
     /// Adds an event.
     public mutating func record(_ event: Event) {
-        let index = event.timestamp.microsecondsSinceEpoch / width
-        var bucket = buckets.removeValue(forKey: index) ?? Bucket()
-        bucket.events += 1
+        let at = event.timestamp
         switch event.kind {
         case .timingRecorded:
             if let operation = event.attrs["operation"]?.stringValue, let duration = event.attrs["duration_ms"]?.doubleValue {
-                var point = bucket.operations[operation, default: OperationPoint()]
-                let micros = duration.isFinite ? Int64(min(max(0, duration * 1000), 9e18)) : 0
-                point.count += 1
-                point.totalMicroseconds &+= micros
-                point.maxMicroseconds = max(point.maxMicroseconds, micros)
-                if event.attrs["outcome"]?.stringValue == "error" { point.errors += 1 }
-                bucket.operations[operation] = point
+                recordTiming(at: at, operation: operation, durationMs: duration, failed: event.attrs["outcome"]?.stringValue == "error")
+            } else {
+                recordEvent(at: at)
             }
         case .errorRecorded:
-            bucket.errors += 1
+            recordError(at: at)
         case .healthProbed:
             if let check = event.attrs["check"]?.stringValue {
-                let healthy = event.attrs["status"]?.stringValue == "healthy"
-                if healthy { bucket.probes[check, default: ProbePoint()].healthy += 1 } else {
-                    bucket.probes[check, default: ProbePoint()].failing += 1
-                }
+                recordProbe(at: at, check: check, healthy: event.attrs["status"]?.stringValue == "healthy")
+            } else {
+                recordEvent(at: at)
             }
         case .breakerStateChanged:
             if let breaker = event.attrs["breaker"]?.stringValue, let state = event.attrs["to"]?.stringValue {
-                if stateChanges[breaker, default: []].count < Self.maxStateChanges {
-                    stateChanges[breaker, default: []].append(StateChange(timestamp: event.timestamp, run: event.run, state: state))
-                } else {
-                    stateChangesNotKept[breaker, default: 0] += 1
-                }
+                recordStateChange(at: at, run: event.run, breaker: breaker, to: state)
+            } else {
+                recordEvent(at: at)
             }
         default:
-            break
+            recordEvent(at: at)
         }
-        buckets[index] = bucket
+    }
+
+    /// Counts an event with nothing else to chart.
+    public mutating func recordEvent(at timestamp: Timestamp) {
+        withBucket(at: timestamp) { $0.events += 1 }
+    }
+
+    /// Adds a timed call.
+    public mutating func recordTiming(at timestamp: Timestamp, operation: String, durationMs: Double, failed: Bool) {
+        withBucket(at: timestamp) { bucket in
+            bucket.events += 1
+            let micros = durationMs.isFinite ? Int64(min(max(0, durationMs * 1000), 9e18)) : 0
+            bucket.operations[operation, default: OperationPoint()].add(micros: micros, failed: failed)
+        }
+    }
+
+    /// Adds an `error.recorded`.
+    public mutating func recordError(at timestamp: Timestamp) {
+        withBucket(at: timestamp) { bucket in
+            bucket.events += 1
+            bucket.errors += 1
+        }
+    }
+
+    /// Adds a health probe.
+    public mutating func recordProbe(at timestamp: Timestamp, check: String, healthy: Bool) {
+        withBucket(at: timestamp) { bucket in
+            bucket.events += 1
+            if healthy { bucket.probes[check, default: ProbePoint()].healthy += 1 } else { bucket.probes[check, default: ProbePoint()].failing += 1 }
+        }
+    }
+
+    /// Adds a breaker's state change.
+    public mutating func recordStateChange(at timestamp: Timestamp, run: String, breaker: String, to state: String) {
+        recordEvent(at: timestamp)
+        if stateChanges[breaker, default: []].count < Self.maxStateChanges {
+            stateChanges[breaker, default: []].append(StateChange(timestamp: timestamp, run: run, state: state))
+        } else {
+            stateChangesNotKept[breaker, default: 0] += 1
+        }
+    }
+
+    private mutating func withBucket(at timestamp: Timestamp, _ change: (inout Bucket) -> Void) {
+        let index = timestamp.microsecondsSinceEpoch / width
+        change(&buckets[index, default: Bucket()])
         if buckets.count > Self.maxBuckets { coarsen(to: width * 2) }
     }
 

@@ -14,7 +14,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hardening-bench",
         abstract: "Benchmarks of the event core (run in release mode).",
-        subcommands: [Pipeline.self, Zlib.self, EmitLatency.self, Memory.self, Primitives.self]
+        subcommands: [Pipeline.self, Zlib.self, EmitLatency.self, Memory.self, Primitives.self, ReplayBench.self, InflateBench.self]
     )
 }
 

@@ -1,0 +1,114 @@
+import DequeModule
+import Hardening
+
+/// Reads and inflates a gzip file on its own thread, handing inflated chunks to the reader in
+/// order through a small bounded queue: inflating and scanning lines then run on two cores.
+///
+/// Damage and the end of the input travel through the same queue, so the reader sees them
+/// exactly where they were in the stream. Memory is bounded by ``depth`` chunks of
+/// ``chunkBytes``.
+final class BackgroundInflater: Sendable {
+    enum Item: Sendable {
+        /// Inflated bytes, in order.
+        case bytes([UInt8])
+        /// Corrupt data at this point of the stream.
+        case damaged(GzipDecompressor.Damage)
+        /// Reading failed at `offset`; nothing follows.
+        case readFailed(message: String, offset: Int64)
+        /// The input ended inside a member.
+        case truncated(GzipDecompressor.Damage)
+    }
+
+    private struct State {
+        var items: Deque<Item> = []
+        var bytesQueued = 0
+        var finished = false
+    }
+
+    static let chunkBytes = 256 << 10
+    static let depth = 4
+
+    private let state = ConditionLock(State())
+    private let thread: Locked<OSThread?> = Locked(nil)
+
+    /// Starts inflating `firstChunk` and then the rest of `descriptor`.
+    init(descriptor: Int32, path: String, fileSystem: any FileSystem, firstChunk: [UInt8]) {
+        let worker = OSThread(name: "hardening-inflate") { [state] in
+            Self.produce(descriptor: descriptor, path: path, fileSystem: fileSystem, firstChunk: firstChunk, state: state)
+        }
+        thread.withLock { $0 = worker }
+    }
+
+    /// The next item, waiting for it; `nil` once everything was handed over.
+    func next() -> Item? {
+        let item = state.withLockAndWaiter { state, waiter -> Item? in
+            while state.pointee.items.isEmpty && !state.pointee.finished { waiter.wait(.first) }
+            guard let item = state.pointee.items.popFirst() else { return nil }
+            if case .bytes = item { state.pointee.bytesQueued -= 1 }
+            return item
+        }
+        state.signal(.second)
+        return item
+    }
+
+    /// Waits for the thread to end (after ``next()`` returned `nil`).
+    func join() {
+        thread.withLock { $0 }?.join()
+    }
+
+    private static func produce(descriptor: Int32, path: String, fileSystem: any FileSystem, firstChunk: [UInt8],
+                                state: ConditionLock<State>) {
+        func push(_ item: Item) {
+            state.withLockAndWaiter { state, waiter in
+                if case .bytes = item {
+                    while state.pointee.bytesQueued >= depth { waiter.wait(.second) }
+                    state.pointee.bytesQueued += 1
+                }
+                state.pointee.items.append(item)
+            }
+            state.signal(.first)
+        }
+        defer {
+            state.withLock { $0.finished = true }
+            state.signal(.first)
+        }
+        guard let decompressor = try? GzipDecompressor() else { return }
+        var output: [UInt8] = []
+        output.reserveCapacity(chunkBytes + (64 << 10))
+        func flush() {
+            guard !output.isEmpty else { return }
+            push(.bytes(output))
+            output = []
+            output.reserveCapacity(chunkBytes + (64 << 10))
+        }
+        func inflate(_ input: UnsafeRawBufferPointer) {
+            decompressor.feed(input, output: { bytes in
+                output.append(contentsOf: bytes)
+                if output.count >= chunkBytes { flush() }
+            }, damaged: { damage in
+                flush()
+                push(.damaged(damage))
+            })
+        }
+        firstChunk.withUnsafeBytes { inflate($0) }
+        var offset = Int64(firstChunk.count)
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count: Int
+            do throws(FileSystemError) {
+                count = try chunk.withUnsafeMutableBytes { buffer in
+                    Swift.Result { () throws(FileSystemError) in try fileSystem.read(descriptor, into: buffer, path: path) }
+                }.get()
+            } catch {
+                flush()
+                push(.readFailed(message: error.description, offset: offset))
+                break
+            }
+            if count == 0 { break }
+            chunk.withUnsafeBytes { inflate(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            offset += Int64(count)
+        }
+        flush()
+        if let tail = decompressor.finish() { push(.truncated(tail)) }
+    }
+}

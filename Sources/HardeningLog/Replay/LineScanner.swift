@@ -1,0 +1,477 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Hardening
+
+/// Replay's hot path: folds a line our encoder wrote straight from its bytes, without building
+/// an `Event`, for the kinds that make up most logs (timings, retries, breakers, fallbacks,
+/// errors, health probes).
+///
+/// It is strict: the envelope must be in the encoder's key order with no whitespace, no string
+/// may hold an escape or a control byte, and every attr the kind's payload reads must have the
+/// type the payload wants. Anything else (including every other kind) returns `false`, and the
+/// caller decodes the line in full; both paths end in the same `Summary.apply` and `Timeline`
+/// calls, so the result never depends on which one ran.
+struct LineScanner {
+    private var interner = StringInterner()
+
+    /// One scanned attr: where its key and value are.
+    private struct Field {
+        var key: Range<Int>
+        var value: Range<Int>
+        var type: ScannedValueType
+    }
+
+    private var fields: [Field] = []
+
+    init() { fields.reserveCapacity(16) }
+
+    /// Folds `line` (without its newline) into `summary` and `timeline` if it can; `false`
+    /// leaves both untouched.
+    mutating func fold(_ line: UnsafeBufferPointer<UInt8>, into summary: inout Summary, timeline: inout Timeline) -> Bool {
+        guard let base = line.baseAddress else { return false }
+        keyBase = base
+        var cursor = Cursor(base: base, count: line.count)
+        guard cursor.expect(#"{"timestamp":""#), let timestampRange = cursor.stringBody(),
+            let timestamp = Timestamp.parse(UnsafeBufferPointer(rebasing: line[timestampRange])),
+            cursor.expect(#","level":""#), let levelRange = cursor.stringBody(), let level = Self.level(line, levelRange),
+            cursor.expect(#","event":""#), let kindRange = cursor.stringBody(), let kind = Self.fastKind(line, kindRange),
+            cursor.expect(#","message":""#), cursor.stringBody() != nil,
+            cursor.expect(#","service":""#), let serviceRange = cursor.stringBody(),
+            cursor.expect(#","host":""#), let hostRange = cursor.stringBody(),
+            cursor.expect(#","run":""#), let runRange = cursor.stringBody(),
+            cursor.expect(#","seq":"#), let seq = cursor.unsignedInteger()
+        else { return false }
+        if cursor.expect(#","trace_id":""#) { guard cursor.stringBody() != nil else { return false } }
+        if cursor.expect(#","span_id":""#) { guard cursor.stringBody() != nil else { return false } }
+        // The attrs object closes, then the event: `}}` and nothing after it.
+        guard cursor.expect(#","attrs":{"#), scanAttrs(&cursor), cursor.expect("}}"), cursor.atEnd else { return false }
+
+        let run = interner.string(line, runRange)
+        let position = StreamPosition(timestamp: timestamp, run: run, seq: seq)
+        // Decide everything before changing anything: a payload that does not read leaves the line to the decoder.
+        switch kind {
+        case .timingRecorded:
+            guard let operation = string("operation", line), let duration = double("duration_ms", line),
+                let outcome = string("outcome", line)
+            else { return false }
+            let slow = field("slow").map { $0.type == .bool && line[$0.value.lowerBound] == UInt8(ascii: "t") } ?? false
+            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            summary.apply(TimingRecorded(operation: operation, durationMs: duration, outcome: outcome, slow: slow))
+            timeline.recordTiming(at: timestamp, operation: operation, durationMs: duration, failed: outcome == "error")
+        case .retryAttemptFailed:
+            guard let operation = string("operation", line), let attempt = integer("attempt", line),
+                let delay = double("delay_ms", line), isString("error_type"), isString("error")
+            else { return false }
+            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            summary.apply(RetryAttemptFailed(operation: operation, attempt: attempt, delayMs: delay, errorType: "", error: ""))
+            timeline.recordEvent(at: timestamp)
+        case .retrySucceeded:
+            guard let operation = string("operation", line), let attempts = integer("attempts", line),
+                let elapsed = double("elapsed_ms", line)
+            else { return false }
+            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            summary.apply(RetrySucceeded(operation: operation, attempts: attempts, elapsedMs: elapsed))
+            timeline.recordEvent(at: timestamp)
+        case .retryExhausted:
+            guard let operation = string("operation", line), let attempts = integer("attempts", line),
+                let elapsed = double("elapsed_ms", line), let reason = string("reason", line), isString("error_type"), isString("error")
+            else { return false }
+            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            summary.apply(RetryExhausted(operation: operation, attempts: attempts, elapsedMs: elapsed, reason: reason, errorType: "", error: ""))
+            timeline.recordEvent(at: timestamp)
+        case .breakerStateChanged:
+            guard let breaker = string("breaker", line), let from = string("from", line), let to = string("to", line),
+                let reason = string("reason", line), let failures = integer("failures", line), let successes = integer("successes", line)
+            else { return false }
+            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            summary.apply(BreakerStateChanged(breaker: breaker, from: from, to: to, reason: reason, failures: failures, successes: successes),
+                          at: position)
+            timeline.recordStateChange(at: timestamp, run: run, breaker: breaker, to: to)
+        case .breakerRejected:
+            guard let breaker = string("breaker", line), let state = string("state", line), let retryAfter = double("retry_after_ms", line)
+            else { return false }
+            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            summary.apply(BreakerRejected(breaker: breaker, state: state, retryAfterMs: retryAfter))
+            timeline.recordEvent(at: timestamp)
+        case .fallbackUsed:
+            guard let operation = string("operation", line), let fallback = string("fallback", line), isString("error_type"), isString("error")
+            else { return false }
+            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            summary.apply(FallbackUsed(operation: operation, fallback: fallback, errorType: "", error: ""))
+            timeline.recordEvent(at: timestamp)
+        case .errorRecorded:
+            guard let operation = string("operation", line), let errorType = string("error_type", line),
+                let message = string("error", line, interned: false), isObjectOrAbsent("context")
+            else { return false }
+            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            summary.apply(ErrorRecorded(operation: operation, errorType: errorType, error: message), at: position)
+            timeline.recordError(at: timestamp)
+        case .healthProbed:
+            guard let check = string("check", line), let status = string("status", line), let latency = double("latency_ms", line),
+                isStringOrAbsent("detail"), isObjectOrAbsent("observed")
+            else { return false }
+            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            summary.apply(HealthProbed(check: check, status: status, latencyMs: latency, detail: ""), at: position)
+            timeline.recordProbe(at: timestamp, check: check, healthy: status == "healthy")
+        case .healthChanged:
+            guard let check = string("check", line), isString("from"), isString("to"), isStringOrAbsent("detail") else { return false }
+            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            summary.apply(HealthChanged(check: check, from: "", to: "", detail: ""))
+            timeline.recordEvent(at: timestamp)
+        case .configChecked:
+            guard let key = string("key", line), isString("source"), let status = string("status", line), isStringOrAbsent("detail")
+            else { return false }
+            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            summary.apply(ConfigChecked(key: key, source: "", status: status, detail: ""))
+            timeline.recordEvent(at: timestamp)
+        case .alertFired:
+            guard let rule = string("rule", line), let check = string("check", line), isString("reason"),
+                integer("consecutive_failures", line) != nil
+            else { return false }
+            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            summary.apply(AlertFired(rule: rule, check: check, reason: "", consecutiveFailures: 0))
+            timeline.recordEvent(at: timestamp)
+        case .alertResolved:
+            guard let rule = string("rule", line), let check = string("check", line), integer("consecutive_successes", line) != nil,
+                double("fired_for_ms", line) != nil
+            else { return false }
+            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            summary.apply(AlertResolved(rule: rule, check: check, consecutiveSuccesses: 0, firedForMs: 0))
+            timeline.recordEvent(at: timestamp)
+        case .logMessage, .fileRotated:
+            // Counted only: the summary reads nothing in their attrs.
+            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            timeline.recordEvent(at: timestamp)
+        default:
+            return false
+        }
+        return true
+    }
+
+    /// The envelope's part of the fold: the run's coverage, and counts by kind and level.
+    private mutating func commit(_ kind: EventKind, _ level: EventLevel, _ position: StreamPosition, _ line: UnsafeBufferPointer<UInt8>,
+                                 _ service: Range<Int>, _ host: Range<Int>, _ summary: inout Summary) {
+        summary.recordRun(run: position.run, service: interner.string(line, service), host: interner.string(line, host),
+                          timestamp: position.timestamp, seq: position.seq)
+        summary.count(kind: kind, level: level)
+    }
+
+    // MARK: - Attrs
+
+    /// Scans a flat or nested attrs object (after its `{`, up to its `}`) into `fields`.
+    private mutating func scanAttrs(_ cursor: inout Cursor) -> Bool {
+        fields.removeAll(keepingCapacity: true)
+        if cursor.peek == UInt8(ascii: "}") { return true }
+        while true {
+            guard cursor.expect("\""), let key = cursor.stringBody(), cursor.expect(":") else { return false }
+            let start = cursor.position
+            guard let type = cursor.skipValue(depth: 1) else { return false }
+            var value = start..<cursor.position
+            if type == .string { value = (start + 1)..<(cursor.position - 1) }
+            // A repeated key is the decoder's business (it keeps the last one).
+            if fields.contains(where: { cursor.equal($0.key, key) }) { return false }
+            fields.append(Field(key: key, value: value, type: type))
+            if cursor.expect(",") { continue }
+            return cursor.peek == UInt8(ascii: "}")
+        }
+    }
+
+    private func field(_ name: StaticString) -> Field? {
+        let count = name.utf8CodeUnitCount
+        return name.withUTF8Buffer { name in
+            fields.first { field in
+                field.key.count == count && scannedKeyEquals(field.key, name)
+            }
+        }
+    }
+
+    /// The line being folded (attr keys are ranges in it).
+    private var keyBase: UnsafePointer<UInt8>? = nil
+
+    private func scannedKeyEquals(_ range: Range<Int>, _ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let keyBase else { return false }
+        return memcmp(keyBase + range.lowerBound, name.baseAddress!, name.count) == 0
+    }
+
+    private mutating func string(_ name: StaticString, _ line: UnsafeBufferPointer<UInt8>, interned: Bool = true) -> String? {
+        guard let field = field(name), field.type == .string else { return nil }
+        return interned ? interner.string(line, field.value) : String(decoding: UnsafeBufferPointer(rebasing: line[field.value]), as: UTF8.self)
+    }
+
+    private func isString(_ name: StaticString) -> Bool { field(name)?.type == .string }
+
+    private func isStringOrAbsent(_ name: StaticString) -> Bool {
+        guard let field = field(name) else { return true }
+        return field.type == .string || field.type == .null
+    }
+
+    private func isObjectOrAbsent(_ name: StaticString) -> Bool {
+        guard let field = field(name) else { return true }
+        return field.type == .object || field.type == .null
+    }
+
+    /// An integer attr (what `AttributeReader.int` accepts, less whole-valued decimals, which the decoder handles).
+    private mutating func integer(_ name: StaticString, _ line: UnsafeBufferPointer<UInt8>) -> Int64? {
+        guard let field = field(name), field.type == .integer else { return nil }
+        return Cursor.parseInteger(UnsafeBufferPointer(rebasing: line[field.value]))
+    }
+
+    /// A number attr, as the decoder reads it: an integer literal through `Int64`, anything else
+    /// through `Double`'s own parser, unless exact without it.
+    private mutating func double(_ name: StaticString, _ line: UnsafeBufferPointer<UInt8>) -> Double? {
+        guard let field = field(name) else { return nil }
+        let bytes = UnsafeBufferPointer(rebasing: line[field.value])
+        switch field.type {
+        case .integer:
+            return Cursor.parseInteger(bytes).map(Double.init)
+        case .number:
+            if let exact = Cursor.exactDecimal(bytes) { return exact }
+            guard let value = Double(String(decoding: bytes, as: UTF8.self)), value.isFinite else { return nil }
+            return value
+        default:
+            return nil
+        }
+    }
+
+    // MARK: - Envelope values
+
+    private static let levelNames: [(bytes: [UInt8], level: EventLevel)] = EventLevel.allCases.map { (Array($0.rawValue.utf8), $0) }
+
+    private static func level(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> EventLevel? {
+        for entry in levelNames where entry.bytes.count == range.count {
+            if entry.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, line.baseAddress! + range.lowerBound, range.count) }) == 0 {
+                return entry.level
+            }
+        }
+        return nil
+    }
+
+    /// The kinds this scanner folds; others go to the decoder.
+    private static let fastKinds: [(bytes: [UInt8], kind: EventKind)] = [
+        EventKind.timingRecorded, .retryAttemptFailed, .retrySucceeded, .retryExhausted, .breakerStateChanged, .breakerRejected,
+        .fallbackUsed, .errorRecorded, .healthProbed, .healthChanged, .configChecked, .alertFired, .alertResolved, .logMessage,
+        .fileRotated,
+    ].map { (Array($0.rawValue.utf8), $0) }
+
+    private static func fastKind(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> EventKind? {
+        for entry in fastKinds where entry.bytes.count == range.count {
+            if entry.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, line.baseAddress! + range.lowerBound, range.count) }) == 0 {
+                return entry.kind
+            }
+        }
+        return nil
+    }
+}
+
+/// A position in a line, with the strict JSON pieces the scanner accepts.
+private struct Cursor {
+    let base: UnsafePointer<UInt8>
+    let count: Int
+    var position = 0
+
+    init(base: UnsafePointer<UInt8>, count: Int) {
+        self.base = base
+        self.count = count
+    }
+
+    var atEnd: Bool { position == count }
+    var peek: UInt8? { position < count ? base[position] : nil }
+
+    func equal(_ a: Range<Int>, _ b: Range<Int>) -> Bool {
+        a.count == b.count && memcmp(base + a.lowerBound, base + b.lowerBound, a.count) == 0
+    }
+
+    /// Consumes `literal` if the input continues with it.
+    mutating func expect(_ literal: StaticString) -> Bool {
+        let length = literal.utf8CodeUnitCount
+        guard count - position >= length, memcmp(base + position, literal.utf8Start, length) == 0 else { return false }
+        position += length
+        return true
+    }
+
+    /// After an opening quote: the string's body up to the closing quote (consumed). `nil` for
+    /// an escape, a control byte or no closing quote: the decoder's business.
+    mutating func stringBody() -> Range<Int>? {
+        let start = position
+        while position < count {
+            let byte = base[position]
+            if byte == UInt8(ascii: "\"") {
+                position += 1
+                return start..<(position - 1)
+            }
+            if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
+            position += 1
+        }
+        return nil
+    }
+
+    /// A non-negative integer without a leading zero, that fits in `Int64`.
+    mutating func unsignedInteger() -> UInt64? {
+        let start = position
+        while let byte = peek, byte >= 0x30, byte <= 0x39 { position += 1 }
+        guard position > start, position - start <= 18, base[start] != 0x30 || position - start == 1 else { return nil }
+        var value: UInt64 = 0
+        for index in start..<position { value = value * 10 + UInt64(base[index] - 0x30) }
+        return value
+    }
+
+    /// Skips one value (JSON grammar, strictly, no whitespace); returns its type.
+    mutating func skipValue(depth: Int) -> ScannedValueType? {
+        guard let byte = peek, depth < 32 else { return nil }
+        switch byte {
+        case UInt8(ascii: "\""):
+            position += 1
+            return stringBody() == nil ? nil : .string
+        case UInt8(ascii: "t"): return expect("true") ? .bool : nil
+        case UInt8(ascii: "f"): return expect("false") ? .bool : nil
+        case UInt8(ascii: "n"): return expect("null") ? .null : nil
+        case UInt8(ascii: "{"):
+            position += 1
+            if expect("}") { return .object }
+            while true {
+                guard expect("\""), stringBody() != nil, expect(":"), skipValue(depth: depth + 1) != nil else { return nil }
+                if expect(",") { continue }
+                return expect("}") ? .object : nil
+            }
+        case UInt8(ascii: "["):
+            position += 1
+            if expect("]") { return .array }
+            while true {
+                guard skipValue(depth: depth + 1) != nil else { return nil }
+                if expect(",") { continue }
+                return expect("]") ? .array : nil
+            }
+        default:
+            return skipNumber()
+        }
+    }
+
+    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+    private mutating func skipNumber() -> ScannedValueType? {
+        var integer = true
+        if peek == UInt8(ascii: "-") { position += 1 }
+        guard let first = peek, first >= 0x30, first <= 0x39 else { return nil }
+        position += 1
+        if first != 0x30 { while let byte = peek, byte >= 0x30, byte <= 0x39 { position += 1 } }
+        if peek == UInt8(ascii: ".") {
+            integer = false
+            position += 1
+            guard let byte = peek, byte >= 0x30, byte <= 0x39 else { return nil }
+            while let byte = peek, byte >= 0x30, byte <= 0x39 { position += 1 }
+        }
+        if let byte = peek, byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
+            integer = false
+            position += 1
+            if let sign = peek, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") { position += 1 }
+            guard let digit = peek, digit >= 0x30, digit <= 0x39 else { return nil }
+            while let byte = peek, byte >= 0x30, byte <= 0x39 { position += 1 }
+        }
+        return integer ? .integer : .number
+    }
+
+    /// An integer literal that fits in `Int64` (as the decoder's `Int64(text)`), else `nil`.
+    static func parseInteger(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var index = 0
+        let negative = bytes.first == UInt8(ascii: "-")
+        if negative { index = 1 }
+        guard bytes.count - index <= 18, bytes.count > index else { return nil }
+        var value: Int64 = 0
+        while index < bytes.count {
+            value = value * 10 + Int64(bytes[index] - 0x30)
+            index += 1
+        }
+        return negative ? -value : value
+    }
+
+    private static let powersOfTen: [Double] = (0...22).map { exponent in
+        var value = 1.0
+        for _ in 0..<exponent { value *= 10 }
+        return value
+    }
+
+    /// `123.456` without an exponent, when the digits fit in 2^53 and there are at most 22
+    /// decimals: then digits / 10^decimals is exactly what a correct parser returns (one
+    /// correctly rounded division of two exact doubles). Otherwise `nil`.
+    static func exactDecimal(_ bytes: UnsafeBufferPointer<UInt8>) -> Double? {
+        var index = 0
+        let negative = bytes.first == UInt8(ascii: "-")
+        if negative { index = 1 }
+        var digits: UInt64 = 0
+        var decimals = -1
+        var significant = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: ".") {
+                decimals = 0
+            } else if byte >= 0x30, byte <= 0x39 {
+                if digits > 0 || byte != 0x30 { significant += 1 }
+                guard significant <= 15 else { return nil }
+                digits = digits * 10 + UInt64(byte - 0x30)
+                if decimals >= 0 { decimals += 1 }
+            } else {
+                return nil
+            }
+            index += 1
+        }
+        guard decimals >= 0, decimals <= 22 else { return nil }
+        let value = Double(digits) / powersOfTen[decimals]
+        return negative ? -value : value
+    }
+}
+
+/// What kind of JSON value the scanner skipped.
+enum ScannedValueType {
+    case string, number, integer, bool, null, object, array
+}
+
+/// Strings for byte ranges, made once: replay sees the same operation, run and host names
+/// millions of times. A small open-addressing table keyed by a cheap hash of the bytes, checked
+/// byte for byte on a hit.
+struct StringInterner {
+    private var slots: [(hash: UInt64, bytes: [UInt8], string: String)?] = Array(repeating: nil, count: 1024)
+    private var used = 0
+
+    mutating func string(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+        let start = line.baseAddress! + range.lowerBound
+        let count = range.count
+        let hash = Self.hash(start, count)
+        var index = Int(truncatingIfNeeded: hash) & (slots.count - 1)
+        while let slot = slots[index] {
+            if slot.hash == hash, slot.bytes.count == count,
+                slot.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, start, count) }) == 0
+            {
+                return slot.string
+            }
+            index = (index + 1) & (slots.count - 1)
+        }
+        let string = String(decoding: UnsafeBufferPointer(start: start, count: count), as: UTF8.self)
+        if used * 2 >= slots.count {
+            // Full enough: start over rather than grow (a log has few distinct names; a log
+            // with many gets no worse than making each string).
+            slots = Array(repeating: nil, count: slots.count)
+            used = 0
+            index = Int(truncatingIfNeeded: hash) & (slots.count - 1)
+        }
+        slots[index] = (hash, Array(UnsafeBufferPointer(start: start, count: count)), string)
+        used += 1
+        return string
+    }
+
+    /// FNV-1a, eight bytes at a time.
+    private static func hash(_ start: UnsafePointer<UInt8>, _ count: Int) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var index = 0
+        while index + 8 <= count {
+            hash = (hash ^ UnsafeRawPointer(start + index).loadUnaligned(as: UInt64.self)) &* 0x100_0000_01b3
+            index += 8
+        }
+        while index < count {
+            hash = (hash ^ UInt64(start[index])) &* 0x100_0000_01b3
+            index += 1
+        }
+        return hash ^ (hash >> 29)
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Hardening
+import HardeningLog
+import HardeningTestKit
+import Testing
+
+/// Replay's byte scanner must never change an answer: the same logs with and without it give
+/// the same report, byte for byte.
+@Suite struct LineScannerTests {
+    private func both(_ path: String) throws -> (fast: Replay.Report, decoded: Replay.Report) {
+        var decoding = Replay()
+        decoding.scansBytes = false
+        return (try Replay().run(ReplayInputs([path])), try decoding.run(ReplayInputs([path])))
+    }
+
+    private func expectSame(_ reports: (fast: Replay.Report, decoded: Replay.Report)) {
+        #expect(reports.fast.json.jsonText == reports.decoded.json.jsonText)
+        #expect(reports.fast.html == reports.decoded.html, "the timelines agree too")
+    }
+
+    @Test func theSyntheticWorkloadGivesTheSameReport() throws {
+        let directory = TemporaryDirectory(prefix: "scanner-workload")
+        defer { directory.remove() }
+        var workload = SyntheticWorkload(seed: 5)
+        let encoder = JSONLineEncoder()
+        var bytes: [UInt8] = []
+        for seq in 1...20_000 {
+            let next = workload.next()
+            let event = Event(timestamp: Timestamp(microsecondsSinceEpoch: 1_796_000_000_000_000 + Int64(seq) * 997), level: next.level,
+                              kind: next.kind, message: next.message, service: "rag", host: "web-1", run: "0123456789abcdef",
+                              seq: UInt64(seq), attrs: next.attrs)
+            encoder.append(event, to: &bytes)
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: directory.path + "/events.jsonl"))
+        expectSame(try both(directory.path + "/events.jsonl"))
+    }
+
+    @Test func oddButValidLinesAndDamagedLinesGiveTheSameReport() throws {
+        let directory = TemporaryDirectory(prefix: "scanner-odd")
+        defer { directory.remove() }
+        let head = #"{"timestamp":"2026-11-29T00:00:00.000000Z","level":"info","event":"timing.recorded","message":"m","service":"s","host":"h","run":"0123456789abcdef","seq":"#
+        let variants = [
+            #"1,"attrs":{"operation":"op","duration_ms":12.5,"outcome":"success","slow":false}}"#,
+            #"2,"attrs":{"operation":"op","duration_ms":12,"outcome":"error"}}"#,
+            #"3,"attrs":{"operation":"op","duration_ms":1.0e2,"outcome":"success","slow":true}}"#,
+            #"4,"attrs":{"operation":"op","duration_ms":0.1,"outcome":"success","slow":"yes"}}"#,
+            #"5,"attrs":{"operation":"o\"p","duration_ms":3,"outcome":"success"}}"#,
+            #"6,"attrs":{"operation":"op","duration_ms":"3","outcome":"success"}}"#,
+            #"7,"attrs":{"operation":"op","operation":"other","duration_ms":3,"outcome":"success"}}"#,
+            #"8,"attrs":{"operation":"op","duration_ms":123456789012345678901234567890,"outcome":"success"}}"#,
+            #"9,"attrs":{"operation":"op","duration_ms":-0.0,"outcome":"success","extra":{"a":[1,{"b":null}]}}}"#,
+            #"10,"attrs":{"operation":"op","duration_ms":0.30000000000000004,"outcome":"success"}}"#,
+            #"11, "attrs":{"operation":"op","duration_ms":3,"outcome":"success"}}"#,
+            #"12,"attrs":{"operation":"op","duration_ms":3,"outcome":"success"},"new_field":1}"#,
+            #"013,"attrs":{"operation":"op","duration_ms":3,"outcome":"success"}}"#,
+            #"14,"attrs":{"operation":"op","duration_ms":3,"outcome":"success"}"#,
+            #"15,"attrs":{"operation":"op","duration_ms":1e999,"outcome":"success"}}"#,
+            #"16,"attrs":{"operation":"op","duration_ms":3,"outcome":"success","x":[1,2,]}}"#,
+        ]
+        var text = variants.map { head + $0 + "\n" }.joined()
+        text += #"{"timestamp":"2026-11-29T00:00:01.000000Z","level":"warning","event":"health.probed","message":"m","service":"s","host":"h","run":"0123456789abcdef","seq":17,"attrs":{"check":"db","status":"unhealthy","latency_ms":5,"detail":7}}"# + "\n"
+        text += #"{"timestamp":"2026-11-29T00:00:01.000000Z","level":"error","event":"error.recorded","message":"m","service":"s","host":"h","run":"0123456789abcdef","seq":18,"attrs":{"operation":"op","error_type":"E","error":"boom","context":"not an object"}}"# + "\n"
+        text += #"{"timestamp":"2026-11-29T00:00:01.000000Z","level":"notice","event":"breaker.state_changed","message":"m","service":"s","host":"h","run":"0123456789abcdef","seq":19,"attrs":{"breaker":"b","from":"closed","to":"open","reason":"r","failures":2.0,"successes":0}}"# + "\n"
+        let path = directory.path + "/events.jsonl"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let reports = try both(path)
+        expectSame(reports)
+        #expect(reports.fast.summary.operations["op"]?.count ?? 0 >= 8)
+    }
+
+    @Test func mutatedLinesGiveTheSameReport() throws {
+        let directory = TemporaryDirectory(prefix: "scanner-mutated")
+        defer { directory.remove() }
+        var workload = SyntheticWorkload(seed: 8)
+        var generator = SplitMix64(seed: 8)
+        let encoder = JSONLineEncoder()
+        var bytes: [UInt8] = []
+        for seq in 1...3_000 {
+            let next = workload.next()
+            var line = encoder.encode(Event(timestamp: Timestamp(microsecondsSinceEpoch: 1_796_000_000_000_000 + Int64(seq)), level: next.level,
+                                            kind: next.kind, message: next.message, service: "rag", host: "h", run: "0123456789abcdef",
+                                            seq: UInt64(seq), attrs: next.attrs))
+            if generator.next() % 4 == 0 {
+                let at = Int(generator.next() % UInt64(line.count - 1))
+                line[at] = Array(#"0.9e-":,{}[]"\ aZ"#.utf8)[Int(generator.next() % 16)]
+            }
+            bytes += line
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: directory.path + "/events.jsonl"))
+        expectSame(try both(directory.path + "/events.jsonl"))
+    }
+}

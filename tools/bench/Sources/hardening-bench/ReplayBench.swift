@@ -1,0 +1,59 @@
+import ArgumentParser
+import Hardening
+import HardeningLog
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Replay of one gzip log to the JSON summary, as `hardening replay --format json` does it.
+struct ReplayBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "replay", abstract: "Replay a log file to the JSON summary; report events/s and peak RSS.")
+
+    @Option var input: String
+
+    func run() throws {
+        let start = monotonicSeconds()
+        let report = try Replay().run(ReplayInputs([input]))
+        let json = report.json.jsonText
+        let seconds = monotonicSeconds() - start
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        print("replay events=\(report.input.eventsRead) seconds=\(seconds) events_per_second=\(Double(report.input.eventsRead) / seconds) json_bytes=\(json.utf8.count) max_rss_mib=\(Double(usage.ru_maxrss) / 1024)")
+    }
+}
+
+/// Inflate alone: the same file through zlib, counting newlines (the physical limit of replay).
+struct InflateBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "inflate", abstract: "Inflate a gzip file and count its lines; report lines/s.")
+
+    @Option var input: String
+
+    func run() throws {
+        let descriptor = open(input, O_RDONLY)
+        guard descriptor >= 0 else { throw ValidationError("cannot open \(input)") }
+        defer { close(descriptor) }
+        let decompressor = try GzipDecompressor()
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var lines = 0
+        var bytes = 0
+        let start = monotonicSeconds()
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count <= 0 { break }
+            chunk.withUnsafeBytes { raw in
+                decompressor.feed(UnsafeRawBufferPointer(rebasing: raw[0..<count]), output: { out in
+                    bytes += out.count
+                    var offset = 0
+                    while offset < out.count, let found = memchr(out.baseAddress! + offset, 0x0A, out.count - offset) {
+                        lines += 1
+                        offset = out.baseAddress!.distance(to: UnsafeRawPointer(found)) + 1
+                    }
+                })
+            }
+        }
+        decompressor.finish()
+        let seconds = monotonicSeconds() - start
+        print("inflate lines=\(lines) bytes=\(bytes) seconds=\(seconds) events_per_second=\(Double(lines) / seconds) mb_per_second=\(Double(bytes) / seconds / 1e6)")
+    }
+}
