@@ -73,14 +73,25 @@ public struct Summary: Sendable {
     /// ``recordRun(_:)`` from the envelope's fields (replay's byte scanner calls this).
     public mutating func recordRun(run: String, service: String, host: String, timestamp: Timestamp, seq: UInt64) {
         guard !run.isEmpty else { return }
-        runs[run, default: Run(service: service, host: host, first: timestamp, last: timestamp)].record(timestamp: timestamp, seq: seq)
+        if runs[run] == nil {
+            runs[run] = Run(service: service, host: host, timestamp: timestamp, seq: seq)
+        } else {
+            runs[run]!.record(service: service, host: host, timestamp: timestamp, seq: seq)
+        }
+    }
+
+    /// Adds a stretch of one run gathered elsewhere (replay's byte scanner gathers a run's
+    /// events before handing them over): the same as recording each of its events.
+    public mutating func recordRun(_ run: String, stretch: Run) {
+        guard !run.isEmpty else { return }
+        if runs[run] == nil { runs[run] = stretch } else { runs[run]!.merge(stretch) }
     }
 
     /// Counts an event by kind and level (the first step of ``foldContent(_:)``).
-    public mutating func count(kind: EventKind, level: EventLevel) {
-        events += 1
-        byKind.add(kind.rawValue)
-        byLevel.add(level.rawValue)
+    public mutating func count(kind: EventKind, level: EventLevel, times: Int64 = 1) {
+        events += times
+        byKind.add(kind.rawValue, times)
+        byLevel.add(level.rawValue, times)
     }
 
     /// Folds `event` into everything but its run's coverage (see ``recordRun(_:)``).
@@ -272,10 +283,4 @@ extension Summary.Health {
     }
 }
 
-extension Summary.Run {
-    mutating func record(timestamp: Timestamp, seq: UInt64) {
-        if timestamp < first { first = timestamp }
-        if timestamp > last { last = timestamp }
-        seen.insert(seq)
-    }
-}
+

@@ -279,12 +279,43 @@ extension Summary {
         public var last: Timestamp
         /// The `seq` numbers seen.
         public var seen = SequenceCoverage()
+        /// The `seq` of the earliest event: the run's service and host are that event's, so
+        /// they do not depend on the order events are folded in.
+        var firstSeq: UInt64
 
         /// Numbers between 1 and the highest seen that never arrived: lost events.
         public var missing: UInt64 { seen.missing }
 
-        mutating func merge(_ other: Run) {
-            first = min(first, other.first)
+        /// A run of one event.
+        public init(service: String, host: String, timestamp: Timestamp, seq: UInt64) {
+            self.service = service
+            self.host = host
+            first = timestamp
+            last = timestamp
+            firstSeq = seq
+            seen.insert(seq)
+        }
+
+        /// Adds one event.
+        public mutating func record(service: String, host: String, timestamp: Timestamp, seq: UInt64) {
+            if (timestamp, seq) < (first, firstSeq) {
+                first = timestamp
+                firstSeq = seq
+                self.service = service
+                self.host = host
+            }
+            if timestamp > last { last = timestamp }
+            seen.insert(seq)
+        }
+
+        /// Adds another stretch of the same run.
+        public mutating func merge(_ other: Run) {
+            if (other.first, other.firstSeq) < (first, firstSeq) {
+                first = other.first
+                firstSeq = other.firstSeq
+                service = other.service
+                host = other.host
+            }
             last = max(last, other.last)
             seen.merge(other.seen)
         }

@@ -25,8 +25,26 @@ struct LineScanner {
     }
 
     private var fields: [Field] = []
+    /// Events counted but not yet handed to the summary, by kind and level.
+    private var counts = [Int64](repeating: 0, count: LineScanner.fastKinds.count * EventLevel.allCases.count)
+    /// The run being read, gathered before it is handed to the summary.
+    private var pendingRun: (run: String, stretch: Summary.Run)?
 
     init() { fields.reserveCapacity(16) }
+
+    /// Hands what was gathered (counts, the current run's stretch) to `summary`; call at the end
+    /// of each file.
+    mutating func flush(into summary: inout Summary) {
+        let levels = EventLevel.allCases
+        for (index, count) in counts.enumerated() where count > 0 {
+            summary.count(kind: Self.fastKinds[index / levels.count].kind, level: levels[index % levels.count], times: count)
+            counts[index] = 0
+        }
+        if let pending = pendingRun {
+            summary.recordRun(pending.run, stretch: pending.stretch)
+            pendingRun = nil
+        }
+    }
 
     /// Folds `line` (without its newline) into `summary` and `timeline` if it can; `false`
     /// leaves both untouched.
@@ -37,7 +55,7 @@ struct LineScanner {
         guard cursor.expect(#"{"timestamp":""#), let timestampRange = cursor.stringBody(),
             let timestamp = Timestamp.parse(UnsafeBufferPointer(rebasing: line[timestampRange])),
             cursor.expect(#","level":""#), let levelRange = cursor.stringBody(), let level = Self.level(line, levelRange),
-            cursor.expect(#","event":""#), let kindRange = cursor.stringBody(), let kind = Self.fastKind(line, kindRange),
+            cursor.expect(#","event":""#), let kindRange = cursor.stringBody(), let kindIndex = Self.fastKind(line, kindRange),
             cursor.expect(#","message":""#), cursor.stringBody() != nil,
             cursor.expect(#","service":""#), let serviceRange = cursor.stringBody(),
             cursor.expect(#","host":""#), let hostRange = cursor.stringBody(),
@@ -51,6 +69,7 @@ struct LineScanner {
 
         let run = interner.string(line, runRange)
         let position = StreamPosition(timestamp: timestamp, run: run, seq: seq)
+        let kind = Self.fastKinds[kindIndex].kind
         // Decide everything before changing anything: a payload that does not read leaves the line to the decoder.
         switch kind {
         case .timingRecorded:
@@ -58,92 +77,92 @@ struct LineScanner {
                 let outcome = string("outcome", line)
             else { return false }
             let slow = field("slow").map { $0.type == .bool && line[$0.value.lowerBound] == UInt8(ascii: "t") } ?? false
-            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(TimingRecorded(operation: operation, durationMs: duration, outcome: outcome, slow: slow))
             timeline.recordTiming(at: timestamp, operation: operation, durationMs: duration, failed: outcome == "error")
         case .retryAttemptFailed:
             guard let operation = string("operation", line), let attempt = integer("attempt", line),
                 let delay = double("delay_ms", line), isString("error_type"), isString("error")
             else { return false }
-            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(RetryAttemptFailed(operation: operation, attempt: attempt, delayMs: delay, errorType: "", error: ""))
             timeline.recordEvent(at: timestamp)
         case .retrySucceeded:
             guard let operation = string("operation", line), let attempts = integer("attempts", line),
                 let elapsed = double("elapsed_ms", line)
             else { return false }
-            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(RetrySucceeded(operation: operation, attempts: attempts, elapsedMs: elapsed))
             timeline.recordEvent(at: timestamp)
         case .retryExhausted:
             guard let operation = string("operation", line), let attempts = integer("attempts", line),
                 let elapsed = double("elapsed_ms", line), let reason = string("reason", line), isString("error_type"), isString("error")
             else { return false }
-            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(RetryExhausted(operation: operation, attempts: attempts, elapsedMs: elapsed, reason: reason, errorType: "", error: ""))
             timeline.recordEvent(at: timestamp)
         case .breakerStateChanged:
             guard let breaker = string("breaker", line), let from = string("from", line), let to = string("to", line),
                 let reason = string("reason", line), let failures = integer("failures", line), let successes = integer("successes", line)
             else { return false }
-            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(BreakerStateChanged(breaker: breaker, from: from, to: to, reason: reason, failures: failures, successes: successes),
                           at: position)
             timeline.recordStateChange(at: timestamp, run: run, breaker: breaker, to: to)
         case .breakerRejected:
             guard let breaker = string("breaker", line), let state = string("state", line), let retryAfter = double("retry_after_ms", line)
             else { return false }
-            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(BreakerRejected(breaker: breaker, state: state, retryAfterMs: retryAfter))
             timeline.recordEvent(at: timestamp)
         case .fallbackUsed:
             guard let operation = string("operation", line), let fallback = string("fallback", line), isString("error_type"), isString("error")
             else { return false }
-            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(FallbackUsed(operation: operation, fallback: fallback, errorType: "", error: ""))
             timeline.recordEvent(at: timestamp)
         case .errorRecorded:
             guard let operation = string("operation", line), let errorType = string("error_type", line),
                 let message = string("error", line, interned: false), isObjectOrAbsent("context")
             else { return false }
-            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(ErrorRecorded(operation: operation, errorType: errorType, error: message), at: position)
             timeline.recordError(at: timestamp)
         case .healthProbed:
             guard let check = string("check", line), let status = string("status", line), let latency = double("latency_ms", line),
                 isStringOrAbsent("detail"), isObjectOrAbsent("observed")
             else { return false }
-            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(HealthProbed(check: check, status: status, latencyMs: latency, detail: ""), at: position)
             timeline.recordProbe(at: timestamp, check: check, healthy: status == "healthy")
         case .healthChanged:
             guard let check = string("check", line), isString("from"), isString("to"), isStringOrAbsent("detail") else { return false }
-            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(HealthChanged(check: check, from: "", to: "", detail: ""))
             timeline.recordEvent(at: timestamp)
         case .configChecked:
             guard let key = string("key", line), isString("source"), let status = string("status", line), isStringOrAbsent("detail")
             else { return false }
-            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(ConfigChecked(key: key, source: "", status: status, detail: ""))
             timeline.recordEvent(at: timestamp)
         case .alertFired:
             guard let rule = string("rule", line), let check = string("check", line), isString("reason"),
                 integer("consecutive_failures", line) != nil
             else { return false }
-            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(AlertFired(rule: rule, check: check, reason: "", consecutiveFailures: 0))
             timeline.recordEvent(at: timestamp)
         case .alertResolved:
             guard let rule = string("rule", line), let check = string("check", line), integer("consecutive_successes", line) != nil,
                 double("fired_for_ms", line) != nil
             else { return false }
-            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(AlertResolved(rule: rule, check: check, consecutiveSuccesses: 0, firedForMs: 0))
             timeline.recordEvent(at: timestamp)
         case .logMessage, .fileRotated:
             // Counted only: the summary reads nothing in their attrs.
-            commit(kind, level, position, line, serviceRange, hostRange, &summary)
+            commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             timeline.recordEvent(at: timestamp)
         default:
             return false
@@ -152,11 +171,21 @@ struct LineScanner {
     }
 
     /// The envelope's part of the fold: the run's coverage, and counts by kind and level.
-    private mutating func commit(_ kind: EventKind, _ level: EventLevel, _ position: StreamPosition, _ line: UnsafeBufferPointer<UInt8>,
+    private mutating func commit(_ kind: Int, _ level: EventLevel, _ position: StreamPosition, _ line: UnsafeBufferPointer<UInt8>,
                                  _ service: Range<Int>, _ host: Range<Int>, _ summary: inout Summary) {
-        summary.recordRun(run: position.run, service: interner.string(line, service), host: interner.string(line, host),
-                          timestamp: position.timestamp, seq: position.seq)
-        summary.count(kind: kind, level: level)
+        counts[kind * EventLevel.allCases.count + level.index] += 1
+        guard !position.run.isEmpty else { return }
+        if pendingRun?.run == position.run {
+            // Service and host only matter for an event that may be the run's earliest.
+            let mayBeEarliest = position.timestamp <= pendingRun!.stretch.first
+            pendingRun!.stretch.record(service: mayBeEarliest ? interner.string(line, service) : pendingRun!.stretch.service,
+                                       host: mayBeEarliest ? interner.string(line, host) : pendingRun!.stretch.host,
+                                       timestamp: position.timestamp, seq: position.seq)
+            return
+        }
+        if let pending = pendingRun { summary.recordRun(pending.run, stretch: pending.stretch) }
+        pendingRun = (position.run, Summary.Run(service: interner.string(line, service), host: interner.string(line, host),
+                                                timestamp: position.timestamp, seq: position.seq))
     }
 
     // MARK: - Attrs
@@ -256,10 +285,10 @@ struct LineScanner {
         .fileRotated,
     ].map { (Array($0.rawValue.utf8), $0) }
 
-    private static func fastKind(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> EventKind? {
-        for entry in fastKinds where entry.bytes.count == range.count {
+    private static func fastKind(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
+        for (index, entry) in fastKinds.enumerated() where entry.bytes.count == range.count {
             if entry.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, line.baseAddress! + range.lowerBound, range.count) }) == 0 {
-                return entry.kind
+                return index
             }
         }
         return nil
@@ -419,6 +448,21 @@ private struct Cursor {
         guard decimals >= 0, decimals <= 22 else { return nil }
         let value = Double(digits) / powersOfTen[decimals]
         return negative ? -value : value
+    }
+}
+
+extension EventLevel {
+    /// The level's place in `allCases`.
+    fileprivate var index: Int {
+        switch self {
+        case .trace: 0
+        case .debug: 1
+        case .info: 2
+        case .notice: 3
+        case .warning: 4
+        case .error: 5
+        case .critical: 6
+        }
     }
 }
 

@@ -95,6 +95,7 @@ public struct Replay: Sendable {
                     report.input.issuesByKind.add(issue.kind.rawValue)
                     if report.input.issues.count < maxIssuesKept { report.input.issues.append(issue) }
                 })
+            scanner?.flush(into: &part)
             report.summary.merge(part)
             report.timeline.merge(timeline)
             if strict, let firstIssue { throw StrictReplayError(issue: firstIssue) }
