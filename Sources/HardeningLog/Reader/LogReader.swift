@@ -48,12 +48,12 @@ public struct LogReader: Sendable {
 
     /// Streams the events of one file (`-` is standard input).
     public func read(_ path: String, onEvent: (Event) -> Void, onIssue: (ReadIssue) -> Void) {
-        read(path, onLine: nil, onEvent: onEvent, onIssue: onIssue)
+        read(path, onLine: { _ in false }, onEvent: onEvent, onIssue: onIssue)
     }
 
     /// Streams one file; each whole line is first offered to `onLine` (without its newline),
     /// and decoded into an event only if `onLine` returns `false` (replay's byte scanner).
-    func read(_ path: String, onLine: ((UnsafeBufferPointer<UInt8>) -> Bool)?, onEvent: (Event) -> Void,
+    func read(_ path: String, onLine: (UnsafeBufferPointer<UInt8>) -> Bool, onEvent: (Event) -> Void,
               onIssue: (ReadIssue) -> Void) {
         let descriptor: Int32
         if path == "-" {
@@ -67,7 +67,7 @@ public struct LogReader: Sendable {
             }
         }
         defer { if path != "-" { fileSystem.close(descriptor) } }
-        var splitter = LineSplitter(file: path, maxLineBytes: maxLineBytes, decoder: decoder, onLine: onLine)
+        var splitter = LineSplitter(file: path, maxLineBytes: maxLineBytes, decoder: decoder)
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         var first = true
         var offset: Int64 = 0
@@ -91,7 +91,7 @@ public struct LogReader: Sendable {
                     while let item = inflater.next() {
                         switch item {
                         case .bytes(let bytes):
-                            bytes.withUnsafeBytes { splitter.feed($0, onEvent: onEvent, onIssue: onIssue) }
+                            bytes.withUnsafeBytes { splitter.feed($0, onLine: onLine, onEvent: onEvent, onIssue: onIssue) }
                         case .damaged(let damage):
                             splitter.discardPartialLine()
                             onIssue(ReadIssue(file: path, line: splitter.lineNumber + 1, offset: damage.offset, kind: .corruptGzip,
@@ -107,7 +107,7 @@ public struct LogReader: Sendable {
                     break
                 }
             }
-            chunk.withUnsafeBytes { raw in splitter.feed(UnsafeRawBufferPointer(rebasing: raw[0..<count]), onEvent: onEvent, onIssue: onIssue) }
+            chunk.withUnsafeBytes { raw in splitter.feed(UnsafeRawBufferPointer(rebasing: raw[0..<count]), onLine: onLine, onEvent: onEvent, onIssue: onIssue) }
             offset += Int64(count)
         }
         splitter.finish(onIssue: onIssue)
@@ -168,17 +168,15 @@ struct LineSplitter {
     let file: String
     let maxLineBytes: Int
     let decoder: JSONLineDecoder
-    let onLine: ((UnsafeBufferPointer<UInt8>) -> Bool)?
     var pending: [UInt8] = []
     var skipping = false
     var skippedBytes = 0
     private(set) var lineNumber = 0
 
-    init(file: String, maxLineBytes: Int, decoder: JSONLineDecoder, onLine: ((UnsafeBufferPointer<UInt8>) -> Bool)? = nil) {
+    init(file: String, maxLineBytes: Int, decoder: JSONLineDecoder) {
         self.file = file
         self.maxLineBytes = maxLineBytes
         self.decoder = decoder
-        self.onLine = onLine
     }
 
     mutating func discardPartialLine() {
@@ -186,7 +184,10 @@ struct LineSplitter {
         skipping = false
     }
 
-    mutating func feed(_ input: UnsafeRawBufferPointer, onEvent: (Event) -> Void, onIssue: (ReadIssue) -> Void) {
+    /// Splits `input` into lines; each whole line goes to `onLine` first and is decoded only if
+    /// `onLine` returns `false`. (Closures are parameters, not stored: no captured state is boxed.)
+    mutating func feed(_ input: UnsafeRawBufferPointer, onLine: (UnsafeBufferPointer<UInt8>) -> Bool, onEvent: (Event) -> Void,
+                       onIssue: (ReadIssue) -> Void) {
         guard let base = input.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
         var start = 0
         let count = input.count
@@ -206,12 +207,12 @@ struct LineSplitter {
                 skipping = false
                 skippedBytes = 0
             } else if pending.isEmpty {
-                decodeLine(UnsafeBufferPointer(start: base + start, count: end - start), onEvent: onEvent, onIssue: onIssue)
+                decodeLine(UnsafeBufferPointer(start: base + start, count: end - start), onLine: onLine, onEvent: onEvent, onIssue: onIssue)
             } else {
                 pending.append(contentsOf: UnsafeBufferPointer(start: base + start, count: end - start))
                 let line = pending
                 pending.removeAll(keepingCapacity: true)
-                line.withUnsafeBufferPointer { decodeLine($0, onEvent: onEvent, onIssue: onIssue) }
+                line.withUnsafeBufferPointer { decodeLine($0, onLine: onLine, onEvent: onEvent, onIssue: onIssue) }
             }
             start = end + 1
         }
@@ -229,10 +230,11 @@ struct LineSplitter {
         }
     }
 
-    private func decodeLine(_ line: UnsafeBufferPointer<UInt8>, onEvent: (Event) -> Void, onIssue: (ReadIssue) -> Void) {
+    private func decodeLine(_ line: UnsafeBufferPointer<UInt8>, onLine: (UnsafeBufferPointer<UInt8>) -> Bool, onEvent: (Event) -> Void,
+                            onIssue: (ReadIssue) -> Void) {
         var slice = line
         if let last = slice.last, last == 0x0D { slice = UnsafeBufferPointer(rebasing: slice.dropLast()) }
-        if let onLine, onLine(slice) { return }
+        if onLine(slice) { return }
         if slice.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
         do throws(LineDecodingError) {
             onEvent(try decoder.decode(slice))

@@ -73,8 +73,8 @@ public struct Replay: Sendable {
             var firstIssue: ReadIssue?
             reader.read(
                 path,
-                onLine: scanner == nil ? nil : { line in
-                    guard scanner!.fold(line, into: &part, timeline: &timeline) else { return false }
+                onLine: { line in
+                    guard scanner?.fold(line, into: &part, timeline: &timeline) == true else { return false }
                     report.input.eventsRead += 1
                     report.input.eventsKept += 1
                     return true
