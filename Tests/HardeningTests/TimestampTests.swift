@@ -39,4 +39,20 @@ import Testing
         #expect(timestamp.advanced(by: .seconds(10)).microsecondsSinceEpoch == .max)
         #expect(Timestamp(microsecondsSinceEpoch: 0).advanced(by: .milliseconds(1500)).microsecondsSinceEpoch == 1_500_000)
     }
+
+    @Test func theFixedPositionFormAgreesWithTheGeneralParser() {
+        var generator = SplitMix64(seed: 11)
+        for _ in 0..<2000 {
+            let timestamp = Timestamp(microsecondsSinceEpoch: Int64(generator.next() % 4_000_000_000_000_000))
+            let canonical = timestamp.description
+            #expect(canonical.utf8.count == 27)
+            // A lowercase `t` and a `+00:00` offset take the general path to the same instant.
+            let general = String(canonical.map { $0 == "T" ? "t" : $0 }.dropLast()) + "+00:00"
+            #expect(Timestamp(rfc3339: canonical) == timestamp)
+            #expect(Timestamp(rfc3339: general) == timestamp)
+        }
+        for bad in ["2026-13-01T00:00:00.000000Z", "2026-11-29T24:00:00.000000Z", "2026-11-29T00:00:00.00000xZ", "2026-11-29T00:00:00.000000X"] {
+            #expect(Timestamp(rfc3339: bad) == nil, "\(bad)")
+        }
+    }
 }

@@ -93,6 +93,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Parses RFC 3339 from UTF-8 bytes.
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Timestamp? {
+        if bytes.count == 27, let exact = parseCanonical(bytes) { return exact }
         var index = 0
         func number(_ width: Int) -> Int? {
             guard index + width <= bytes.count else { return nil }
@@ -144,6 +145,35 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         guard index == bytes.count else { return nil }
         let days = Timestamp.days(fromCivilYear: year, month: month, day: day)
         let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + min(second, 59)) - Int64(offsetSeconds)
+        return Timestamp(microsecondsSinceEpoch: seconds * 1_000_000 + Int64(micros))
+    }
+
+    /// The form this package writes, `YYYY-MM-DDTHH:MM:SS.ffffffZ`, by fixed positions; `nil`
+    /// sends anything else (or anything out of range) to the general parser.
+    private static func parseCanonical(_ bytes: UnsafeBufferPointer<UInt8>) -> Timestamp? {
+        guard bytes[4] == 0x2D, bytes[7] == 0x2D, bytes[10] == 0x54, bytes[13] == 0x3A, bytes[16] == 0x3A, bytes[19] == 0x2E,
+            bytes[26] == 0x5A
+        else { return nil }
+        var valid = true
+        @inline(__always) func digits(_ start: Int, _ count: Int) -> Int {
+            var value = 0
+            for index in start..<(start + count) {
+                let digit = Int(bytes[index]) &- 48
+                if digit < 0 || digit > 9 { valid = false }
+                value = value &* 10 &+ digit
+            }
+            return value
+        }
+        let year = digits(0, 4)
+        let month = digits(5, 2)
+        let day = digits(8, 2)
+        let hour = digits(11, 2)
+        let minute = digits(14, 2)
+        let second = digits(17, 2)
+        let micros = digits(20, 6)
+        guard valid, (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+        let days = Timestamp.days(fromCivilYear: year, month: month, day: day)
+        let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + min(second, 59))
         return Timestamp(microsecondsSinceEpoch: seconds * 1_000_000 + Int64(micros))
     }
 
