@@ -66,8 +66,10 @@ import Glibc
     @Test func sigtermLeavesEveryEventOnDiskWithoutAHole() async throws {
         let output = TestOutput.directory(named: "sigterm")
         defer { output.finish() }
+        // Retention must not delete segments here, however slowly (a sanitizer build) the child starts.
         let child = try Child(["generate", "--events", "100000000", "--rate", "20000", "--log-dir", output.path,
-                               "--max-file-bytes", "2000000", "--min-rotation-interval", "0", "--compression-delay", "0"])
+                               "--max-file-bytes", "2000000", "--min-rotation-interval", "0", "--compression-delay", "0",
+                               "--max-files", "100000"])
         try await waitForLines(in: output.path + "/events.jsonl", atLeast: 200)
         try await Task.sleep(for: .milliseconds(500))
         child.signal(SIGTERM)

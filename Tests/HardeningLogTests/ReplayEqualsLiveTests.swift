@@ -82,38 +82,6 @@ private struct ScriptedWorkload: Sendable {
     }
 }
 
-/// Counts calls across tasks.
-private final class Counter: Sendable {
-    private let count = Locked(0)
-    func increment() { count.withLock { $0 += 1 } }
-    var value: Int { count.withLock { $0 } }
-}
-
-/// Holds a task until opened.
-private final class AsyncGate: Sendable {
-    private let state = Locked<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func wait() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let now = state.withLock { state -> Bool in
-                if state.open { return true }
-                state.waiters.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
-        }
-    }
-
-    func open() {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.open = true
-            defer { state.waiters.removeAll() }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-}
-
 @Suite struct ReplayEqualsLiveTests {
     private static let pipelineKinds: Set<EventKind> = [.fileOpened, .fileRotated, .sinkFailed, .sinkRecovered, .busDropped]
 

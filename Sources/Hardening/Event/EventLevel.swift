@@ -22,7 +22,8 @@ public enum EventLevel: String, Sendable, Hashable, CaseIterable, Comparable, Co
     /// The name written in the `level` field.
     public var name: String { rawValue }
 
-    private var ordinal: Int {
+    /// The level's rank, from 0 (`trace`) to 6 (`critical`).
+    public var ordinal: Int {
         switch self {
         case .trace: 0
         case .debug: 1

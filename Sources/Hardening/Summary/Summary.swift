@@ -162,8 +162,7 @@ public struct Summary: Sendable {
 
     /// Folds a `retry.attempt_failed`.
     public mutating func apply(_ failed: RetryAttemptFailed) {
-        retries[failed.operation, default: Retries()].retriedAttempts += 1
-        retries[failed.operation, default: Retries()].waitedMicroseconds &+= Self.micros(failed.delayMs)
+        retries[failed.operation, default: Retries()].record(failed)
     }
 
     /// Folds a `retry.succeeded`.

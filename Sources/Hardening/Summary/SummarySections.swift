@@ -81,6 +81,11 @@ extension Summary {
         /// Time spent waiting between attempts, in microseconds.
         public var waitedMicroseconds: Int64 = 0
 
+        mutating func record(_ failed: RetryAttemptFailed) {
+            retriedAttempts += 1
+            waitedMicroseconds &+= Summary.micros(failed.delayMs)
+        }
+
         mutating func merge(_ other: Retries) {
             retriedAttempts += other.retriedAttempts
             succeededAfterRetry += other.succeededAfterRetry

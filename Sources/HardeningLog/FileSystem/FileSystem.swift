@@ -64,4 +64,11 @@ public struct FileInfo: Hashable, Sendable {
     }
 }
 
-
+extension FileSystem {
+    /// Reads the next bytes of `descriptor` into `chunk`; 0 at the end.
+    func read(_ descriptor: Int32, into chunk: inout [UInt8], path: String) throws(FileSystemError) -> Int {
+        try chunk.withUnsafeMutableBytes { buffer in
+            Swift.Result { () throws(FileSystemError) in try read(descriptor, into: buffer, path: path) }
+        }.get()
+    }
+}

@@ -96,9 +96,7 @@ final class BackgroundInflater: Sendable {
         while true {
             let count: Int
             do throws(FileSystemError) {
-                count = try chunk.withUnsafeMutableBytes { buffer in
-                    Swift.Result { () throws(FileSystemError) in try fileSystem.read(descriptor, into: buffer, path: path) }
-                }.get()
+                count = try fileSystem.read(descriptor, into: &chunk, path: path)
             } catch {
                 flush()
                 push(.readFailed(message: error.description, offset: offset))

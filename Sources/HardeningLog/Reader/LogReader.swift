@@ -74,9 +74,7 @@ public struct LogReader: Sendable {
         while true {
             let count: Int
             do throws(FileSystemError) {
-                count = try chunk.withUnsafeMutableBytes { buffer in
-                    Swift.Result { () throws(FileSystemError) in try fileSystem.read(descriptor, into: buffer, path: path) }
-                }.get()
+                count = try fileSystem.read(descriptor, into: &chunk, path: path)
             } catch {
                 onIssue(ReadIssue(file: path, offset: offset, kind: .unreadable, message: error.description))
                 break

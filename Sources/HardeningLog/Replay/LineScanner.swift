@@ -173,7 +173,7 @@ struct LineScanner {
     /// The envelope's part of the fold: the run's coverage, and counts by kind and level.
     private mutating func commit(_ kind: Int, _ level: EventLevel, _ position: StreamPosition, _ line: UnsafeBufferPointer<UInt8>,
                                  _ service: Range<Int>, _ host: Range<Int>, _ summary: inout Summary) {
-        counts[kind * EventLevel.allCases.count + level.index] += 1
+        counts[kind * EventLevel.allCases.count + level.ordinal] += 1
         guard !position.run.isEmpty else { return }
         if pendingRun?.run == position.run {
             // Service and host only matter for an event that may be the run's earliest.
@@ -448,21 +448,6 @@ private struct Cursor {
         guard decimals >= 0, decimals <= 22 else { return nil }
         let value = Double(digits) / powersOfTen[decimals]
         return negative ? -value : value
-    }
-}
-
-extension EventLevel {
-    /// The level's place in `allCases`.
-    fileprivate var index: Int {
-        switch self {
-        case .trace: 0
-        case .debug: 1
-        case .info: 2
-        case .notice: 3
-        case .warning: 4
-        case .error: 5
-        case .critical: 6
-        }
     }
 }
 
