@@ -94,7 +94,8 @@ struct ReplayCommand: ParsableCommand {
 
     func run() throws {
         let inputs = ReplayInputs(self.inputs)
-        let replay = Replay(filter: try filter(), strict: strict)
+        var replay = Replay(filter: try filter(), strict: strict)
+        replay.buildsTimeline = format == .text || format == .html
         let out = try output.map { try OutputStream(path: $0) } ?? OutputStream()
         defer { out.close() }
         let progress = ProgressLine(enabled: self.progress ?? ProgressLine.worthShowing(for: inputs.files), files: inputs.files.count)

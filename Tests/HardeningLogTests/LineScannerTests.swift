@@ -32,7 +32,13 @@ import Testing
             encoder.append(event, to: &bytes)
         }
         try Data(bytes).write(to: URL(fileURLWithPath: directory.path + "/events.jsonl"))
-        expectSame(try both(directory.path + "/events.jsonl"))
+        let reports = try both(directory.path + "/events.jsonl")
+        expectSame(reports)
+        var withoutTimeline = Replay()
+        withoutTimeline.buildsTimeline = false
+        let lean = try withoutTimeline.run(ReplayInputs([directory.path + "/events.jsonl"]))
+        #expect(lean.json.jsonText == reports.fast.json.jsonText, "the timeline changes nothing in the summary")
+        #expect(lean.timeline.buckets.isEmpty && !reports.fast.timeline.buckets.isEmpty)
     }
 
     @Test func oddButValidLinesAndDamagedLinesGiveTheSameReport() throws {

@@ -30,7 +30,13 @@ struct LineScanner {
     /// The run being read, gathered before it is handed to the summary.
     private var pendingRun: (run: String, stretch: Summary.Run)?
 
-    init() { fields.reserveCapacity(16) }
+    /// Whether the timeline is fed (the summary always is).
+    private let buildsTimeline: Bool
+
+    init(buildsTimeline: Bool = true) {
+        self.buildsTimeline = buildsTimeline
+        fields.reserveCapacity(16)
+    }
 
     /// Hands what was gathered (counts, the current run's stretch) to `summary`; call at the end
     /// of each file.
@@ -79,28 +85,28 @@ struct LineScanner {
             let slow = field("slow").map { $0.type == .bool && line[$0.value.lowerBound] == UInt8(ascii: "t") } ?? false
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(TimingRecorded(operation: operation, durationMs: duration, outcome: outcome, slow: slow))
-            timeline.recordTiming(at: timestamp, operation: operation, durationMs: duration, failed: outcome == "error")
+            if buildsTimeline { timeline.recordTiming(at: timestamp, operation: operation, durationMs: duration, failed: outcome == "error") }
         case .retryAttemptFailed:
             guard let operation = string("operation", line), let attempt = integer("attempt", line),
                 let delay = double("delay_ms", line), isString("error_type"), isString("error")
             else { return false }
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(RetryAttemptFailed(operation: operation, attempt: attempt, delayMs: delay, errorType: "", error: ""))
-            timeline.recordEvent(at: timestamp)
+            if buildsTimeline { timeline.recordEvent(at: timestamp) }
         case .retrySucceeded:
             guard let operation = string("operation", line), let attempts = integer("attempts", line),
                 let elapsed = double("elapsed_ms", line)
             else { return false }
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(RetrySucceeded(operation: operation, attempts: attempts, elapsedMs: elapsed))
-            timeline.recordEvent(at: timestamp)
+            if buildsTimeline { timeline.recordEvent(at: timestamp) }
         case .retryExhausted:
             guard let operation = string("operation", line), let attempts = integer("attempts", line),
                 let elapsed = double("elapsed_ms", line), let reason = string("reason", line), isString("error_type"), isString("error")
             else { return false }
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(RetryExhausted(operation: operation, attempts: attempts, elapsedMs: elapsed, reason: reason, errorType: "", error: ""))
-            timeline.recordEvent(at: timestamp)
+            if buildsTimeline { timeline.recordEvent(at: timestamp) }
         case .breakerStateChanged:
             guard let breaker = string("breaker", line), let from = string("from", line), let to = string("to", line),
                 let reason = string("reason", line), let failures = integer("failures", line), let successes = integer("successes", line)
@@ -108,62 +114,62 @@ struct LineScanner {
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(BreakerStateChanged(breaker: breaker, from: from, to: to, reason: reason, failures: failures, successes: successes),
                           at: position)
-            timeline.recordStateChange(at: timestamp, run: run, breaker: breaker, to: to)
+            if buildsTimeline { timeline.recordStateChange(at: timestamp, run: run, breaker: breaker, to: to) }
         case .breakerRejected:
             guard let breaker = string("breaker", line), let state = string("state", line), let retryAfter = double("retry_after_ms", line)
             else { return false }
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(BreakerRejected(breaker: breaker, state: state, retryAfterMs: retryAfter))
-            timeline.recordEvent(at: timestamp)
+            if buildsTimeline { timeline.recordEvent(at: timestamp) }
         case .fallbackUsed:
             guard let operation = string("operation", line), let fallback = string("fallback", line), isString("error_type"), isString("error")
             else { return false }
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(FallbackUsed(operation: operation, fallback: fallback, errorType: "", error: ""))
-            timeline.recordEvent(at: timestamp)
+            if buildsTimeline { timeline.recordEvent(at: timestamp) }
         case .errorRecorded:
             guard let operation = string("operation", line), let errorType = string("error_type", line),
                 let message = string("error", line, interned: false), isObjectOrAbsent("context")
             else { return false }
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(ErrorRecorded(operation: operation, errorType: errorType, error: message), at: position)
-            timeline.recordError(at: timestamp)
+            if buildsTimeline { timeline.recordError(at: timestamp) }
         case .healthProbed:
             guard let check = string("check", line), let status = string("status", line), let latency = double("latency_ms", line),
                 isStringOrAbsent("detail"), isObjectOrAbsent("observed")
             else { return false }
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(HealthProbed(check: check, status: status, latencyMs: latency, detail: ""), at: position)
-            timeline.recordProbe(at: timestamp, check: check, healthy: status == "healthy")
+            if buildsTimeline { timeline.recordProbe(at: timestamp, check: check, healthy: status == "healthy") }
         case .healthChanged:
             guard let check = string("check", line), isString("from"), isString("to"), isStringOrAbsent("detail") else { return false }
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(HealthChanged(check: check, from: "", to: "", detail: ""))
-            timeline.recordEvent(at: timestamp)
+            if buildsTimeline { timeline.recordEvent(at: timestamp) }
         case .configChecked:
             guard let key = string("key", line), isString("source"), let status = string("status", line), isStringOrAbsent("detail")
             else { return false }
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(ConfigChecked(key: key, source: "", status: status, detail: ""))
-            timeline.recordEvent(at: timestamp)
+            if buildsTimeline { timeline.recordEvent(at: timestamp) }
         case .alertFired:
             guard let rule = string("rule", line), let check = string("check", line), isString("reason"),
                 integer("consecutive_failures", line) != nil
             else { return false }
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(AlertFired(rule: rule, check: check, reason: "", consecutiveFailures: 0))
-            timeline.recordEvent(at: timestamp)
+            if buildsTimeline { timeline.recordEvent(at: timestamp) }
         case .alertResolved:
             guard let rule = string("rule", line), let check = string("check", line), integer("consecutive_successes", line) != nil,
                 double("fired_for_ms", line) != nil
             else { return false }
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(AlertResolved(rule: rule, check: check, consecutiveSuccesses: 0, firedForMs: 0))
-            timeline.recordEvent(at: timestamp)
+            if buildsTimeline { timeline.recordEvent(at: timestamp) }
         case .logMessage, .fileRotated:
             // Counted only: the summary reads nothing in their attrs.
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
-            timeline.recordEvent(at: timestamp)
+            if buildsTimeline { timeline.recordEvent(at: timestamp) }
         default:
             return false
         }

@@ -19,6 +19,9 @@ public struct Replay: Sendable {
     /// Whether lines our encoder wrote are folded straight from their bytes (the fast path;
     /// the result is the same either way, which the tests check by turning it off).
     public var scansBytes = true
+    /// Whether the report has a ``Timeline`` (the text and HTML reports show it; JSON,
+    /// Prometheus and events do not need it, and replay is faster without it).
+    public var buildsTimeline = true
 
     /// Creates a replay.
     public init(filter: ReplayFilter = ReplayFilter(), strict: Bool = false, maxIssuesKept: Int = 100, reader: LogReader = LogReader()) {
@@ -61,7 +64,7 @@ public struct Replay: Sendable {
                     onFile: ((_ index: Int, _ path: String, _ account: InputAccount) -> Void)? = nil) throws(StrictReplayError) -> Report {
         var report = Report()
         // The byte scanner folds what it can when every event counts and none is wanted back.
-        var scanner = scansBytes && filter.keepsEverything && onEvent == nil ? LineScanner() : nil
+        var scanner = scansBytes && filter.keepsEverything && onEvent == nil ? LineScanner(buildsTimeline: buildsTimeline) : nil
         for issue in inputs.issues {
             try take(issue, into: &report.input)
         }
@@ -87,7 +90,7 @@ public struct Replay: Sendable {
                     }
                     report.input.eventsKept += 1
                     part.fold(event)
-                    timeline.record(event)
+                    if buildsTimeline { timeline.record(event) }
                     onEvent?(event)
                 },
                 onIssue: { issue in

@@ -14,7 +14,9 @@ struct ReplayBench: ParsableCommand {
 
     func run() throws {
         let start = monotonicSeconds()
-        let report = try Replay().run(ReplayInputs([input]))
+        var replay = Replay()
+        replay.buildsTimeline = false  // as `hardening replay --format json` runs it
+        let report = try replay.run(ReplayInputs([input]))
         let json = report.json.jsonText
         let seconds = monotonicSeconds() - start
         var usage = rusage()
