@@ -331,6 +331,12 @@ private struct Cursor {
     /// an escape, a control byte or no closing quote: the decoder's business.
     mutating func stringBody() -> Range<Int>? {
         let start = position
+        // Eight bytes at a time while none of them is a quote, a backslash or a control byte.
+        while position + 8 <= count {
+            let word = UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self)
+            if Self.hasSpecialByte(word) { break }
+            position += 8
+        }
         while position < count {
             let byte = base[position]
             if byte == UInt8(ascii: "\"") {
@@ -341,6 +347,19 @@ private struct Cursor {
             position += 1
         }
         return nil
+    }
+
+    /// Whether any byte of `word` is `"`, `\\` or below 0x20 (bit tricks on 64-bit words; a
+    /// false positive only sends the scan to the byte-wise loop).
+    @inline(__always)
+    private static func hasSpecialByte(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZero(_ value: UInt64) -> Bool { (value &- ones) & ~value & highs != 0 }
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let control = (word &- (ones &* 0x20)) & ~word & highs
+        return hasZero(quote) || hasZero(backslash) || control != 0
     }
 
     /// A non-negative integer without a leading zero, that fits in `Int64`.
