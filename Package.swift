@@ -84,7 +84,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HardeningTests",
-            dependencies: ["Hardening", "HardeningLog", "HardeningTestKit"],
+            dependencies: ["Hardening", "HardeningLog", "HardeningTestKit", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .testTarget(
