@@ -13,6 +13,8 @@ public enum PayloadSamples {
         TimeoutFired(operation: "openai.embed", scope: "attempt", timeoutMs: 2_000),
         BulkheadRejected(bulkhead: "pinecone", reason: "full", inFlight: 8, queued: 16, maxConcurrent: 8, maxQueue: 16),
         RateLimiterRejected(limiter: "openai", ratePerSecond: 50, burst: 10, retryAfterMs: 20),
+        MetricCounted(name: "http_requests", dimensions: ["method": "GET"], delta: 1),
+        MetricRecorded(name: "queue_depth", dimensions: [:], value: 12.5, aggregate: false),
         TimingRecorded(operation: "pinecone.query", durationMs: 42.125, outcome: "success", slow: false),
         ErrorRecorded(operation: "zotero.sync", errorType: "DecodingError", error: "bad JSON", context: ["item": "ABCD", "page": 3]),
         HealthProbed(check: "pinecone", status: "healthy", latencyMs: 12.5, detail: "ok", observed: ["vector_count": 1_000_000]),

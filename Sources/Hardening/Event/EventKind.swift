@@ -23,8 +23,8 @@ public struct EventKind: RawRepresentable, Hashable, Sendable, Comparable, Custo
 
     /// The version of the kind list and of `schemas/`. Bumped when a kind or a required attr is
     /// added; readers accept any version. Version 2 added `timeout.fired`, `bulkhead.rejected`
-    /// and `rate_limiter.rejected`.
-    public static let schemaVersion = 2
+    /// and `rate_limiter.rejected`; version 3 `metric.counted` and `metric.recorded`.
+    public static let schemaVersion = 3
 }
 
 extension EventKind {
@@ -37,6 +37,8 @@ extension EventKind {
     public static let timeoutFired: EventKind = "timeout.fired"
     public static let bulkheadRejected: EventKind = "bulkhead.rejected"
     public static let rateLimiterRejected: EventKind = "rate_limiter.rejected"
+    public static let metricCounted: EventKind = "metric.counted"
+    public static let metricRecorded: EventKind = "metric.recorded"
     public static let timingRecorded: EventKind = "timing.recorded"
     public static let errorRecorded: EventKind = "error.recorded"
     public static let healthProbed: EventKind = "health.probed"
@@ -55,7 +57,7 @@ extension EventKind {
     public static let known: [EventKind] = [
         .retryAttemptFailed, .retrySucceeded, .retryExhausted,
         .breakerStateChanged, .breakerRejected, .fallbackUsed,
-        .timeoutFired, .bulkheadRejected, .rateLimiterRejected,
+        .timeoutFired, .bulkheadRejected, .rateLimiterRejected, .metricCounted, .metricRecorded,
         .timingRecorded, .errorRecorded,
         .healthProbed, .healthChanged, .configChecked,
         .alertFired, .alertResolved, .logMessage,

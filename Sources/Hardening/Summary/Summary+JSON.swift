@@ -18,6 +18,7 @@ extension Summary {
             "health": map(health) { $0.json },
             "config": map(config) { .string($0) },
             "alerts": .object(["fired": alertsFired.json, "resolved": alertsResolved.json]),
+            "metrics": .object(["counters": counters.json, "recorders": map(recorders) { $0.json }]),
             "runs": map(runs) { $0.json },
             "loss": .object([
                 "dropped_by_bus": .int(loss.droppedByBus), "sink_failures": .int(loss.sinkFailures),

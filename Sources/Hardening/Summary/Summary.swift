@@ -39,6 +39,10 @@ public struct Summary: Sendable {
     public var alertsFired: Tally = [:]
     /// Alerts resolved, per `rule/check`.
     public var alertsResolved: Tally = [:]
+    /// swift-metrics counters by series (`name{key=value}`): their totals.
+    public var counters: Tally = [:]
+    /// swift-metrics recorders and gauges by series.
+    public var recorders: [String: Recorded] = [:]
     /// Runs by id.
     public var runs: [String: Run] = [:]
     /// What was dropped or lost on the way.
@@ -141,6 +145,10 @@ public struct Summary: Sendable {
             apply(try event.payload(as: AlertFired.self))
         case .alertResolved:
             apply(try event.payload(as: AlertResolved.self))
+        case .metricCounted:
+            apply(try event.payload(as: MetricCounted.self))
+        case .metricRecorded:
+            apply(try event.payload(as: MetricRecorded.self), at: StreamPosition(event))
         case .busDropped:
             loss.droppedByBus += try event.payload(as: BusDropped.self).count
         case .sinkFailed:
@@ -224,6 +232,16 @@ public struct Summary: Sendable {
         alertsResolved.add("\(resolved.rule)/\(resolved.check)")
     }
 
+    /// Folds a `metric.counted`.
+    public mutating func apply(_ counted: MetricCounted) {
+        counters.add(Attributes.series(counted.name, counted.dimensions), counted.delta)
+    }
+
+    /// Folds a `metric.recorded` at its place in the stream.
+    public mutating func apply(_ recorded: MetricRecorded, at position: StreamPosition) {
+        recorders[Attributes.series(recorded.name, recorded.dimensions), default: Recorded()].record(recorded.value, at: position)
+    }
+
     /// Adds another summary: of other runs, hosts or files.
     public mutating func merge(_ other: Summary) {
         events += other.events
@@ -241,6 +259,8 @@ public struct Summary: Sendable {
         config.merge(other.config) { _, theirs in theirs }
         alertsFired.merge(other.alertsFired)
         alertsResolved.merge(other.alertsResolved)
+        counters.merge(other.counters)
+        recorders.merge(other.recorders) { mine, theirs in with(mine) { $0.merge(theirs) } }
         runs.merge(other.runs) { mine, theirs in with(mine) { $0.merge(theirs) } }
         loss.merge(other.loss)
         malformed.merge(other.malformed)

@@ -334,6 +334,45 @@ extension Summary {
         }
     }
 
+    /// One recorder or gauge series from swift-metrics (`metric.recorded`).
+    public struct Recorded: Sendable {
+        /// Values recorded.
+        public var count: Int64 = 0
+        /// Their sum, in millionths (exact, so it does not depend on the order of events).
+        public var sumMillionths: Int64 = 0
+        /// The smallest value.
+        public var min: Double = .infinity
+        /// The largest value.
+        public var max: Double = -.infinity
+        /// The latest value and where it was in the stream (a gauge's value).
+        public var last: (value: Double, at: StreamPosition)?
+
+        mutating func record(_ value: Double, at position: StreamPosition) {
+            count += 1
+            sumMillionths &+= Int64(Swift.min(Swift.max((value * 1e6).rounded(), -9e18), 9e18))
+            min = Swift.min(min, value)
+            max = Swift.max(max, value)
+            if last.map({ $0.at < position }) ?? true { last = (value, position) }
+        }
+
+        mutating func merge(_ other: Recorded) {
+            count += other.count
+            sumMillionths &+= other.sumMillionths
+            min = Swift.min(min, other.min)
+            max = Swift.max(max, other.max)
+            if let theirs = other.last, last.map({ $0.at < theirs.at }) ?? true { last = theirs }
+        }
+
+        var json: AttributeValue {
+            guard count > 0 else { return .object(["count": 0]) }
+            let sum = Double(sumMillionths) / 1e6
+            return .object([
+                "count": .int(count), "sum": .double(sum), "mean": .double(sum / Double(count)), "min": .double(min),
+                "max": .double(max), "last": .double(last?.value ?? 0),
+            ])
+        }
+    }
+
     /// How complete the picture is.
     public struct Loss: Sendable, Hashable {
         /// Events the bus dropped on overflow (`bus.dropped`).

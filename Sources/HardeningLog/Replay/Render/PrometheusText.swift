@@ -106,6 +106,16 @@ extension Replay.Report {
                     health.compactMap { name, check in check.last.map { ([("check", name)], $0.status == "healthy" ? 1 : 0) } })
         text.family("hardening_alerts_fired_total", "counter", "Alerts fired, per rule/check.", counts(summary.alertsFired, "alert"))
         text.family("hardening_alerts_resolved_total", "counter", "Alerts resolved, per rule/check.", counts(summary.alertsResolved, "alert"))
+        text.family("hardening_metric_counter_total", "counter", "swift-metrics counters, by series (name{dimensions}).",
+                    counts(summary.counters, "series"))
+        let recorders = summary.recorders.sorted { $0.key < $1.key }.filter { $0.value.count > 0 }
+        text.family("hardening_metric_recorder", "gauge", "swift-metrics recorders and gauges, by series: last, min, max, mean.",
+                    recorders.flatMap { series, recorded -> [(labels: [(String, String)], value: Double)] in
+                        [("last", recorded.last?.value ?? 0), ("min", recorded.min), ("max", recorded.max),
+                         ("mean", Double(recorded.sumMillionths) / 1e6 / Double(recorded.count))].map { ([("series", series), ("stat", $0.0)], $0.1) }
+                    })
+        text.family("hardening_metric_recorder_count", "counter", "Values recorded, by series.",
+                    recorders.map { ([("series", $0.key)], Double($0.value.count)) })
         text.family("hardening_events_dropped_total", "counter", "Events the bus dropped on overflow.", [([], Double(summary.loss.droppedByBus))])
         text.family("hardening_events_missing_total", "counter", "Events never seen (holes in seq).", [([], Double(summary.missingEvents))])
         text.family("hardening_sink_failures_total", "counter", "Sink outages.", [([], Double(summary.loss.sinkFailures))])

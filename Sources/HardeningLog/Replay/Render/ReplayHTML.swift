@@ -61,6 +61,13 @@ extension Replay.Report {
         page.table(["type", "errors"], summary.errors.byType.sorted { $0.key < $1.key }.map { [$0.key, Format.count($0.value)] })
         page.table(["time", "operation", "type", "message"],
                    summary.errors.recent.reversed().map { [$0.position.timestamp.description, $0.operation, $0.errorType, $0.message] })
+        page.heading("Metrics (swift-metrics)", level: 2)
+        page.table(["series", "total"], summary.counters.sorted { $0.key < $1.key }.map { [$0.key, Format.count($0.value)] })
+        page.table(["series", "count", "last", "min", "max"],
+                   summary.recorders.sorted { $0.key < $1.key }.filter { $0.value.count > 0 }.map { series, recorded in
+                       [series, Format.count(recorded.count), Format.number(recorded.last?.value ?? 0), Format.number(recorded.min),
+                        Format.number(recorded.max)]
+                   })
         page.heading("Events by kind", level: 2)
         page.table(["kind", "events"], summary.byKind.sorted { $0.key < $1.key }.map { [$0.key, Format.count($0.value)] })
         return page.finish()

@@ -112,6 +112,17 @@ extension Replay.Report {
             out += "  fired: \(Format.tally(summary.alertsFired))\n  resolved: \(Format.tally(summary.alertsResolved))\n"
         }
 
+        if !summary.counters.isEmpty || !summary.recorders.isEmpty {
+            out += "\nMetrics (swift-metrics)\n"
+            var table = TextTable("series", "count", "total / last", "min", "max", "mean")
+            for (series, total) in summary.counters.sorted(by: { $0.key < $1.key }) { table.add([series, "-", Format.count(total), "-", "-", "-"]) }
+            for (series, recorded) in summary.recorders.sorted(by: { $0.key < $1.key }) where recorded.count > 0 {
+                table.add([series, Format.count(recorded.count), Format.number(recorded.last?.value ?? 0), Format.number(recorded.min),
+                           Format.number(recorded.max), Format.number(Double(recorded.sumMillionths) / 1e6 / Double(recorded.count))])
+            }
+            out += table.render()
+        }
+
         out += "\nEvents by kind: \(Format.tally(summary.byKind))\n"
         return out
     }

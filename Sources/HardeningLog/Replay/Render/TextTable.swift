@@ -64,6 +64,15 @@ enum Format {
         return Format.milliseconds(seconds / 3600) + " h"
     }
 
+    /// A value with at most three decimals (`12`, `2.5`, `0.125`).
+    static func number(_ value: Double) -> String {
+        guard value.isFinite else { return "-" }
+        let rounded = (value * 1000).rounded() / 1000
+        var text = rounded == rounded.rounded() && abs(rounded) < 1e15 ? String(Int64(rounded)) : String(rounded)
+        if text == "-0" { text = "0" }
+        return text
+    }
+
     /// A ratio as a percentage with one decimal.
     static func percent(_ ratio: Double) -> String {
         guard ratio.isFinite else { return "-" }
