@@ -60,10 +60,11 @@ final class OutputStream {
     }
 }
 
-/// The output file could not be opened.
+/// A file could not be opened.
 struct OutputError: Error, CustomStringConvertible {
     var path: String
     var code: Int32
+    var verb = "write"
 
-    var description: String { "cannot write \(path): \(String(cString: strerror(code)))" }
+    var description: String { "cannot \(verb) \(path): \(String(cString: strerror(code)))" }
 }

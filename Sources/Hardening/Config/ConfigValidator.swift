@@ -1,0 +1,95 @@
+/// Checks configuration against rules and reports every problem at once, each with the key as
+/// the user wrote it, where the value came from, what was expected and what to do. A secret's
+/// value never appears in a finding, an event or an error, not even when it is wrong.
+public struct ConfigValidator: Sendable {
+    /// One key's result.
+    public struct Finding: Sendable, Hashable {
+        /// The key as written.
+        public var key: String
+        /// Where the value came from (`environment`, `.env:12`, `default`) or `missing`.
+        public var source: String
+        /// Whether it passed.
+        public var ok: Bool
+        /// For a passing key, what was found (masked for secrets); for a problem, what was
+        /// expected and what to do.
+        public var detail: String
+    }
+
+    /// Every finding, in the rules' order, and the `.env` lines that could not be read.
+    public struct Report: Sendable, Hashable {
+        /// One per rule.
+        public var findings: [Finding]
+        /// Unreadable `.env` lines (file and line).
+        public var fileProblems: [String]
+
+        /// The findings that failed.
+        public var problems: [Finding] { findings.filter { !$0.ok } }
+        /// Whether everything passed.
+        public var passed: Bool { problems.isEmpty && fileProblems.isEmpty }
+
+        /// The guide's report: `✅ All configuration checks passed!`, or every problem.
+        public var text: String {
+            var out = ""
+            for finding in findings {
+                out += "\(finding.ok ? "✅" : "❌") \(finding.key) (\(finding.source)): \(finding.detail)\n"
+            }
+            for problem in fileProblems { out += "❌ \(problem)\n" }
+            if passed {
+                out += "\n✅ All configuration checks passed!\n"
+            } else {
+                out += "\n❌ \(problems.count + fileProblems.count) configuration problem(s); fix them and run again.\n"
+            }
+            return out
+        }
+
+        /// The report as JSON: `passed`, the findings and the file problems.
+        public var json: AttributeValue {
+            .object([
+                "passed": .bool(passed),
+                "findings": .array(findings.map { finding in
+                    .object(["key": .string(finding.key), "source": .string(finding.source), "ok": .bool(finding.ok),
+                             "detail": .string(finding.detail)])
+                }),
+                "file_problems": .array(fileProblems.map { .string($0) }),
+            ])
+        }
+    }
+
+    /// The rules.
+    public var rules: [ConfigRule]
+
+    /// A validator of `rules`.
+    public init(rules: [ConfigRule]) { self.rules = rules }
+
+    /// Checks every rule against `sources`; emits one `config.checked` per rule on `bus`.
+    public func validate(_ sources: ConfigSources, bus: EventBus? = nil) -> Report {
+        var findings: [Finding] = []
+        for rule in rules {
+            let finding: Finding
+            if let found = sources.value(of: rule.key) {
+                if let problem = rule.problem(with: found.value) {
+                    finding = Finding(key: rule.key, source: found.source, ok: false, detail: "\(problem). \(rule.help)")
+                } else {
+                    finding = Finding(key: rule.key, source: found.source, ok: true, detail: Self.shown(found.value, rule))
+                }
+            } else if let defaultValue = rule.defaultValue {
+                finding = Finding(key: rule.key, source: "default", ok: true, detail: Self.shown(defaultValue, rule))
+            } else {
+                finding = Finding(key: rule.key, source: "missing", ok: false,
+                                  detail: "required but not set: set \(rule.key) in the environment or in \(sources.dotEnvName). \(rule.help)")
+            }
+            findings.append(finding)
+            bus?.emit(ConfigChecked(key: finding.key, source: finding.source, status: finding.ok ? "ok" : "problem", detail: finding.detail))
+        }
+        return Report(findings: findings, fileProblems: sources.dotEnvProblems)
+    }
+
+    /// What a passing value looks like in a report: the value itself, or for a secret only that
+    /// it is set and how long it is.
+    static func shown(_ value: String, _ rule: ConfigRule) -> String {
+        guard rule.isSecret else { return value }
+        var hint = "set (\(value.count) characters"
+        if case .secret(let prefixes) = rule.format, let prefix = prefixes.first(where: value.hasPrefix) { hint += ", starts with \(prefix)" }
+        return hint + ")"
+    }
+}
