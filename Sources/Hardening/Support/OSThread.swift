@@ -41,6 +41,15 @@ package struct OSThread: Sendable {
         handle = thread
     }
 
+    /// Lets the thread end on its own; nobody will join it.
+    package func detach() {
+        #if canImport(Darwin)
+        if let handle { pthread_detach(handle) }
+        #else
+        pthread_detach(handle)
+        #endif
+    }
+
     /// Waits for the thread to finish.
     package func join() {
         #if canImport(Darwin)
