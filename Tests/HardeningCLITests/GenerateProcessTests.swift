@@ -67,7 +67,7 @@ import Glibc
         let output = TestOutput.directory(named: "sigterm")
         defer { output.finish() }
         // Retention must not delete segments here, however slowly (a sanitizer build) the child starts.
-        let child = try Child(["generate", "--events", "100000000", "--rate", "20000", "--log-dir", output.path,
+        let child = try Child(["generate", "--events", "100000000", "--rate", "8000", "--log-dir", output.path,
                                "--max-file-bytes", "2000000", "--min-rotation-interval", "0", "--compression-delay", "0",
                                "--max-files", "100000"])
         try await waitForLines(in: output.path + "/events.jsonl", atLeast: 200)
@@ -87,7 +87,7 @@ import Glibc
     func sigkillKeepsEverythingFlushedAndNeverReturnsATornLine(format: String) async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let child = try Child(["generate", "--events", "100000000", "--rate", "20000", "--log-dir", directory.path,
+        let child = try Child(["generate", "--events", "100000000", "--rate", "8000", "--log-dir", directory.path,
                                "--file-format", format, "--flush-interval", "0.05", "--max-file-bytes", "400000",
                                "--min-rotation-interval", "0", "--compression-delay", "0"])
         let active = directory.path + (format == "plain" ? "/events.jsonl" : "/events.jsonl.gz")
