@@ -89,6 +89,7 @@ let package = Package(
             dependencies: [
                 "Hardening", "HardeningLog", "HardeningTestKit", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),

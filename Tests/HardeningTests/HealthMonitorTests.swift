@@ -1,0 +1,64 @@
+import Hardening
+import HardeningTestKit
+import ServiceLifecycleTestKit
+import Testing
+
+/// A check whose status the test sets.
+private final class ScriptedCheck: HealthCheck {
+    let name = "pinecone"
+    let isCritical = true
+    private let status = Locked(HealthStatus.healthy)
+
+    func set(_ value: HealthStatus) { status.withLock { $0 = value } }
+
+    func check() async -> HealthResult {
+        let now = status.withLock { $0 }
+        return HealthResult(status: now, message: now == .healthy ? "ok" : "index unreachable")
+    }
+}
+
+@Suite struct HealthMonitorTests {
+    private func waitFor(_ condition: () -> Bool) async {
+        for _ in 0..<100_000 where !condition() { await Task.yield() }
+    }
+
+    @Test func roundsOnAnIntervalChangesStalenessAndReadinessOnShutdown() async throws {
+        let clock = ManualClock()
+        let sink = InMemorySink()
+        let bus = EventBus(configuration: .init(service: "rag"), sinks: [sink])
+        let check = ScriptedCheck()
+        let alerts = HealthAlerts(rules: [AlertRule(name: "down", trigger: .consecutiveFailures(1), resolveAfterSuccesses: 1)], bus: bus)
+        let monitor = HealthMonitor(prober: HealthProber(checks: [check], timeout: .seconds(2), clock: clock, bus: bus),
+                                    interval: .seconds(10), alerts: alerts, bus: bus)
+        #expect(monitor.snapshot.overall == .unhealthy && monitor.snapshot.note == "no probe has run yet")
+        #expect(!monitor.isReady && monitor.isLive)
+
+        try await testGracefulShutdown { trigger in
+            let running = Task { try await monitor.run() }
+            await waitFor { monitor.snapshot.rounds == 1 }
+            #expect(monitor.snapshot.overall == .healthy && monitor.isReady)
+
+            check.set(.unhealthy)
+            await waitFor { clock.sleeperDeadlines.contains { $0.offset == .seconds(10) } }
+            clock.advance(by: .seconds(10))
+            await waitFor { monitor.snapshot.rounds == 2 }
+            #expect(monitor.snapshot.overall == .unhealthy && !monitor.isReady)
+            #expect(alerts.firing == ["down/pinecone"])
+
+            trigger.triggerGracefulShutdown()
+            try await running.value
+            #expect(!monitor.isReady, "readiness turns off as soon as shutdown starts")
+        }
+        // Nobody probes any more: after the stale limit, the last snapshot is not served as is.
+        check.set(.healthy)
+        clock.advance(by: .seconds(60))
+        let stale = monitor.snapshot
+        #expect(stale.overall == .unhealthy && stale.note?.contains("stale") == true)
+        await bus.shutdown()
+        let changes = try sink.events.filter { $0.kind == .healthChanged }.map { try $0.payload(as: HealthChanged.self) }
+        #expect(changes.map(\.check) == ["pinecone", "overall"])
+        #expect(changes.allSatisfy { $0.from == "healthy" && $0.to == "unhealthy" })
+        #expect(sink.events.filter { $0.kind == .healthProbed }.count == 2)
+        #expect(sink.events.contains { $0.kind == .alertFired })
+    }
+}
