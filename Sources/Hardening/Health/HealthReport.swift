@@ -1,0 +1,61 @@
+/// A round of probes as people and tools read it: the guide's report, and `application/health+json`
+/// (IETF draft-inadarei-api-health-check: `status` pass / warn / fail, `checks`, `observedValue`,
+/// `time`, `output`).
+public struct HealthReport: Sendable {
+    /// The checks' results, in order.
+    public var probes: [(name: String, isCritical: Bool, result: HealthResult)]
+    /// The verdict.
+    public var overall: HealthStatus
+    /// When the probes ran.
+    public var time: Timestamp
+
+    /// A report of `probes` taken at `time`.
+    public init(probes: [(name: String, isCritical: Bool, result: HealthResult)], time: Timestamp) {
+        self.probes = probes
+        self.overall = HealthStatus.overall(probes.map { ($0.isCritical, $0.result.status) })
+        self.time = time
+    }
+
+    /// The draft's word for a status.
+    public static func draftStatus(_ status: HealthStatus) -> String {
+        switch status {
+        case .healthy: "pass"
+        case .degraded: "warn"
+        case .unhealthy: "fail"
+        }
+    }
+
+    /// A line per check (status, message, latency, observed values), then the verdict.
+    public var text: String {
+        var out = ""
+        for probe in probes {
+            let mark = probe.result.status == .healthy ? "✅" : probe.result.status == .degraded ? "⚠️" : "❌"
+            var line = "\(mark) \(probe.name): \(probe.result.status.rawValue) — \(probe.result.message) (\(Self.milliseconds(probe.result.latency)) ms)"
+            if !probe.result.observed.isEmpty {
+                line += " " + probe.result.observed.map { "\($0.key)=\($0.value.stringValue ?? $0.value.jsonText)" }.joined(separator: " ")
+            }
+            if !probe.isCritical { line += " [non-critical]" }
+            out += line + "\n"
+        }
+        out += "\nOverall: \(overall.rawValue.uppercased())\n"
+        return out
+    }
+
+    /// The `application/health+json` document.
+    public var json: AttributeValue {
+        var checks = Attributes()
+        for probe in probes {
+            var entry: Attributes = [
+                "status": .string(Self.draftStatus(probe.result.status)), "time": .string(time.description),
+                "observedValue": .double(Self.milliseconds(probe.result.latency)), "observedUnit": "ms",
+                "componentType": "component",
+            ]
+            if probe.result.status != .healthy { entry["output"] = .string(probe.result.message) }
+            if !probe.result.observed.isEmpty { entry["observed"] = .object(probe.result.observed) }
+            checks["\(probe.name):responseTime"] = .array([.object(entry)])
+        }
+        return .object(["status": .string(Self.draftStatus(overall)), "checks": .object(checks)])
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Double { (duration.milliseconds * 10).rounded() / 10 }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Hardening
+
+/// `hardening health-check`: probes once and prints the guide's report or health+json; fit for cron.
+struct HealthCheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "health-check",
+        abstract: "Probe the given dependencies once and report (the guide's report, or application/health+json).",
+        discussion: """
+            Checks: --tcp NAME=HOST:PORT (a port accepts connections) and --disk NAME=PATH:MIN_MIB (free \
+            space); repeat them. Checks run concurrently, each within --timeout. A failing check marked \
+            non-critical (--non-critical NAME) degrades the verdict instead of failing it.
+
+            Exit codes: 0 healthy, 1 unhealthy, 2 degraded, 64 usage error.
+            """
+    )
+
+    @Option(help: "A TCP check, NAME=HOST:PORT (repeatable).")
+    var tcp: [String] = []
+
+    @Option(help: "A free-space check, NAME=PATH:MIN_MIB (repeatable).")
+    var disk: [String] = []
+
+    @Option(name: .customLong("non-critical"), help: "A check whose failure only degrades the verdict (repeatable).")
+    var nonCritical: [String] = []
+
+    @Option(help: "Seconds each probe may take.")
+    var timeout: Double = 5
+
+    @Option(help: "text (the guide's report) or json (application/health+json).")
+    var format: ConfigFormat = .text
+
+    func checks() throws -> [any HealthCheck] {
+        var checks: [any HealthCheck] = []
+        for spec in tcp {
+            let parts = spec.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, let colon = parts[1].lastIndex(of: ":"), let port = UInt16(parts[1][parts[1].index(after: colon)...]) else {
+                throw ValidationError("--tcp \(spec): expected NAME=HOST:PORT")
+            }
+            checks.append(TCPHealthCheck(name: String(parts[0]), host: String(parts[1][..<colon]), port: port,
+                                         timeout: .milliseconds(Int64(timeout * 1000)), isCritical: !nonCritical.contains(String(parts[0]))))
+        }
+        for spec in disk {
+            let parts = spec.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, let colon = parts[1].lastIndex(of: ":"), let mib = UInt64(parts[1][parts[1].index(after: colon)...]) else {
+                throw ValidationError("--disk \(spec): expected NAME=PATH:MIN_MIB")
+            }
+            checks.append(DiskSpaceHealthCheck(name: String(parts[0]), path: String(parts[1][..<colon]), minimumFreeBytes: mib << 20,
+                                               isCritical: !nonCritical.contains(String(parts[0]))))
+        }
+        return checks
+    }
+
+    func validate() throws {
+        guard !tcp.isEmpty || !disk.isEmpty else { throw ValidationError("Name at least one check: --tcp NAME=HOST:PORT or --disk NAME=PATH:MIN_MIB.") }
+        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds.") }
+        _ = try checks()
+    }
+
+    func run() async throws {
+        let prober = HealthProber(checks: try checks(), timeout: .milliseconds(Int64(timeout * 1000)))
+        let probes = await prober.probeAll()
+        let report = HealthReport(probes: probes.map { ($0.name, $0.isCritical, $0.result) }, time: SystemWallClock().now())
+        let out = OutputStream()
+        switch format {
+        case .text: out.write(report.text)
+        case .json: out.write(report.json.jsonText + "\n")
+        }
+        out.close()
+        switch report.overall {
+        case .healthy: return
+        case .unhealthy: throw ExitCode(1)
+        case .degraded: throw ExitCode(2)
+        }
+    }
+}
