@@ -218,17 +218,11 @@ final class GeneratorService: Service, Sendable {
     }
 }
 
-/// Writes to standard error without Foundation.
+/// Writes to standard error without Foundation (through the same writer as the outputs).
 enum FileHandleStandardError {
     static func write(_ text: String) {
-        var copy = text
-        copy.withUTF8 { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Glibc.write(2, buffer.baseAddress! + offset, buffer.count - offset)
-                if written <= 0 { break }
-                offset += written
-            }
-        }
+        let stderr = OutputStream(descriptor: 2)
+        stderr.write(text)
+        stderr.flush()
     }
 }

@@ -23,8 +23,13 @@ public struct LatencyStats: Sendable {
     /// Records a duration given in milliseconds (what `_ms` attrs carry); negative and
     /// non-finite values count as 0.
     public mutating func record(milliseconds: Double) {
-        let micros = milliseconds.isFinite ? min(max(0, (milliseconds * 1000).rounded()), 9e18) : 0
-        record(microseconds: Int64(micros))
+        record(microseconds: Self.microseconds(milliseconds: milliseconds))
+    }
+
+    /// A `_ms` value as whole microseconds: rounded, negative and non-finite as 0, clamped to
+    /// `Int64`. Every fold (summaries, retry waits, timelines) converts through this one place.
+    public static func microseconds(milliseconds: Double) -> Int64 {
+        milliseconds.isFinite ? Int64(min(max(0, (milliseconds * 1000).rounded()), 9e18)) : 0
     }
 
     mutating func record(microseconds: Int64) {

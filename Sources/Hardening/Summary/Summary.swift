@@ -269,9 +269,6 @@ public struct Summary: Sendable {
     /// Events that never arrived, over every run (holes in `seq`).
     public var missingEvents: UInt64 { runs.values.reduce(0) { $0 + $1.missing } }
 
-    static func micros(_ milliseconds: Double) -> Int64 {
-        milliseconds.isFinite ? Int64(min(max(0, (milliseconds * 1000).rounded()), 9e18)) : 0
-    }
 }
 
 private func with<T>(_ value: T, _ change: (inout T) -> Void) -> T {

@@ -83,7 +83,7 @@ extension Summary {
 
         mutating func record(_ failed: RetryAttemptFailed) {
             retriedAttempts += 1
-            waitedMicroseconds &+= Summary.micros(failed.delayMs)
+            waitedMicroseconds &+= LatencyStats.microseconds(milliseconds: failed.delayMs)
         }
 
         mutating func merge(_ other: Retries) {

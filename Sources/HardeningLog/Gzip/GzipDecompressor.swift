@@ -50,12 +50,6 @@ public final class GzipDecompressor {
         stream.deallocate()
     }
 
-    /// Whether the bytes start with the gzip magic number.
-    public static func isGzip(_ bytes: some Collection<UInt8>) -> Bool {
-        var iterator = bytes.makeIterator()
-        return iterator.next() == 0x1F && iterator.next() == 0x8B
-    }
-
     /// Inflates a chunk of input; `output` receives inflated bytes in order.
     /// `damaged` is called when corruption is found, between the output before it and after it.
     public func feed(_ input: UnsafeRawBufferPointer, output: (UnsafeRawBufferPointer) -> Void,

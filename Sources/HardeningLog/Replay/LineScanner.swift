@@ -249,14 +249,14 @@ struct LineScanner {
     }
 
     /// An integer attr (what `AttributeReader.int` accepts, less whole-valued decimals, which the decoder handles).
-    private mutating func integer(_ name: StaticString, _ line: UnsafeBufferPointer<UInt8>) -> Int64? {
+    private func integer(_ name: StaticString, _ line: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard let field = field(name), field.type == .integer else { return nil }
         return Cursor.parseInteger(UnsafeBufferPointer(rebasing: line[field.value]))
     }
 
     /// A number attr, as the decoder reads it: an integer literal through `Int64`, anything else
     /// through `Double`'s own parser, unless exact without it.
-    private mutating func double(_ name: StaticString, _ line: UnsafeBufferPointer<UInt8>) -> Double? {
+    private func double(_ name: StaticString, _ line: UnsafeBufferPointer<UInt8>) -> Double? {
         guard let field = field(name) else { return nil }
         let bytes = UnsafeBufferPointer(rebasing: line[field.value])
         switch field.type {

@@ -127,8 +127,7 @@ public struct Timeline: Sendable {
     public mutating func recordTiming(at timestamp: Timestamp, operation: String, durationMs: Double, failed: Bool) {
         withBucket(at: timestamp) { bucket in
             bucket.events += 1
-            let micros = durationMs.isFinite ? Int64(min(max(0, durationMs * 1000), 9e18)) : 0
-            bucket.operations[operation, default: OperationPoint()].add(micros: micros, failed: failed)
+            bucket.operations[operation, default: OperationPoint()].add(micros: LatencyStats.microseconds(milliseconds: durationMs), failed: failed)
         }
     }
 
