@@ -16,6 +16,7 @@ let package = Package(
     products: [
         .library(name: "Hardening", targets: ["Hardening"]),
         .library(name: "HardeningLog", targets: ["HardeningLog"]),
+        .library(name: "HardeningAgent", targets: ["HardeningAgent"]),
         .library(name: "HardeningTestKit", targets: ["HardeningTestKit"]),
         .executable(name: "hardening", targets: ["hardening"]),
     ],
@@ -26,6 +27,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -53,6 +60,23 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "HardeningAgent",
+            dependencies: [
+                "Hardening", "HardeningLog",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "HardeningTestKit",
             dependencies: ["Hardening", "HardeningLog"],
             swiftSettings: strictSettings
@@ -62,7 +86,9 @@ let package = Package(
             dependencies: [
                 "Hardening",
                 "HardeningLog",
+                "HardeningAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -97,6 +123,17 @@ let package = Package(
             name: "HardeningLogTests",
             dependencies: ["Hardening", "HardeningLog", "HardeningTestKit", "CZlib"],
             exclude: ["Golden"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HardeningAgentTests",
+            dependencies: [
+                "Hardening", "HardeningLog", "HardeningAgent", "HardeningTestKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

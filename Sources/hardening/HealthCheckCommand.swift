@@ -1,5 +1,7 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Hardening
+import HardeningAgent
 
 /// `hardening health-check`: probes once and prints the guide's report or health+json; fit for cron.
 struct HealthCheckCommand: AsyncParsableCommand {
@@ -7,13 +9,17 @@ struct HealthCheckCommand: AsyncParsableCommand {
         commandName: "health-check",
         abstract: "Probe the given dependencies once and report (the guide's report, or application/health+json).",
         discussion: """
-            Checks: --tcp NAME=HOST:PORT (a port accepts connections) and --disk NAME=PATH:MIN_MIB (free \
+            Checks: the health.checks of an agent configuration file (--config: http, tcp, disk, config), \
+            and --tcp NAME=HOST:PORT (a port accepts connections) and --disk NAME=PATH:MIN_MIB (free \
             space); repeat them. Checks run concurrently, each within --timeout. A failing check marked \
             non-critical (--non-critical NAME) degrades the verdict instead of failing it.
 
             Exit codes: 0 healthy, 1 unhealthy, 2 degraded, 64 usage error.
             """
     )
+
+    @Option(help: "An agent configuration file (YAML) whose health.checks to run.")
+    var config: String?
 
     @Option(help: "A TCP check, NAME=HOST:PORT (repeatable).")
     var tcp: [String] = []
@@ -52,14 +58,31 @@ struct HealthCheckCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        guard !tcp.isEmpty || !disk.isEmpty else { throw ValidationError("Name at least one check: --tcp NAME=HOST:PORT or --disk NAME=PATH:MIN_MIB.") }
+        guard !tcp.isEmpty || !disk.isEmpty || config != nil else {
+            throw ValidationError("Name at least one check: --config FILE, --tcp NAME=HOST:PORT or --disk NAME=PATH:MIN_MIB.")
+        }
         guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds.") }
         _ = try checks()
     }
 
     func run() async throws {
-        let prober = HealthProber(checks: try checks(), timeout: .milliseconds(Int64(timeout * 1000)))
+        var checks = try checks()
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
+        if let config {
+            do {
+                var configuration = try AgentConfiguration.load(path: config, environment: ProcessEnvironment.current)
+                configuration.validation.connectivity = configuration.health.checks.map(\.name)
+                configuration.health.timeout = .milliseconds(Int64(timeout * 1000))
+                checks = Agent.connectivityChecks(configuration, client: client) + checks
+            } catch let error as AgentConfigurationError {
+                try? await client.shutdown()
+                FileHandleStandardError.write("hardening health-check: \(error)\n")
+                throw ExitCode(1)
+            }
+        }
+        let prober = HealthProber(checks: checks, timeout: .milliseconds(Int64(timeout * 1000)))
         let probes = await prober.probeAll()
+        try? await client.shutdown()
         let report = HealthReport(probes: probes.map { ($0.name, $0.isCritical, $0.result) }, time: SystemWallClock().now())
         let out = OutputStream()
         switch format {

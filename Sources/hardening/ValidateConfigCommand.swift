@@ -1,56 +1,85 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Hardening
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import HardeningAgent
+import HardeningLog
 
 /// `hardening validate-config`: checks the service's configuration and reports every problem at
 /// once; secrets are never printed.
-struct ValidateConfigCommand: ParsableCommand {
+struct ValidateConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate-config",
         abstract: "Check the service's configuration (environment, then the .env file, then defaults) and report every problem.",
         discussion: """
-            Precedence: the process environment, then the .env file, then the rule's default. Each \
-            problem names the variable as you wrote it, where its value came from (environment, \
-            .env:LINE, default, missing), what was expected and what to do. A secret's value is \
-            never shown, not even a wrong one: only that it is set, its length and its expected prefix.
+            Rules: the preset (--preset rag: the original RAG service's OpenAI, Pinecone, Notion, Zotero \
+            keys and pipeline values), or the rules of an agent configuration file (--config: config.preset, \
+            config.rules), whose config.connectivity names health checks to run as connectivity checks \
+            (skipped with --offline).
+
+            Precedence: the process environment, then the .env file (--env-file, else the configuration's \
+            config.env_file, else ./.env if it exists), then the rule's default. Each problem names the \
+            variable as you wrote it, where its value came from (environment, .env:LINE, default, missing, \
+            network), what was expected and what to do. A secret's value is never shown, not even a wrong \
+            one: only that it is set, its length and its expected prefix.
 
             Exit codes: 0 every check passed; 1 at least one problem; 64 usage error.
             """
     )
 
-    @Option(name: .customLong("env-file"), help: "The .env file to read (default: ./.env if it exists).")
+    @Option(name: .customLong("env-file"), help: "The .env file to read (default: the configuration's config.env_file, else ./.env if it exists).")
     var envFile: String?
+
+    @Option(help: "An agent configuration file (YAML) whose config section gives the rules and connectivity checks.")
+    var config: String?
+
+    @Flag(help: "Skip the connectivity checks (no network).")
+    var offline = false
 
     @Option(help: "text (the guide's report) or json.")
     var format: ConfigFormat = .text
 
-    @Option(help: "The rules to check: rag (the original RAG service: OpenAI, Pinecone, Notion, Zotero, pipeline values).")
-    var preset: ConfigPreset = .rag
+    @Option(help: "The rule preset: rag (the original RAG service). Default: rag without --config; with --config, the file's.")
+    var preset: ConfigPreset?
 
-    func run() throws {
-        let path = envFile ?? ".env"
+    @Option(help: "Seconds each connectivity check may take.")
+    var timeout: Double = 10
+
+    func run() async throws {
+        let environment = ProcessEnvironment.current
+        var rules: [ConfigRule]
+        var envPath = envFile
+        var agentConfiguration: AgentConfiguration?
+        if let config {
+            do {
+                let loaded = try AgentConfiguration.load(path: config, environment: environment)
+                agentConfiguration = loaded
+                rules = loaded.validation.allRules
+                if envPath == nil { envPath = loaded.validation.envFile }
+            } catch let error as AgentConfigurationError {
+                FileHandleStandardError.write("hardening validate-config: \(error)\n")
+                throw ExitCode(1)
+            }
+            if let preset { rules = preset.rules.filter { rule in !rules.contains { $0.key == rule.key } } + rules }
+        } else {
+            rules = (preset ?? .rag).rules
+        }
+        let path = envPath ?? ".env"
         let text: String?
         do {
-            text = try Self.read(path)
+            text = try PosixFileSystem().readText(path)
         } catch {
-            guard envFile == nil else {
-                FileHandleStandardError.write("hardening validate-config: \(error)\n")
+            guard envPath == nil else {
+                FileHandleStandardError.write("hardening validate-config: cannot read \(path): \(error)\n")
                 throw ExitCode(1)
             }
             text = nil
         }
-        var environment: [String: String] = [:]
-        var entry = environ
-        while let pointer = entry.pointee {
-            let pair = String(cString: pointer)
-            if let equals = pair.firstIndex(of: "=") { environment[String(pair[..<equals])] = String(pair[pair.index(after: equals)...]) }
-            entry += 1
-        }
         let sources = ConfigSources(environment: environment, dotEnv: text, dotEnvName: path)
-        let report = ConfigValidator(rules: preset.rules).validate(sources)
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
+        let connectivity = agentConfiguration.map { Agent.connectivityChecks($0, client: client) } ?? []
+        let validator = ConfigValidator(rules: rules, connectivity: connectivity)
+        let report = await validator.validate(sources, offline: offline, timeout: .milliseconds(Int64(timeout * 1000)))
+        try? await client.shutdown()
         let out = OutputStream()
         switch format {
         case .text: out.write(report.text)
@@ -58,20 +87,6 @@ struct ValidateConfigCommand: ParsableCommand {
         }
         out.close()
         if !report.passed { throw ExitCode(1) }
-    }
-
-    static func read(_ path: String) throws -> String {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw OutputError(path: path, code: errno, verb: "read") }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count <= 0 { break }
-            bytes += chunk[0..<count]
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

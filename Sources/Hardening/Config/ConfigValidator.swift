@@ -57,9 +57,33 @@ public struct ConfigValidator: Sendable {
 
     /// The rules.
     public var rules: [ConfigRule]
+    /// Connectivity checks: health checks that must pass too (reaching the APIs the keys are
+    /// for). Skipped offline.
+    public var connectivity: [any HealthCheck]
 
-    /// A validator of `rules`.
-    public init(rules: [ConfigRule]) { self.rules = rules }
+    /// A validator of `rules` and `connectivity` checks.
+    public init(rules: [ConfigRule], connectivity: [any HealthCheck] = []) {
+        self.rules = rules
+        self.connectivity = connectivity
+    }
+
+    /// Checks every rule, then (unless `offline`) probes every connectivity check concurrently
+    /// within `timeout`; a failing probe is a problem named `connectivity:NAME`.
+    public func validate(_ sources: ConfigSources, offline: Bool, timeout: Duration = .seconds(10), bus: EventBus? = nil) async -> Report {
+        var report = validate(sources, bus: bus)
+        guard !offline, !connectivity.isEmpty else { return report }
+        let probes = await HealthProber(checks: connectivity, timeout: timeout).probeAll()
+        for probe in probes {
+            let latency = Int64(probe.result.latency.milliseconds.rounded())
+            let ok = probe.result.status != .unhealthy
+            let finding = Finding(key: "connectivity:\(probe.name)", source: "network", ok: ok,
+                                  detail: ok ? "\(probe.result.message) (\(latency) ms)"
+                                      : "\(probe.result.message) (\(latency) ms); check the URL, the key and the network, or run with --offline")
+            report.findings.append(finding)
+            bus?.emit(ConfigChecked(key: finding.key, source: finding.source, status: ok ? "ok" : "problem", detail: finding.detail))
+        }
+        return report
+    }
 
     /// Checks every rule against `sources`; emits one `config.checked` per rule on `bus`.
     public func validate(_ sources: ConfigSources, bus: EventBus? = nil) -> Report {

@@ -39,13 +39,16 @@ public final class HealthMonitor<C: Clock>: Service, Sendable where C.Duration =
     public let staleAfter: Duration
     /// Alert rules applied to every probe, if any.
     public let alerts: HealthAlerts?
+    /// A probe slower than this is logged (a `log.message` warning); `nil`: never.
+    public let slowProbe: Duration?
     private let bus: EventBus?
     private let wallClock: any WallClock
     private let state = Locked(State())
 
     /// Creates a monitor; `staleAfter` defaults to three intervals plus the probe time limit.
     public init(prober: HealthProber<C>, interval: Duration, staleAfter: Duration? = nil, alerts: HealthAlerts? = nil,
-                bus: EventBus? = nil, wallClock: any WallClock = SystemWallClock()) {
+                bus: EventBus? = nil, wallClock: any WallClock = SystemWallClock(), slowProbe: Duration? = nil) {
+        self.slowProbe = slowProbe
         self.prober = prober
         self.interval = interval
         self.staleAfter = staleAfter ?? interval * 3 + prober.timeout
@@ -90,6 +93,13 @@ public final class HealthMonitor<C: Clock>: Service, Sendable where C.Duration =
             return changes
         }
         for change in changes { bus?.emit(change) }
+        if let slowProbe {
+            for probe in probes where probe.result.latency > slowProbe {
+                bus?.emit(LogMessage(logger: "hardening.health", source: "HealthMonitor",
+                                     text: "slow probe: \(probe.name) took \(Int64(probe.result.latency.milliseconds.rounded())) ms (threshold \(Int64(slowProbe.milliseconds)) ms)"),
+                          level: .warning)
+            }
+        }
         if let alerts {
             for probe in probes { alerts.observe(check: probe.name, status: probe.result.status, at: time) }
         }

@@ -56,7 +56,13 @@ public struct HealthProber<C: Clock>: Sendable where C.Duration == Duration {
     private func probe(_ check: any HealthCheck) async -> HealthResult {
         let (limit, clock) = (timeout, self.clock)
         return await withTaskGroup(of: HealthResult?.self) { group in
-            group.addTask { await check.check() }
+            group.addTask {
+                // A check that does not time itself (disk, sinks, config) gets the probe's own time.
+                let start = clock.now
+                var result = await check.check()
+                if result.latency == .zero { result.latency = start.duration(to: clock.now) }
+                return result
+            }
             group.addTask {
                 try? await clock.sleep(for: limit)
                 return nil

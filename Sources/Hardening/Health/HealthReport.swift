@@ -9,11 +9,17 @@ public struct HealthReport: Sendable {
     /// When the probes ran.
     public var time: Timestamp
 
-    /// A report of `probes` taken at `time`.
-    public init(probes: [(name: String, isCritical: Bool, result: HealthResult)], time: Timestamp) {
+    /// Why the verdict is worse than the probes say (a stale snapshot, no probe yet).
+    public var note: String?
+
+    /// A report of `probes` taken at `time`; `overall` overrides the verdict of the probes (a
+    /// monitor's snapshot is unhealthy when stale, whatever its probes said), with `note` saying why.
+    public init(probes: [(name: String, isCritical: Bool, result: HealthResult)], time: Timestamp, overall: HealthStatus? = nil,
+                note: String? = nil) {
         self.probes = probes
-        self.overall = HealthStatus.overall(probes.map { ($0.isCritical, $0.result.status) })
+        self.overall = overall ?? HealthStatus.overall(probes.map { ($0.isCritical, $0.result.status) })
         self.time = time
+        self.note = note
     }
 
     /// The draft's word for a status.
@@ -38,6 +44,7 @@ public struct HealthReport: Sendable {
             out += line + "\n"
         }
         out += "\nOverall: \(overall.rawValue.uppercased())\n"
+        if let note { out += "(\(note))\n" }
         return out
     }
 
@@ -54,7 +61,9 @@ public struct HealthReport: Sendable {
             if !probe.result.observed.isEmpty { entry["observed"] = .object(probe.result.observed) }
             checks["\(probe.name):responseTime"] = .array([.object(entry)])
         }
-        return .object(["status": .string(Self.draftStatus(overall)), "checks": .object(checks)])
+        var document: Attributes = ["status": .string(Self.draftStatus(overall)), "checks": .object(checks)]
+        if let note { document["notes"] = .array([.string(note)]) }
+        return .object(document)
     }
 
     private static func milliseconds(_ duration: Duration) -> Double { (duration.milliseconds * 10).rounded() / 10 }

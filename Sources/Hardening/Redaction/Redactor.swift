@@ -4,7 +4,9 @@
 /// `password`, …, or a key the user marks) is replaced whole; and any token in any string that is
 /// shaped like a credential (an OpenAI `sk-…` key, a Notion `secret_…`/`ntn_…` token, a Pinecone
 /// `pcsk_…` key, a GitHub `ghp_…` token, an AWS `AKIA…` id, a Slack `xox…` token, a JWT, or the
-/// word after `Bearer`/`Basic`) is replaced by ``replacement``.
+/// word after `Bearer`/`Basic`) is replaced by ``replacement``. Values the application knows to be
+/// secret (the API keys its configuration resolved) are replaced wherever they appear, whatever
+/// their shape.
 public struct Redactor: Sendable {
     /// What a secret is replaced with.
     public var replacement: String
@@ -14,6 +16,9 @@ public struct Redactor: Sendable {
     public let secretKeys: Set<String>
     /// Token prefixes that mark a credential, with the minimum token length.
     public let credentialPrefixes: [(prefix: String, minimumLength: Int)]
+    /// Literal secret values (at least 4 bytes long), replaced wherever they appear in a string.
+    public let knownSecrets: [String]
+    private let knownSecretBytes: [[UInt8]]
     private let fragmentBytes: [[UInt8]]
     private let prefixBytes: [(prefix: [UInt8], minimumLength: Int)]
 
@@ -21,6 +26,7 @@ public struct Redactor: Sendable {
     public init(
         replacement: String = "[REDACTED]",
         secretKeys: Set<String> = [],
+        knownSecrets: [String] = [],
         secretKeyFragments: [String] = [
             "api_key", "apikey", "api-key", "secret", "password", "passwd", "token", "authorization",
             "credential", "private_key", "cookie",
@@ -33,6 +39,9 @@ public struct Redactor: Sendable {
             ("sk-", 20), ("secret_", 20), ("ntn_", 20), ("pcsk_", 20), ("ghp_", 20), ("gho_", 20),
             ("github_pat_", 20), ("xoxb-", 15), ("xoxp-", 15), ("xoxa-", 15), ("AKIA", 20), ("eyJ", 30),
         ]
+        // Longest first, so that a secret containing another is replaced whole.
+        self.knownSecrets = Array(Set(knownSecrets.filter { $0.utf8.count >= 4 })).sorted { $0.utf8.count > $1.utf8.count }
+        self.knownSecretBytes = self.knownSecrets.map { Array($0.utf8) }
         self.fragmentBytes = secretKeyFragments.map { Array($0.lowercased().utf8) }
         self.prefixBytes = credentialPrefixes.map { (Array($0.prefix.utf8), $0.minimumLength) }
     }
@@ -153,8 +162,41 @@ public struct Redactor: Sendable {
         }
     }
 
-    /// The string with credential-shaped tokens replaced, or `nil` when it has none.
+    /// The string with known secrets and credential-shaped tokens replaced, or `nil` when it has none.
     public func redacted(_ string: String) -> String? {
+        guard !knownSecretBytes.isEmpty, let withoutKnown = replacingKnownSecrets(in: string) else {
+            return redactedTokens(string)
+        }
+        return redactedTokens(withoutKnown) ?? withoutKnown
+    }
+
+    private func replacingKnownSecrets(in string: String) -> String? {
+        var bytes = Array(string.utf8)
+        var changed = false
+        let replacementBytes = Array(replacement.utf8)
+        for secret in knownSecretBytes where bytes.count >= secret.count {
+            var output: [UInt8] = []
+            var index = 0
+            var copiedUpTo = 0
+            while index + secret.count <= bytes.count {
+                if bytes[index] == secret[0], bytes[index..<index + secret.count].elementsEqual(secret) {
+                    output.append(contentsOf: bytes[copiedUpTo..<index])
+                    output.append(contentsOf: replacementBytes)
+                    index += secret.count
+                    copiedUpTo = index
+                } else {
+                    index += 1
+                }
+            }
+            guard copiedUpTo > 0 else { continue }
+            output.append(contentsOf: bytes[copiedUpTo...])
+            bytes = output
+            changed = true
+        }
+        return changed ? String(decoding: bytes, as: UTF8.self) : nil
+    }
+
+    private func redactedTokens(_ string: String) -> String? {
         var copy = string
         return copy.withUTF8 { bytes -> String? in
             guard bytes.count >= 8 else { return nil }

@@ -72,3 +72,21 @@ extension FileSystem {
         }.get()
     }
 }
+
+extension FileSystem {
+    /// The whole file as text (invalid UTF-8 repaired), for configuration and `.env` files;
+    /// refuses files larger than `limit` bytes.
+    public func readText(_ path: String, limit: Int = 16 << 20) throws(FileSystemError) -> String {
+        let descriptor = try open(path, flags: O_RDONLY | O_CLOEXEC, mode: 0)
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = try read(descriptor, into: &chunk, path: path)
+            if count == 0 { break }
+            bytes += chunk[0..<count]
+            if bytes.count > limit { throw FileSystemError(code: EFBIG, operation: "read", path: path) }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -146,6 +146,28 @@ public struct JSONLineDecoder: Sendable {
     }
 }
 
+/// One JSON document (an HTTP response body, a webhook answer) read into an ``AttributeValue``
+/// by the same RFC 8259 parser as event lines.
+public enum JSONDocument {
+    /// Parses `bytes` as one JSON value (with surrounding whitespace); nesting deeper than
+    /// `maxDepth` is an error.
+    public static func parse(_ bytes: some Collection<UInt8>, maxDepth: Int = 64) throws(LineDecodingError) -> AttributeValue {
+        let array = Array(bytes)
+        let result: Result<AttributeValue, LineDecodingError> = array.withUnsafeBufferPointer { buffer in
+            var parser = JSONParser(bytes: buffer, maxDepth: maxDepth)
+            do throws(LineDecodingError) {
+                let value = try parser.parseValue(depth: 0)
+                parser.skipWhitespace()
+                guard parser.isAtEnd else { throw parser.error("unexpected bytes after the value") }
+                return .success(value)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+}
+
 /// A small RFC 8259 parser into ``AttributeValue``.
 struct JSONParser {
     let bytes: UnsafeBufferPointer<UInt8>

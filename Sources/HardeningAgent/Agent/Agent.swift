@@ -1,0 +1,179 @@
+import AsyncHTTPClient
+import Hardening
+import HardeningLog
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+
+/// The `hardening agent`: validates its configuration, runs the health monitor on an interval,
+/// writes events to the configured sinks, and serves `/health`, `/health/live`, `/health/ready`,
+/// `/metrics` and `/summary` over Hummingbird (loopback by default).
+///
+/// It runs as a swift-service-lifecycle `ServiceGroup`. Graceful shutdown (SIGTERM, SIGINT) goes
+/// in reverse order of start: the monitor first (readiness turns failing, probes stop), then the
+/// HTTP server (in-flight requests are answered), then the webhook (queued alerts are posted),
+/// and the bus last (every event reaches every sink, which flush and close); all within
+/// ``AgentConfiguration/shutdownTimeout``, after which what is left is cancelled.
+public final class Agent: Sendable {
+    /// The configuration it runs.
+    public let configuration: AgentConfiguration
+    /// The bus every component emits on.
+    public let bus: EventBus
+    /// The health monitor.
+    public let monitor: HealthMonitor<ContinuousClock>
+    /// The live summary behind `/summary`.
+    public let summary: SummarySink
+    /// The metrics behind `/metrics`.
+    public let metrics: PrometheusEventSink
+    /// The alert webhook, if configured.
+    public let webhook: AlertWebhook?
+    /// The rotating file sink, if configured.
+    public let fileSink: RotatingFileSink?
+    private let client: HTTPClient
+    private let logger: Logger
+
+    /// Builds every part from `configuration` (nothing runs until ``run(onListening:)``).
+    public init(configuration: AgentConfiguration) {
+        self.configuration = configuration
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+                                configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+        self.client = client
+        let events = configuration.events
+        var sinks: [any EventSink] = []
+        if let directory = events.directory {
+            let sink = RotatingFileSink(configuration: .init(
+                directory: directory, format: events.fileFormat == "gzip-stream" ? .gzipStream : .plain,
+                maxFileBytes: events.maxFileBytes, compression: .init(level: events.compressionLevel),
+                retention: .init(maxFiles: events.maxFiles), streamCompressionLevel: events.compressionLevel))
+            fileSink = sink
+            sinks.append(sink)
+        } else {
+            fileSink = nil
+        }
+        switch events.stdout {
+        case "json": sinks.append(StdoutSink(format: .json))
+        case "human": sinks.append(StdoutSink(format: .automatic(colors: true)))
+        default: break
+        }
+        let summary = SummarySink()
+        let metrics = PrometheusEventSink()
+        self.summary = summary
+        self.metrics = metrics
+        sinks += [summary, metrics] as [any EventSink]
+        // The webhook needs the bus for its own events and the bus needs the webhook as a sink:
+        // the sink list is completed through a box before the bus starts.
+        let webhookBox = LateSink()
+        if configuration.alerts.webhook != nil { sinks.append(webhookBox) }
+        let bus = EventBus(configuration: .init(service: configuration.service, overflowPolicy: .dropNewest,
+                                                redactor: Redactor(knownSecrets: configuration.secrets)),
+                           sinks: sinks)
+        self.bus = bus
+        if let hook = configuration.alerts.webhook {
+            let webhook = AlertWebhook(url: hook.url, headers: hook.headers, timeout: hook.timeout, attempts: hook.attempts, client: client, bus: bus)
+            webhookBox.set(webhook)
+            self.webhook = webhook
+        } else {
+            self.webhook = nil
+        }
+        var logger = Logger(label: "hardening.agent", factory: { EventLogHandler(label: $0, bus: bus) })
+        logger.logLevel = .info
+        self.logger = logger
+        let checks = Self.makeChecks(configuration, client: client, bus: bus, fileSink: fileSink, webhook: webhook)
+        let prober = HealthProber(checks: checks, timeout: configuration.health.timeout, bus: bus)
+        let alerts = configuration.alerts.rules.isEmpty ? nil : HealthAlerts(rules: configuration.alerts.rules, bus: bus)
+        self.monitor = HealthMonitor(prober: prober, interval: configuration.health.interval, alerts: alerts, bus: bus,
+                                     slowProbe: configuration.health.slowProbe)
+    }
+
+    /// The health checks the configuration names, built.
+    static func makeChecks(_ configuration: AgentConfiguration, client: HTTPClient, bus: EventBus?, fileSink: RotatingFileSink?,
+                           webhook: AlertWebhook?) -> [any HealthCheck] {
+        configuration.health.checks.compactMap { check -> (any HealthCheck)? in
+            let timeout = configuration.health.timeout
+            switch check.kind {
+            case .http(let url, let method, let headers, let expected, let observe):
+                return HTTPHealthCheck(name: check.name, url: url, method: method, headers: headers, expectedStatuses: expected,
+                                       observe: observe.map { HTTPHealthCheck.ObservedField(path: $0.path, name: $0.name) },
+                                       timeout: timeout, slowThreshold: check.slowThreshold, isCritical: check.isCritical, client: client)
+            case .tcp(let host, let port):
+                return TCPHealthCheck(name: check.name, host: host, port: port, timeout: timeout, slowThreshold: check.slowThreshold,
+                                      isCritical: check.isCritical)
+            case .disk(let path, let minimum):
+                return DiskSpaceHealthCheck(name: check.name, path: path, minimumFreeBytes: minimum, isCritical: check.isCritical)
+            case .sinks:
+                guard let bus else { return nil }
+                return SinkHealthCheck(name: check.name, bus: bus, fileSink: fileSink, isCritical: check.isCritical)
+            case .configuration:
+                let rules = configuration.validation.allRules
+                let environment = configuration.sources.environment
+                let envFile = configuration.validation.envFile
+                return ConfigHealthCheck(name: check.name, validator: ConfigValidator(rules: rules), isCritical: check.isCritical) {
+                    let text = envFile.flatMap { try? PosixFileSystem().readText($0) }
+                    return ConfigSources(environment: environment, dotEnv: text, dotEnvName: envFile ?? ".env")
+                }
+            case .breaker:
+                guard let webhook else { return nil }
+                return BreakerHealthCheck(breaker: webhook.breaker, name: check.name, isCritical: check.isCritical)
+            }
+        }
+    }
+
+    /// The connectivity checks `validate-config` runs: the health checks the configuration's
+    /// `config.connectivity` names (those that reach something outside: the sink and breaker
+    /// checks of a running agent are left out). The caller shuts `client` down.
+    public static func connectivityChecks(_ configuration: AgentConfiguration, client: HTTPClient) -> [any HealthCheck] {
+        let names = Set(configuration.validation.connectivity)
+        var selected = configuration
+        selected.health.checks = configuration.health.checks.filter { names.contains($0.name) }
+        return makeChecks(selected, client: client, bus: nil, fileSink: nil, webhook: nil)
+    }
+
+    /// Runs until SIGTERM or SIGINT (or cancellation), then shuts down in order; `onListening`
+    /// is called with the bound host and port once the server accepts connections.
+    public func run(onListening: @escaping @Sendable (String, Int) async -> Void = { _, _ in }) async throws {
+        let server = configuration.server
+        let router = AgentRoutes(agent: self).router()
+        let application = Application(
+            router: router,
+            configuration: ApplicationConfiguration(address: .hostname(server.host, port: server.port), serverName: nil),
+            onServerRunning: { channel in await onListening(server.host, channel.localAddress?.port ?? server.port) },
+            logger: logger
+        )
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: bus)]
+        if let webhook { services.append(.init(service: webhook)) }
+        services.append(.init(service: application))
+        services.append(.init(service: monitor))
+        var groupConfiguration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownTimeout
+        groupConfiguration.maximumCancellationDuration = .seconds(2)
+        let group = ServiceGroup(configuration: groupConfiguration)
+        bus.emit(LogMessage(logger: "hardening.agent", source: "agent",
+                            text: "hardening agent starting: \(configuration.file), \(configuration.health.checks.count) checks every \(Int64(configuration.health.interval.milliseconds)) ms"))
+        do {
+            try await group.run()
+        } catch {
+            try? await client.shutdown()
+            await bus.shutdown()
+            throw error
+        }
+        try? await client.shutdown()
+        await bus.shutdown()
+    }
+}
+
+/// A sink set after the bus is made (the webhook needs the bus; the bus lists its sinks first).
+final class LateSink: EventSink, Sendable {
+    let name = "late"
+    private let sink = Locked<(any EventSink)?>(nil)
+
+    func set(_ sink: any EventSink) { self.sink.withLock { $0 = sink } }
+    private var current: (any EventSink)? { sink.withLock { $0 } }
+
+    func start(context: SinkContext) { current?.start(context: context) }
+    func write(_ events: [Event]) { current?.write(events) }
+    func flush() { current?.flush() }
+    func tick(now: Timestamp) { current?.tick(now: now) }
+    func close() { current?.close() }
+}

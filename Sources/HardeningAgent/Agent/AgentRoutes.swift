@@ -1,0 +1,60 @@
+import Hardening
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The agent's HTTP endpoints. Health endpoints read the monitor's snapshot and never probe per
+/// request; every answer is `Cache-Control: no-store`.
+struct AgentRoutes: Sendable {
+    let agent: Agent
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/health") { _, _ in health() }
+        router.get("/health/live") { _, _ in live() }
+        router.get("/health/ready") { _, _ in ready() }
+        router.get("/metrics") { _, _ in metrics() }
+        router.get("/summary") { _, _ in await summary() }
+        return router
+    }
+
+    /// 200 while the snapshot is healthy or degraded, 503 when unhealthy (stale counts as
+    /// unhealthy); health+json, with the checks only when `server.show_details` is set.
+    func health() -> Response {
+        let snapshot = agent.monitor.snapshot
+        let report = HealthReport(probes: snapshot.probes.map { ($0.name, $0.isCritical, $0.result) }, time: SystemWallClock().now(),
+                                  overall: snapshot.overall, note: snapshot.note)
+        let body: AttributeValue = agent.configuration.server.showDetails
+            ? report.json : .object(["status": .string(HealthReport.draftStatus(snapshot.overall))])
+        return Self.json(body, status: snapshot.overall == .unhealthy ? .serviceUnavailable : .ok, contentType: "application/health+json")
+    }
+
+    /// Always 200 while the process answers: never touches a dependency.
+    func live() -> Response {
+        Self.json(.object(["status": "pass"]), status: .ok, contentType: "application/health+json")
+    }
+
+    /// 200 when ready for traffic, 503 when shutting down or unhealthy.
+    func ready() -> Response {
+        let ready = agent.monitor.isReady
+        return Self.json(.object(["status": .string(ready ? "pass" : "fail")]), status: ready ? .ok : .serviceUnavailable,
+                         contentType: "application/health+json")
+    }
+
+    func metrics() -> Response {
+        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: agent.metrics.exposition())))
+    }
+
+    /// The live `Summary` (every event delivered before the request).
+    func summary() async -> Response {
+        let summary = await agent.summary.summary(after: agent.bus)
+        return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: summary.jsonText + "\n")))
+    }
+
+    static func json(_ value: AttributeValue, status: HTTPResponse.Status, contentType: String) -> Response {
+        Response(status: status, headers: [.contentType: contentType, .cacheControl: "no-store"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: value.jsonText + "\n")))
+    }
+}

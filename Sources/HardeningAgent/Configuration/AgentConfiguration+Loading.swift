@@ -1,0 +1,324 @@
+import Hardening
+import HardeningLog
+import Yams
+
+extension AgentConfiguration {
+    /// Reads and checks the configuration file at `path`: every problem is reported at once with
+    /// file, line and key; `${VAR}` references are resolved from `environment`, then from the
+    /// `.env` file the configuration names (relative to the configuration file).
+    public static func load(path: String, environment: [String: String], fileSystem: some FileSystem = PosixFileSystem()) throws
+        -> AgentConfiguration
+    {
+        let text: String
+        do {
+            text = try fileSystem.readText(path)
+        } catch {
+            throw AgentConfigurationError(problems: [ConfigFileProblem(file: path, line: 0, key: "", message: "cannot read: \(error)")])
+        }
+        return try parse(yaml: text, file: path, environment: environment) { envPath in
+            Result { () throws(FileSystemError) in try fileSystem.readText(envPath) }
+        }
+    }
+
+    /// Parses configuration text (see ``load(path:environment:fileSystem:)``); `readFile` reads
+    /// the `.env` file.
+    public static func parse(yaml: String, file: String, environment: [String: String],
+                             readFile: (String) -> Result<String, FileSystemError> = { _ in .failure(FileSystemError(code: 2, operation: "open", path: "")) })
+        throws(AgentConfigurationError) -> AgentConfiguration
+    {
+        let problems = ProblemCollector(file: file)
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch let error as YamlError {
+            throw AgentConfigurationError(problems: [yamlProblem(error, file: file)])
+        } catch {
+            throw AgentConfigurationError(problems: [ConfigFileProblem(file: file, line: 0, key: "", message: "not YAML: \(error)")])
+        }
+        var configuration = AgentConfiguration()
+        configuration.file = file
+        let top = YAMLFields(root, path: "", line: 1, problems: problems)
+        if let service = top.string("service") { configuration.service = service }
+        if let timeout = top.duration("shutdown_timeout", minimum: .milliseconds(100)) { configuration.shutdownTimeout = timeout }
+        readServer(top.fields("server"), into: &configuration.server)
+        readEvents(top.fields("events"), into: &configuration.events)
+        // The sources come first: `${VAR}` in checks and the webhook resolve against them.
+        let validationFields = top.fields("config")
+        readValidation(validationFields, into: &configuration.validation)
+        var envText: String?
+        if let envFile = configuration.validation.envFile {
+            let envPath = Self.resolve(envFile, relativeTo: file)
+            switch readFile(envPath) {
+            case .success(let text): envText = text
+            case .failure(let error): problems.add(validationFields?.lineOf("env_file") ?? 0, "config.env_file", "cannot read \(envPath): \(error)")
+            }
+            configuration.validation.envFile = envPath
+        }
+        configuration.sources = ConfigSources(environment: environment, dotEnv: envText, dotEnvName: configuration.validation.envFile ?? ".env")
+        var secrets = SecretResolver(sources: configuration.sources, problems: problems)
+        readHealth(top.fields("health"), into: &configuration.health, secrets: &secrets)
+        readAlerts(top.fields("alerts"), into: &configuration.alerts, secrets: &secrets)
+        top.rejectUnknownKeys()
+        let names = configuration.health.checks.map(\.name)
+        for name in configuration.validation.connectivity where !names.contains(name) {
+            problems.add(validationFields?.lineOf("connectivity") ?? 0, "config.connectivity",
+                         "'\(name)' is not a health check; expected one of \(names.joined(separator: ", "))")
+        }
+        for check in configuration.health.checks {
+            if case .breaker(let breaker) = check.kind, breaker != "webhook" || configuration.alerts.webhook == nil {
+                problems.add(0, check.keyPath, "the agent has no breaker '\(breaker)' (its breaker is 'webhook', with alerts.webhook set)")
+            }
+        }
+        configuration.secrets = secrets.values
+        guard problems.problems.isEmpty else { throw AgentConfigurationError(problems: problems.sorted) }
+        return configuration
+    }
+
+    static func resolve(_ path: String, relativeTo file: String) -> String {
+        guard !path.hasPrefix("/"), let slash = file.lastIndex(of: "/") else { return path }
+        return String(file[...slash]) + path
+    }
+
+    private static func yamlProblem(_ error: YamlError, file: String) -> ConfigFileProblem {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            let around = context.map { " (\($0.text))" } ?? ""
+            return ConfigFileProblem(file: file, line: mark.line, key: "", message: "not valid YAML: \(problem)\(around) at column \(mark.column)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return ConfigFileProblem(file: file, line: context.mark.line, key: duplicates.joined(separator: ", "),
+                                     message: "key given more than once")
+        default:
+            return ConfigFileProblem(file: file, line: 0, key: "", message: "not valid YAML: \(error)")
+        }
+    }
+
+    private static func readServer(_ fields: YAMLFields?, into server: inout Server) {
+        guard let fields else { return }
+        if let host = fields.string("host") { server.host = host }
+        if let port = fields.int("port", in: 0...65535) { server.port = port }
+        if let show = fields.bool("show_details") { server.showDetails = show }
+        fields.rejectUnknownKeys()
+    }
+
+    private static func readEvents(_ fields: YAMLFields?, into events: inout Events) {
+        guard let fields else { return }
+        if let stdout = fields.oneOf("stdout", ["json", "human", "off"]) { events.stdout = stdout }
+        if let directory = fields.string("directory") { events.directory = directory }
+        if let format = fields.oneOf("file_format", ["plain", "gzip-stream"]) { events.fileFormat = format }
+        if let bytes = fields.int("max_file_bytes", in: 1024...Int.max) { events.maxFileBytes = Int64(bytes) }
+        if let files = fields.int("max_files", in: 0...100_000) { events.maxFiles = files }
+        if let level = fields.int("compression_level", in: 0...9) { events.compressionLevel = level }
+        fields.rejectUnknownKeys()
+    }
+
+    private static func readValidation(_ fields: YAMLFields?, into validation: inout Validation) {
+        guard let fields else { return }
+        validation.envFile = fields.string("env_file")
+        validation.preset = fields.oneOf("preset", ["rag"])
+        validation.connectivity = fields.strings("connectivity") ?? []
+        for rule in fields.list("rules") {
+            guard let key = rule.string("key") else {
+                rule.problems.add(rule.line, rule.path, "a rule needs a key (the environment variable)")
+                rule.rejectUnknownKeys()
+                continue
+            }
+            let help = rule.string("help") ?? "See the agent configuration's config.rules."
+            let format: ConfigRule.Format?
+            switch rule.oneOf("format", ["text", "secret", "url", "identifier", "integer", "number", "one_of"]) ?? "text" {
+            case "secret": format = .secret(prefix: rule.strings("prefix") ?? [])
+            case "url": format = .url
+            case "identifier": format = .identifier
+            case "integer":
+                let min = rule.int("min").map(Int64.init) ?? .min, max = rule.int("max").map(Int64.init) ?? .max
+                format = min <= max ? .integer(min...max) : nil
+                if format == nil { rule.problems.add(rule.lineOf("min"), rule.keyPath("min"), "min is larger than max") }
+            case "number":
+                let min = rule.double("min", in: -.greatestFiniteMagnitude...(.greatestFiniteMagnitude)) ?? -.greatestFiniteMagnitude
+                let max = rule.double("max", in: -.greatestFiniteMagnitude...(.greatestFiniteMagnitude)) ?? .greatestFiniteMagnitude
+                format = min <= max ? .number(min...max) : nil
+                if format == nil { rule.problems.add(rule.lineOf("min"), rule.keyPath("min"), "min is larger than max") }
+            case "one_of":
+                let choices = rule.strings("choices") ?? []
+                format = choices.isEmpty ? nil : .oneOf(choices)
+                if choices.isEmpty { rule.problems.add(rule.line, rule.keyPath("choices"), "format one_of needs a list of choices") }
+            default: format = .text
+            }
+            let defaultValue = rule.string("default")
+            if let defaultValue, case .secret = format {
+                _ = defaultValue
+                rule.problems.add(rule.lineOf("default"), rule.keyPath("default"), "a secret cannot have a default in the file; set it in the environment")
+            }
+            rule.rejectUnknownKeys()
+            if let format { validation.rules.append(ConfigRule(key, format, default: defaultValue, help: help)) }
+        }
+        fields.rejectUnknownKeys()
+    }
+
+    private static func readHealth(_ fields: YAMLFields?, into health: inout Health, secrets: inout SecretResolver) {
+        guard let fields else { return }
+        if let interval = fields.duration("interval", minimum: .milliseconds(10)) { health.interval = interval }
+        if let timeout = fields.duration("timeout", minimum: .milliseconds(1)) { health.timeout = timeout }
+        health.slowProbe = fields.duration("slow_probe")
+        var seen: Set<String> = []
+        for entry in fields.list("checks") {
+            let name = entry.string("name")
+            let type = entry.oneOf("type", ["http", "tcp", "disk", "sinks", "config", "breaker"])
+            if entry.has("name") == false { entry.problems.add(entry.line, entry.keyPath("name"), "every check needs a name") }
+            if entry.has("type") == false {
+                entry.problems.add(entry.line, entry.keyPath("type"), "every check needs a type: http, tcp, disk, sinks, config or breaker")
+            }
+            if let name, !seen.insert(name).inserted {
+                entry.problems.add(entry.lineOf("name"), entry.keyPath("name"), "two checks are named '\(name)'")
+            }
+            let critical = entry.bool("critical") ?? true
+            let slow = entry.duration("slow_threshold")
+            var kind: Check.Kind?
+            switch type {
+            case "http":
+                let url = entry.string("url").flatMap { secrets.expand($0, line: entry.lineOf("url"), key: entry.keyPath("url")) }
+                if let url, !(url.lowercased().hasPrefix("http://") || url.lowercased().hasPrefix("https://")) {
+                    entry.problems.add(entry.lineOf("url"), entry.keyPath("url"), "expected an http:// or https:// URL")
+                }
+                if !entry.has("url") { entry.problems.add(entry.line, entry.keyPath("url"), "an http check needs a url") }
+                let method = entry.oneOf("method", ["GET", "HEAD", "POST"]) ?? "GET"
+                var headers: [(name: String, value: String)] = []
+                for pair in entry.pairs("headers") {
+                    if let value = secrets.expand(pair.value, line: pair.line, key: entry.keyPath("headers.\(pair.name)")) {
+                        headers.append((pair.name, value))
+                    }
+                }
+                var expected = Set(200..<300)
+                if let statuses = entry.strings("expect_status") {
+                    let numbers = statuses.compactMap { Int($0) }.filter { (100...599).contains($0) }
+                    if numbers.count != statuses.count || numbers.isEmpty {
+                        entry.problems.add(entry.lineOf("expect_status"), entry.keyPath("expect_status"), "expected HTTP status codes (100-599)")
+                    } else {
+                        expected = Set(numbers)
+                    }
+                }
+                var observe: (path: String, name: String?)?
+                if let observed = entry.fields("observe") {
+                    if let path = observed.string("field") {
+                        observe = (path, observed.string("as"))
+                    } else {
+                        observed.problems.add(observed.line, observed.keyPath("field"), "observe needs a field (a dotted path into the JSON body)")
+                    }
+                    observed.rejectUnknownKeys()
+                }
+                if let url { kind = .http(url: url, method: method, headers: headers, expectedStatuses: expected, observe: observe) }
+            case "tcp":
+                let host = entry.string("host") ?? "127.0.0.1"
+                if let port = entry.int("port", in: 1...65535) {
+                    kind = .tcp(host: host, port: UInt16(port))
+                } else if !entry.has("port") {
+                    entry.problems.add(entry.line, entry.keyPath("port"), "a tcp check needs a port")
+                }
+            case "disk":
+                let path = entry.string("path")
+                let minimum = entry.int("min_free_mib", in: 0...Int(Int32.max)) ?? 100
+                if let path { kind = .disk(path: path, minimumFreeBytes: UInt64(minimum) << 20) } else {
+                    entry.problems.add(entry.line, entry.keyPath("path"), "a disk check needs a path")
+                }
+            case "sinks": kind = .sinks
+            case "config": kind = .configuration
+            case "breaker":
+                if let breaker = entry.string("breaker") { kind = .breaker(breaker) } else {
+                    entry.problems.add(entry.line, entry.keyPath("breaker"), "a breaker check needs the breaker's name")
+                }
+            default: break
+            }
+            entry.rejectUnknownKeys()
+            if let name, let kind {
+                health.checks.append(Check(name: name, kind: kind, isCritical: critical, slowThreshold: slow, keyPath: entry.path))
+            }
+        }
+        fields.rejectUnknownKeys()
+    }
+
+    private static func readAlerts(_ fields: YAMLFields?, into alerts: inout Alerts, secrets: inout SecretResolver) {
+        guard let fields else { return }
+        for entry in fields.list("rules") {
+            let name = entry.string("name") ?? "rule\(alerts.rules.count + 1)"
+            let resolve = entry.int("resolve_after", in: 1...10_000) ?? 2
+            let consecutive = entry.int("consecutive_failures", in: 1...10_000)
+            let ratio = entry.double("failure_ratio", in: 0.01...1)
+            let window = entry.int("window", in: 1...10_000) ?? 10
+            let minimum = entry.int("minimum_probes", in: 1...10_000) ?? window
+            entry.rejectUnknownKeys()
+            switch (consecutive, ratio) {
+            case (let count?, nil):
+                alerts.rules.append(AlertRule(name: name, trigger: .consecutiveFailures(count), resolveAfterSuccesses: resolve))
+            case (nil, let ratio?):
+                alerts.rules.append(AlertRule(name: name, trigger: .failureRatio(ratio, window: window, minimumProbes: minimum),
+                                              resolveAfterSuccesses: resolve))
+            case (_?, _?):
+                entry.problems.add(entry.line, entry.path, "give consecutive_failures or failure_ratio, not both")
+            case (nil, nil):
+                if !entry.has("consecutive_failures") && !entry.has("failure_ratio") {
+                    entry.problems.add(entry.line, entry.path, "a rule needs consecutive_failures: N or failure_ratio: 0.5 (with window)")
+                }
+            }
+        }
+        if let hook = fields.fields("webhook") {
+            let url = hook.string("url").flatMap { secrets.expand($0, line: hook.lineOf("url"), key: hook.keyPath("url")) }
+            var headers: [(name: String, value: String)] = []
+            for pair in hook.pairs("headers") {
+                if let value = secrets.expand(pair.value, line: pair.line, key: hook.keyPath("headers.\(pair.name)")) {
+                    headers.append((pair.name, value))
+                }
+            }
+            let timeout = hook.duration("timeout", minimum: .milliseconds(1))
+            let attempts = hook.int("attempts", in: 1...20)
+            hook.rejectUnknownKeys()
+            if let url {
+                if !(url.lowercased().hasPrefix("http://") || url.lowercased().hasPrefix("https://")) {
+                    hook.problems.add(hook.lineOf("url"), hook.keyPath("url"), "expected an http:// or https:// URL")
+                }
+                var webhook = Webhook(url: url, headers: headers)
+                if let timeout { webhook.timeout = timeout }
+                if let attempts { webhook.attempts = attempts }
+                alerts.webhook = webhook
+            } else if !hook.has("url") {
+                hook.problems.add(hook.line, hook.keyPath("url"), "a webhook needs a url")
+            }
+        }
+        fields.rejectUnknownKeys()
+    }
+}
+
+/// Expands `${VAR}` from the configuration sources, remembering every value as a secret.
+struct SecretResolver {
+    let sources: ConfigSources
+    let problems: ProblemCollector
+    private(set) var values: [String] = []
+
+    init(sources: ConfigSources, problems: ProblemCollector) {
+        self.sources = sources
+        self.problems = problems
+    }
+
+    mutating func expand(_ text: String, line: Int, key: String) -> String? {
+        var output = ""
+        var rest = Substring(text)
+        var ok = true
+        while let start = rest.firstRange(of: "${") {
+            output += rest[..<start.lowerBound]
+            guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
+                problems.add(line, key, "'${' without a closing '}'")
+                return nil
+            }
+            let name = String(rest[start.upperBound..<end])
+            if let found = sources.value(of: name), !found.value.isEmpty {
+                output += found.value
+                values.append(found.value)
+            } else {
+                problems.add(line, key, "${\(name)} is not set: set \(name) in the environment or in \(sources.dotEnvName)")
+                ok = false
+            }
+            rest = rest[rest.index(after: end)...]
+        }
+        output += rest
+        return ok ? output : nil
+    }
+}

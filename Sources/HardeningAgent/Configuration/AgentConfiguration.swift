@@ -1,0 +1,136 @@
+import Hardening
+
+/// What `hardening agent --config FILE` runs: the file as typed values. See
+/// `docs/agent-config.md` for the schema and `examples/hardening.yaml` for an example.
+///
+/// Values like `${OPENAI_API_KEY}` (in HTTP headers and the webhook) are read from the
+/// environment, then from the `.env` file named in `config.env_file`; they are secrets: sent where
+/// they belong, redacted from every event, never printed.
+public struct AgentConfiguration: Sendable {
+    /// The HTTP server.
+    public struct Server: Sendable, Hashable {
+        /// Address to bind; loopback by default.
+        public var host = "127.0.0.1"
+        /// Port; 0 picks a free one (printed at start).
+        public var port = 9464
+        /// Whether `/health` lists the checks (else only the verdict).
+        public var showDetails = false
+    }
+
+    /// Where events go.
+    public struct Events: Sendable, Hashable {
+        /// `json`, `human` or `off`.
+        public var stdout = "json"
+        /// The rotating files' directory; `nil`: no files.
+        public var directory: String?
+        /// `plain` or `gzip-stream`.
+        public var fileFormat = "plain"
+        /// Rotate at this size.
+        public var maxFileBytes: Int64 = 64 << 20
+        /// Compressed segments kept.
+        public var maxFiles = 50
+        /// zlib level of the compressed files.
+        public var compressionLevel = 6
+    }
+
+    /// One health check as configured.
+    public struct Check: Sendable {
+        /// What to probe.
+        public enum Kind: Sendable {
+            /// An HTTP endpoint.
+            case http(url: String, method: String, headers: [(name: String, value: String)], expectedStatuses: Set<Int>,
+                      observe: (path: String, name: String?)?)
+            /// A TCP port.
+            case tcp(host: String, port: UInt16)
+            /// Free space on a path's file system.
+            case disk(path: String, minimumFreeBytes: UInt64)
+            /// The agent's own event sinks.
+            case sinks
+            /// The configuration rules (re-read every round).
+            case configuration
+            /// One of the agent's breakers (`webhook`).
+            case breaker(String)
+        }
+
+        /// The check's name.
+        public var name: String
+        /// What to probe.
+        public var kind: Kind
+        /// Whether a failure fails the whole (else it degrades it).
+        public var isCritical = true
+        /// Slower than this is degraded.
+        public var slowThreshold: Duration?
+        /// The key path in the file, for problems found later.
+        public var keyPath: String
+    }
+
+    /// The health monitor.
+    public struct Health: Sendable {
+        /// Time between rounds.
+        public var interval: Duration = .seconds(15)
+        /// The most one probe may take.
+        public var timeout: Duration = .seconds(5)
+        /// A probe slower than this is logged as slow.
+        public var slowProbe: Duration?
+        /// The checks.
+        public var checks: [Check] = []
+    }
+
+    /// Where alerts are posted.
+    public struct Webhook: Sendable {
+        /// The URL (a secret may be in it; it is shown without query and user info).
+        public var url: String
+        /// Request headers (values may be secrets).
+        public var headers: [(name: String, value: String)] = []
+        /// The most one POST may take.
+        public var timeout: Duration = .seconds(5)
+        /// Attempts per alert.
+        public var attempts = 4
+    }
+
+    /// Alerting.
+    public struct Alerts: Sendable {
+        /// The rules, applied to every check.
+        public var rules: [AlertRule] = []
+        /// Where to POST alerts, if anywhere.
+        public var webhook: Webhook?
+    }
+
+    /// Configuration validation.
+    public struct Validation: Sendable {
+        /// The `.env` file (relative to the configuration file).
+        public var envFile: String?
+        /// A rule preset (`rag`).
+        public var preset: String?
+        /// Rules declared in the file.
+        public var rules: [ConfigRule] = []
+        /// Names of health checks that `validate-config` runs as connectivity checks.
+        public var connectivity: [String] = []
+
+        /// Preset rules, then the file's (a file rule replaces a preset rule of the same key).
+        public var allRules: [ConfigRule] {
+            let presetRules = preset == "rag" ? ConfigRule.ragService : []
+            let own = Set(rules.map(\.key))
+            return presetRules.filter { !own.contains($0.key) } + rules
+        }
+    }
+
+    /// The `service` field of events.
+    public var service = "hardening-agent"
+    public var server = Server()
+    public var events = Events()
+    public var health = Health()
+    public var alerts = Alerts()
+    public var validation = Validation()
+    /// The most a graceful shutdown may take before the remaining work is cancelled.
+    public var shutdownTimeout: Duration = .seconds(10)
+    /// The configuration file, as given.
+    public var file: String = ""
+    /// Values of `${VAR}` references: the secrets to redact everywhere.
+    public var secrets: [String] = []
+    /// Where configuration values come from (environment, then `config.env_file`).
+    public var sources = ConfigSources(environment: [:])
+
+    /// An empty configuration (the defaults).
+    public init() {}
+}

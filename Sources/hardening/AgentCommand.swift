@@ -1,0 +1,78 @@
+import ArgumentParser
+import Hardening
+import HardeningAgent
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `hardening agent --config FILE`: the long-running agent.
+struct AgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "Run the health monitor, the event sinks and the /health, /metrics and /summary endpoints from a configuration file.",
+        discussion: """
+            The configuration file is YAML (schema: docs/agent-config.md; example: examples/hardening.yaml). \
+            It is checked whole before anything starts: every problem is printed with file, line and key, \
+            and the agent exits 1 without starting. The configuration rules (config.rules, config.preset) \
+            are checked too; a problem stops the start the same way.
+
+            Endpoints (127.0.0.1 by default): /health (200 or 503, application/health+json), /health/live, \
+            /health/ready, /metrics (Prometheus text), /summary (the live summary as JSON). The line \
+            "listening on http://HOST:PORT" goes to stderr once the server accepts connections.
+
+            SIGTERM or SIGINT: readiness turns failing, probes stop, in-flight requests are answered, queued \
+            alerts are posted, every event is written, and the agent exits 0 (within shutdown_timeout).
+
+            Exit codes: 0 stopped cleanly; 1 configuration problems or a failure; 64 usage error.
+            """
+    )
+
+    @Option(help: "The agent configuration file (YAML).")
+    var config: String
+
+    @Option(help: "Override server.port (0 picks a free port).")
+    var port: Int?
+
+    func run() async throws {
+        var configuration: AgentConfiguration
+        do {
+            configuration = try AgentConfiguration.load(path: config, environment: ProcessEnvironment.current)
+        } catch let error as AgentConfigurationError {
+            FileHandleStandardError.write("hardening agent: \(error)\n")
+            throw ExitCode(1)
+        }
+        if let port {
+            guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+            configuration.server.port = port
+        }
+        let report = ConfigValidator(rules: configuration.validation.allRules).validate(configuration.sources)
+        guard report.passed else {
+            FileHandleStandardError.write("hardening agent: the configuration rules failed; nothing was started.\n" + report.text)
+            throw ExitCode(1)
+        }
+        let agent = Agent(configuration: configuration)
+        for finding in report.findings {
+            agent.bus.emit(ConfigChecked(key: finding.key, source: finding.source, status: "ok", detail: finding.detail))
+        }
+        try await agent.run { host, port in
+            FileHandleStandardError.write("hardening agent: listening on http://\(host):\(port)\n")
+        }
+    }
+}
+
+/// The process environment, read without Foundation.
+enum ProcessEnvironment {
+    static var current: [String: String] {
+        var environment: [String: String] = [:]
+        var entry = environ
+        while let pointer = entry.pointee {
+            let pair = String(cString: pointer)
+            if let equals = pair.firstIndex(of: "=") { environment[String(pair[..<equals])] = String(pair[pair.index(after: equals)...]) }
+            entry += 1
+        }
+        return environment
+    }
+}
