@@ -128,10 +128,13 @@ let package = Package(
         .testTarget(
             name: "HardeningAgentTests",
             dependencies: [
-                "Hardening", "HardeningLog", "HardeningAgent", "HardeningTestKit",
+                "hardening", "Hardening", "HardeningLog", "HardeningAgent", "HardeningTestKit",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings

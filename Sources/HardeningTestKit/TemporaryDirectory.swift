@@ -46,3 +46,28 @@ enum RecursiveRemoval {
         }
     }
 }
+
+extension TemporaryDirectory {
+    /// Writes `text` to the file `name` in the directory (created or replaced, mode 0600).
+    public func write(_ name: String, _ text: String) throws {
+        let file = path + "/" + name
+        let descriptor = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw WriteError(path: file, code: errno) }
+        defer { close(descriptor) }
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            guard written > 0 else { throw WriteError(path: file, code: errno) }
+            bytes = bytes.dropFirst(written)
+        }
+    }
+
+    /// A file could not be written.
+    public struct WriteError: Error, CustomStringConvertible {
+        /// The file.
+        public var path: String
+        /// `errno`.
+        public var code: Int32
+        public var description: String { "cannot write \(path): \(String(cString: strerror(code)))" }
+    }
+}

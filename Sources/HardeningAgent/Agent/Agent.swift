@@ -81,7 +81,7 @@ public final class Agent: Sendable {
         logger.logLevel = .info
         self.logger = logger
         let checks = Self.makeChecks(configuration, client: client, bus: bus, fileSink: fileSink, webhook: webhook)
-        let prober = HealthProber(checks: checks, timeout: configuration.health.timeout, bus: bus)
+        let prober = HealthProber(checks: checks, timeout: configuration.health.proberTimeout, bus: bus)
         let alerts = configuration.alerts.rules.isEmpty ? nil : HealthAlerts(rules: configuration.alerts.rules, bus: bus)
         self.monitor = HealthMonitor(prober: prober, interval: configuration.health.interval, alerts: alerts, bus: bus,
                                      slowProbe: configuration.health.slowProbe)
@@ -91,7 +91,7 @@ public final class Agent: Sendable {
     static func makeChecks(_ configuration: AgentConfiguration, client: HTTPClient, bus: EventBus?, fileSink: RotatingFileSink?,
                            webhook: AlertWebhook?) -> [any HealthCheck] {
         configuration.health.checks.compactMap { check -> (any HealthCheck)? in
-            let timeout = configuration.health.timeout
+            let timeout = check.timeout ?? configuration.health.timeout
             switch check.kind {
             case .http(let url, let method, let headers, let expected, let observe):
                 return HTTPHealthCheck(name: check.name, url: url, method: method, headers: headers, expectedStatuses: expected,

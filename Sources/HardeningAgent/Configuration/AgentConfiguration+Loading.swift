@@ -2,6 +2,12 @@ import Hardening
 import HardeningLog
 import Yams
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 extension AgentConfiguration {
     /// Reads and checks the configuration file at `path`: every problem is reported at once with
     /// file, line and key; `${VAR}` references are resolved from `environment`, then from the
@@ -50,6 +56,8 @@ extension AgentConfiguration {
             let envPath = Self.resolve(envFile, relativeTo: file)
             switch readFile(envPath) {
             case .success(let text): envText = text
+            case .failure(let error) where error.code == ENOENT:
+                envText = nil  // like dotenv: a missing file is no file; rules report the keys it should have set
             case .failure(let error): problems.add(validationFields?.lineOf("env_file") ?? 0, "config.env_file", "cannot read \(envPath): \(error)")
             }
             configuration.validation.envFile = envPath
@@ -73,6 +81,10 @@ extension AgentConfiguration {
         guard problems.problems.isEmpty else { throw AgentConfigurationError(problems: problems.sorted) }
         return configuration
     }
+
+    /// Every key a check may have, whatever its type.
+    static let checkKeys = ["name", "type", "critical", "slow_threshold", "timeout", "url", "method", "headers", "expect_status", "observe",
+                            "host", "port", "path", "min_free_mib", "breaker"]
 
     static func resolve(_ path: String, relativeTo file: String) -> String {
         guard !path.hasPrefix("/"), let slash = file.lastIndex(of: "/") else { return path }
@@ -173,6 +185,7 @@ extension AgentConfiguration {
             }
             let critical = entry.bool("critical") ?? true
             let slow = entry.duration("slow_threshold")
+            let timeout = entry.duration("timeout", minimum: .milliseconds(1))
             var kind: Check.Kind?
             switch type {
             case "http":
@@ -228,9 +241,9 @@ extension AgentConfiguration {
                 }
             default: break
             }
-            entry.rejectUnknownKeys()
+            entry.rejectUnknownKeys(known: Self.checkKeys, variant: type.map { "a \($0) check" })
             if let name, let kind {
-                health.checks.append(Check(name: name, kind: kind, isCritical: critical, slowThreshold: slow, keyPath: entry.path))
+                health.checks.append(Check(name: name, kind: kind, isCritical: critical, slowThreshold: slow, timeout: timeout, keyPath: entry.path))
             }
         }
         fields.rejectUnknownKeys()

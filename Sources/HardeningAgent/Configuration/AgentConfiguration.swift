@@ -60,12 +60,17 @@ public struct AgentConfiguration: Sendable {
         public var isCritical = true
         /// Slower than this is degraded.
         public var slowThreshold: Duration?
+        /// This check's own time limit (HTTP, TCP); `nil`: `health.timeout`.
+        public var timeout: Duration?
         /// The key path in the file, for problems found later.
         public var keyPath: String
     }
 
     /// The health monitor.
     public struct Health: Sendable {
+        /// The prober's limit: the longest of `timeout` and the checks' own.
+        public var proberTimeout: Duration { checks.compactMap(\.timeout).reduce(timeout, max) }
+
         /// Time between rounds.
         public var interval: Duration = .seconds(15)
         /// The most one probe may take.

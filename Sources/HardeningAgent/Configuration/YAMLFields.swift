@@ -196,10 +196,15 @@ final class YAMLFields {
 
     func lineOf(_ key: String) -> Int { entries.first { $0.key == key }?.line ?? line }
 
-    /// Reports every key that no read asked for.
-    func rejectUnknownKeys() {
+    /// Reports every key that no read asked for; `known` are keys of the section that other
+    /// variants use (a tcp check's `port` on an http check is "not used", not "unknown").
+    func rejectUnknownKeys(known allKeys: [String] = [], variant: String? = nil) {
         for entry in entries where !read.contains(entry.key) {
-            let known = read.sorted()
+            if allKeys.contains(entry.key) {
+                problems.add(entry.line, keyPath(entry.key), "not used by \(variant ?? "this section")")
+                continue
+            }
+            let known = Set(read).union(allKeys).sorted()
             var message = "unknown key"
             if let close = known.min(by: { Self.distance($0, entry.key) < Self.distance($1, entry.key) }),
                 Self.distance(close, entry.key) <= max(2, entry.key.count / 3) {

@@ -1,0 +1,138 @@
+import Hardening
+import HardeningAgent
+import HardeningLog
+import HardeningTestKit
+import Testing
+
+/// The agent's YAML configuration: the example file loads; a bad file reports every problem at
+/// once with file, line and key; `${VAR}` secrets resolve and never appear in a problem.
+@Suite struct AgentConfigurationTests {
+    static let environment = [
+        "PINECONE_API_KEY": "pcsk_1234567890abcdefghijkl", "PINECONE_INDEX_HOST": "idx.example.test",
+        "OPENAI_API_KEY": "sk-abcdefghijklmnopqrstuvwxyz", "NOTION_TOKEN": "ntn_abcdefghijklmnopqrstuvwxyz",
+        "ALERT_WEBHOOK_URL": "https://hooks.example.test/T000/B000/XXXX",
+    ]
+
+    @Test func theExampleFileLoads() throws {
+        let path = #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
+        let configuration = try AgentConfiguration.load(path: "/\(path)/examples/hardening.yaml", environment: Self.environment)
+        #expect(configuration.service == "rag-service")
+        #expect(configuration.server.host == "127.0.0.1" && configuration.server.port == 9464 && configuration.server.showDetails)
+        #expect(configuration.health.checks.map(\.name) == ["pinecone", "openai", "notion", "disk", "events", "config"])
+        #expect(configuration.health.interval == .seconds(15) && configuration.health.slowProbe == .seconds(2))
+        #expect(configuration.alerts.rules.count == 2 && configuration.alerts.webhook?.attempts == 4)
+        #expect(configuration.validation.connectivity == ["pinecone", "openai", "notion"])
+        #expect(configuration.validation.allRules.contains { $0.key == "OPENAI_API_KEY" })
+        guard case .http(let url, let method, let headers, _, let observe) = configuration.health.checks[0].kind else {
+            Issue.record("pinecone is not an http check")
+            return
+        }
+        #expect(url == "https://idx.example.test/describe_index_stats" && method == "POST")
+        #expect(headers.first?.value == "pcsk_1234567890abcdefghijkl" && observe?.path == "totalVectorCount")
+        #expect(!configuration.health.checks[2].isCritical)
+        #expect(Set(configuration.secrets).isSuperset(of: ["pcsk_1234567890abcdefghijkl", "sk-abcdefghijklmnopqrstuvwxyz"]))
+        // The .env file of the example does not exist: said with the key that names it.
+        #expect(configuration.validation.envFile?.hasSuffix("examples/.env") == true)
+    }
+
+    @Test func everyProblemIsReportedWithFileLineAndKey() {
+        let yaml = """
+            service: svc
+            sever:
+              port: 80
+            server:
+              port: 99999
+              show_details: maybe
+            health:
+              interval: soon
+              checks:
+                - name: api
+                  type: http
+                  url: https://api.example.test/health
+                  headers:
+                    Authorization: Bearer ${MISSING_TOKEN}
+                - name: db
+                  type: tcp
+                - name: api
+                  type: carrier-pigeon
+                  timout: 5s
+                - name: logs
+                  type: disk
+                  path: /var/log
+                  port: 22
+            alerts:
+              rules:
+                - name: both
+                  consecutive_failures: 3
+                  failure_ratio: 0.5
+            config:
+              connectivity: [nowhere]
+            """
+        do {
+            _ = try AgentConfiguration.parse(yaml: yaml, file: "agent.yaml", environment: [:])
+            Issue.record("a bad file loaded")
+        } catch {
+            let lines = error.problems.map(\.description)
+            let expected = [
+                "agent.yaml:2: sever: unknown key; did you mean 'server'?",
+                "agent.yaml:5: server.port: expected a whole number in 0...65535, got 99999",
+                "agent.yaml:6: server.show_details: expected true or false, got 'maybe'",
+                "agent.yaml:8: health.interval: expected a duration such as 250ms, 5s, 2m or 1h, got 'soon'",
+                "agent.yaml:14: health.checks[0].headers.Authorization: ${MISSING_TOKEN} is not set: set MISSING_TOKEN in the environment or in .env",
+                "agent.yaml:15: health.checks[1].port: a tcp check needs a port",
+                "agent.yaml:17: health.checks[2].name: two checks are named 'api'",
+                "agent.yaml:18: health.checks[2].type: expected one of http, tcp, disk, sinks, config, breaker, got 'carrier-pigeon'",
+                "agent.yaml:19: health.checks[2].timout: unknown key; did you mean 'timeout'?",
+                "agent.yaml:26: alerts.rules[0]: give consecutive_failures or failure_ratio, not both",
+                "agent.yaml:23: health.checks[3].port: not used by a disk check",
+                "agent.yaml:30: config.connectivity: 'nowhere' is not a health check; expected one of api, logs",
+            ]
+            for line in expected { #expect(lines.contains(line), "missing: \(line)\nall:\n\(lines.joined(separator: "\n"))") }
+        }
+    }
+
+    @Test func invalidYAMLSaysWhere() {
+        do {
+            _ = try AgentConfiguration.parse(yaml: "service: a\nserver:\n  port: [1, 2\n", file: "bad.yaml", environment: [:])
+            Issue.record("invalid YAML loaded")
+        } catch {
+            #expect(error.problems.count == 1)
+            #expect(error.problems[0].line >= 3 && error.problems[0].description.contains("not valid YAML"), "\(error)")
+        }
+        do {
+            _ = try AgentConfiguration.parse(yaml: "service: a\nservice: b\n", file: "dup.yaml", environment: [:])
+            Issue.record("a duplicated key loaded")
+        } catch {
+            #expect(error.description.contains("service"), "\(error)")
+        }
+    }
+
+    @Test func secretsResolveFromTheEnvFileAndNeverAppearInProblems() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let secret = "sk-thisisasecretvalue0123456789"
+        try directory.write("dotenv", "OPENAI_API_KEY=\(secret)\nCHUNK_SIZE=lots\n")
+        try directory.write("agent.yaml", """
+            health:
+              checks:
+                - name: openai
+                  type: http
+                  url: https://api.openai.com/v1/models
+                  headers: {Authorization: "Bearer ${OPENAI_API_KEY}"}
+            config:
+              env_file: dotenv
+              rules:
+                - {key: OPENAI_API_KEY, format: secret, prefix: [sk-proj-]}
+                - {key: CHUNK_SIZE, format: integer, min: 100, max: 4000}
+            """)
+        let configuration = try AgentConfiguration.load(path: directory.path + "/agent.yaml", environment: [:])
+        #expect(configuration.secrets == [secret])
+        let report = ConfigValidator(rules: configuration.validation.allRules).validate(configuration.sources)
+        #expect(report.problems.map(\.key) == ["OPENAI_API_KEY", "CHUNK_SIZE"])
+        #expect(report.problems.map(\.source) == ["\(directory.path)/dotenv:1", "\(directory.path)/dotenv:2"])
+        #expect(!report.text.contains(secret) && !report.json.jsonText.contains(secret))
+        // A redactor built from the configuration removes the value wherever it appears.
+        let redactor = Redactor(knownSecrets: configuration.secrets)
+        #expect(redactor.redacted("failed with key=\(secret)!") == "failed with key=[REDACTED]!")
+    }
+}
