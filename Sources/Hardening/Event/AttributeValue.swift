@@ -85,3 +85,17 @@ extension AttributeValue: ExpressibleByDictionaryLiteral {
         self = .object(Attributes(elements))
     }
 }
+
+extension AttributeValue {
+    /// The value of `key` when this is an object.
+    public subscript(key: String) -> AttributeValue? {
+        guard case .object(let object) = self else { return nil }
+        return object[key]
+    }
+
+    /// The element at `index` when this is an array.
+    public subscript(index: Int) -> AttributeValue? {
+        guard case .array(let array) = self, array.indices.contains(index) else { return nil }
+        return array[index]
+    }
+}

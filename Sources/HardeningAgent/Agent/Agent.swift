@@ -64,7 +64,7 @@ public final class Agent: Sendable {
         sinks += [summary, metrics] as [any EventSink]
         // The webhook needs the bus for its own events and the bus needs the webhook as a sink:
         // the sink list is completed through a box before the bus starts.
-        let webhookBox = LateSink()
+        let webhookBox = DeferredSink(name: "webhook")
         if configuration.alerts.webhook != nil { sinks.append(webhookBox) }
         let bus = EventBus(configuration: .init(service: configuration.service, overflowPolicy: .dropNewest,
                                                 redactor: Redactor(knownSecrets: configuration.secrets)),
@@ -161,19 +161,4 @@ public final class Agent: Sendable {
         try? await client.shutdown()
         await bus.shutdown()
     }
-}
-
-/// A sink set after the bus is made (the webhook needs the bus; the bus lists its sinks first).
-final class LateSink: EventSink, Sendable {
-    let name = "late"
-    private let sink = Locked<(any EventSink)?>(nil)
-
-    func set(_ sink: any EventSink) { self.sink.withLock { $0 = sink } }
-    private var current: (any EventSink)? { sink.withLock { $0 } }
-
-    func start(context: SinkContext) { current?.start(context: context) }
-    func write(_ events: [Event]) { current?.write(events) }
-    func flush() { current?.flush() }
-    func tick(now: Timestamp) { current?.tick(now: now) }
-    func close() { current?.close() }
 }

@@ -1,0 +1,258 @@
+import AsyncHTTPClient
+import Foundation
+import Hardening
+import HardeningAgent
+import HardeningLog
+import HardeningTestKit
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOHTTP1
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `hardening agent` as a real child process against real dependencies on 127.0.0.1: every
+/// endpoint answered, the Prometheus text parsed by `prometheus_client`, an outage that fails
+/// `/health` and posts an alert, SIGTERM that leaves every event on disk, and the secrets given to
+/// the configuration found nowhere: not in stdout, stderr, files, events or HTTP answers.
+@Suite(.serialized) struct AgentProcessTests {
+    static let vectorKey = "pcsk_agent_process_secret_0123456789"
+    static let hookToken = "xoxb-agent-process-hook-token-98765"
+
+    /// The started agent, killed by its pid whatever the test's outcome.
+    final class AgentChild {
+        let process = Process()
+        let stdoutPath: String
+        let stderrPath: String
+
+        init(config: String, directory: String, environment: [String: String]) throws {
+            stdoutPath = directory + "/agent.stdout"
+            stderrPath = directory + "/agent.stderr"
+            _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
+            process.executableURL = URL(fileURLWithPath: ChildProcess.hardeningExecutable)
+            process.arguments = ["agent", "--config", config]
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
+            process.standardError = FileHandle(forWritingAtPath: stderrPath)
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+        }
+
+        var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+        var stdout: String { (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? "" }
+
+        /// The port from "listening on http://127.0.0.1:PORT".
+        func port() async throws -> Int {
+            for _ in 0..<1500 {
+                if let range = stderr.range(of: "listening on http://127.0.0.1:") {
+                    let digits = stderr[range.upperBound...].prefix { $0.isNumber }
+                    if let port = Int(digits) { return port }
+                }
+                guard process.isRunning else { break }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            throw AgentFailed(text: "the agent did not start listening: \(stderr)")
+        }
+
+        func terminate() -> Int32 {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+
+        deinit {
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
+        }
+    }
+
+    struct AgentFailed: Error, CustomStringConvertible { var text: String; var description: String { text } }
+
+    struct Answer {
+        var status: Int
+        var contentType: String
+        var cacheControl: String
+        var body: String
+    }
+
+    static func get(_ client: HTTPClient, _ url: String) async throws -> Answer {
+        let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
+        let body = try await response.body.collect(upTo: 4 << 20)
+        return Answer(status: Int(response.status.code), contentType: response.headers.first(name: "content-type") ?? "",
+                      cacheControl: response.headers.first(name: "cache-control") ?? "", body: String(buffer: body))
+    }
+
+    /// The dependency (a vector database with a stats endpoint that `down` breaks) and the alert
+    /// receiver, on one real server.
+    static func dependencies(down: Locked<Bool>, alerts: Locked<[String]>) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/stats") { request, _ -> Response in
+            guard request.headers[HTTPField.Name("Api-Key")!] == vectorKey else { return Response(status: .unauthorized) }
+            if down.withLock({ $0 }) { return Response(status: .serviceUnavailable) }
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"totalVectorCount": 1234}"#)))
+        }
+        router.post("/hook") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            guard request.headers[.authorization] == "Bearer \(hookToken)" else { return Response(status: .forbidden) }
+            alerts.withLock { $0.append(String(buffer: body)) }
+            return Response(status: .ok)
+        }
+        return router
+    }
+
+    static func configuration(port: Int, logs: String) -> String {
+        """
+        service: agent-under-test
+        shutdown_timeout: 5s
+        server: {host: 127.0.0.1, port: 0, show_details: true}
+        events: {stdout: json, directory: \(logs), file_format: gzip-stream}
+        health:
+          interval: 100ms
+          timeout: 1s
+          checks:
+            - name: vectors
+              type: http
+              url: http://127.0.0.1:\(port)/stats?api_key=${VECTOR_KEY}
+              headers: {Api-Key: "${VECTOR_KEY}"}
+              observe: {field: totalVectorCount, as: vectors}
+            - {name: vectors-port, type: tcp, host: 127.0.0.1, port: \(port)}
+            - {name: disk, type: disk, path: \(logs), min_free_mib: 1}
+            - {name: events, type: sinks}
+            - {name: config, type: config}
+            - {name: hook, type: breaker, breaker: webhook}
+        alerts:
+          rules:
+            - {name: down, consecutive_failures: 2, resolve_after: 2}
+          webhook:
+            url: http://127.0.0.1:\(port)/hook
+            headers: {Authorization: "Bearer ${HOOK_TOKEN}"}
+            attempts: 3
+        config:
+          rules:
+            - {key: VECTOR_KEY, format: secret, prefix: [pcsk_]}
+            - {key: HOOK_TOKEN, format: secret}
+        """
+    }
+
+    @Test func theAgentServesEveryEndpointAlertsAndStopsCleanlyOnSIGTERM() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let logs = TestOutput.directory(named: "agent-process")
+        defer { logs.finish() }
+        let down = Locked(false)
+        let alerts = Locked<[String]>([])
+        try await TestServer.with(Self.dependencies(down: down, alerts: alerts)) { dependencyPort in
+            try directory.write("agent.yaml", Self.configuration(port: dependencyPort, logs: logs.path))
+            let child = try AgentChild(config: directory.path + "/agent.yaml", directory: directory.path,
+                                       environment: ["VECTOR_KEY": Self.vectorKey, "HOOK_TOKEN": Self.hookToken])
+            let port = try await child.port()
+            let base = "http://127.0.0.1:\(port)"
+            var answers: [Answer] = []
+            try await HTTPHealthCheckTests.withClient { client in
+                // Healthy once the first round has run.
+                var health = try await Self.get(client, base + "/health")
+                for _ in 0..<200 where health.status != 200 {
+                    try await Task.sleep(for: .milliseconds(20))
+                    health = try await Self.get(client, base + "/health")
+                }
+                #expect(health.status == 200, "\(health.body)")
+                #expect(health.contentType == "application/health+json" && health.cacheControl == "no-store")
+                let document = try JSONDocument.parse(Array(health.body.utf8))
+                #expect(document["status"] == "pass")
+                let vectors = document["checks"]?["vectors:responseTime"]?[0]
+                #expect(vectors?["observed"]?["vectors"] == .int(1234), "\(health.body)")
+                #expect(vectors?["observed"]?["url"] == .string("http://127.0.0.1:\(dependencyPort)/stats"))
+                for name in ["vectors-port", "disk", "events", "config", "hook"] {
+                    #expect(document["checks"]?["\(name):responseTime"]?[0]?["status"] == "pass", "\(name): \(health.body)")
+                }
+                let live = try await Self.get(client, base + "/health/live")
+                let ready = try await Self.get(client, base + "/health/ready")
+                #expect(live.status == 200 && ready.status == 200 && ready.body.contains("pass"))
+                let summary = try await Self.get(client, base + "/summary")
+                #expect(summary.status == 200 && summary.contentType == "application/json")
+                let summaryDocument = try JSONDocument.parse(Array(summary.body.utf8))
+                #expect(summaryDocument["health"]?["vectors"]?["last_status"] == "healthy", "\(summary.body.prefix(400))")
+                let notFound = try await Self.get(client, base + "/nothing")
+                #expect(notFound.status == 404)
+
+                // An outage: /health fails (the check is critical), an alert fires and is posted.
+                down.withLock { $0 = true }
+                for _ in 0..<300 where alerts.withLock({ $0.isEmpty }) || health.status != 503 {
+                    try await Task.sleep(for: .milliseconds(20))
+                    health = try await Self.get(client, base + "/health")
+                }
+                #expect(health.status == 503 && health.body.contains("HTTP 503"), "\(health.body)")
+                #expect(try await Self.get(client, base + "/health/ready").status == 503)
+                #expect(try await Self.get(client, base + "/health/live").status == 200)
+                let posted = try #require(alerts.withLock { $0.first })
+                #expect(posted.contains(#""check":"vectors""#) && posted.contains("alert.fired"), "\(posted)")
+
+                let metrics = try await Self.get(client, base + "/metrics")
+                #expect(metrics.status == 200 && metrics.contentType.hasPrefix("text/plain; version=0.0.4"))
+                let parsed = try ChildProcess.run(["python3", "-c", Self.metricsCheck], input: Data(metrics.body.utf8))
+                #expect(parsed.status == 0, "\(parsed.stderr)\n\(metrics.body)")
+                #expect(Int(String(decoding: parsed.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 >= 8)
+                answers = [health, live, ready, summary, metrics]
+            }
+            let summaryBeforeStop = answers[3].body
+            #expect(child.terminate() == 0, "\(child.stderr)")
+            #expect(!child.stderr.contains("error"), "\(child.stderr)")
+
+            // Every event is on disk, with no hole in seq, and the files replay.
+            let reader = LogReader()
+            let read = reader.readAll(reader.logFiles(in: logs.path))
+            #expect(read.issues.isEmpty, "\(read.issues)")
+            let events = read.events.filter { $0.seq > 0 }
+            let seqs = events.map(\.seq)
+            #expect(!seqs.isEmpty && seqs == Array(1...UInt64(seqs.count)))
+            #expect(events.contains { $0.kind == .alertFired } && events.contains { $0.kind == .healthChanged })
+            #expect(events.contains { $0.kind == .logMessage && $0.message.contains("hardening agent starting") })
+            let stdoutLines = child.stdout.split(separator: "\n")
+            #expect(stdoutLines.count == events.count, "stdout has \(stdoutLines.count) lines for \(events.count) events")
+            let totalBeforeStop = try JSONDocument.parse(Array(summaryBeforeStop.utf8))["events"]?["total"]
+            if case .int(let total) = totalBeforeStop { #expect(Int(total) < events.count) }
+
+            // The secrets are nowhere.
+            var everything = child.stdout + child.stderr + answers.map(\.body).joined()
+            for file in reader.logFiles(in: logs.path) {
+                let lines = try ChildProcess.run(["zcat", "-f", file])
+                everything += String(decoding: lines.stdout, as: UTF8.self)
+            }
+            // What is searched holds the outputs (a search of nothing would find no secret either).
+            #expect(everything.contains(#""event":"health.probed""#) && everything.contains("hardening_health_up"))
+            #expect(everything.contains("listening on") && everything.contains("totalVectorCount") == false)
+            for secret in [Self.vectorKey, Self.hookToken] {
+                #expect(!everything.contains(secret), "a secret leaked")
+            }
+        }
+    }
+
+    /// Parses /metrics with prometheus_client and checks the series the agent must export.
+    static let metricsCheck = """
+        import sys
+        from prometheus_client.parser import text_string_to_metric_families
+        families = {f.name: f for f in text_string_to_metric_families(sys.stdin.read())}
+        def sample(family, suffix="", **labels):
+            for s in families[family].samples:
+                if s.name == family + suffix and all(s.labels.get(k) == v for k, v in labels.items()):
+                    return s.value
+            raise AssertionError(f"no sample {family}{suffix} {labels}")
+        assert families["hardening_health_probe_duration_seconds"].type == "histogram"
+        assert sample("hardening_health_probe_duration_seconds", "_count", check="vectors") >= 3
+        assert sample("hardening_health_up", check="vectors") == 0
+        assert sample("hardening_health_up", check="disk") == 1
+        assert sample("hardening_health_status", check="vectors") == 2
+        assert sample("hardening_health_probes", "_total", check="vectors", status="healthy") >= 1
+        assert sample("hardening_alerts_fired", "_total", alert="down/vectors") == 1
+        assert sample("hardening_events_dropped", "_total") == 0
+        assert sample("hardening_events", "_total", kind="health.probed") >= 10
+        print(len(families))
+        """
+}
