@@ -111,6 +111,7 @@ import Glibc
         """
         service: agent-under-test
         shutdown_timeout: 5s
+        shutdown_drain: 700ms
         server: {host: 127.0.0.1, port: 0, show_details: true}
         events: {stdout: json, directory: \(logs), file_format: gzip-stream}
         health:
@@ -202,6 +203,21 @@ import Glibc
                 answers = [health, live, ready, summary, metrics]
             }
             let summaryBeforeStop = answers[3].body
+            // SIGTERM: readiness fails at once while the server still answers (the drain), then it stops.
+            down.withLock { $0 = false }
+            try await HTTPHealthCheckTests.withClient { client in
+                var ready = try await Self.get(client, base + "/health/ready")
+                for _ in 0..<200 where ready.status != 200 {
+                    try await Task.sleep(for: .milliseconds(20))
+                    ready = try await Self.get(client, base + "/health/ready")
+                }
+                #expect(ready.status == 200, "the dependency came back but readiness did not")
+                kill(child.process.processIdentifier, SIGTERM)
+                try await Task.sleep(for: .milliseconds(200))
+                let draining = try await Self.get(client, base + "/health/ready")
+                let live = try await Self.get(client, base + "/health/live")
+                #expect(draining.status == 503 && live.status == 200, "ready \(draining.status), live \(live.status) while draining")
+            }
             #expect(child.terminate() == 0, "\(child.stderr)")
             #expect(!child.stderr.contains("error"), "\(child.stderr)")
 

@@ -12,8 +12,9 @@ import UnixSignals
 /// `/metrics` and `/summary` over Hummingbird (loopback by default).
 ///
 /// It runs as a swift-service-lifecycle `ServiceGroup`. Graceful shutdown (SIGTERM, SIGINT) goes
-/// in reverse order of start: the monitor first (readiness turns failing, probes stop), then the
-/// HTTP server (in-flight requests are answered), then the webhook (queued alerts are posted),
+/// in reverse order of start: the monitor first (readiness turns failing, probes stop), then
+/// ``AgentConfiguration/shutdownDrain`` during which the server still answers (so that a load
+/// balancer sees readiness fail), then the HTTP server (in-flight requests are answered), then the webhook (queued alerts are posted),
 /// and the bus last (every event reaches every sink, which flush and close); all within
 /// ``AgentConfiguration/shutdownTimeout``, after which what is left is cancelled.
 public final class Agent: Sendable {
@@ -144,6 +145,7 @@ public final class Agent: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: bus)]
         if let webhook { services.append(.init(service: webhook)) }
         services.append(.init(service: application))
+        services.append(.init(service: DrainDelay(duration: configuration.shutdownDrain)))
         services.append(.init(service: monitor))
         var groupConfiguration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         groupConfiguration.maximumGracefulShutdownDuration = configuration.shutdownTimeout

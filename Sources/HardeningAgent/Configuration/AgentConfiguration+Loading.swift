@@ -46,6 +46,10 @@ extension AgentConfiguration {
         let top = YAMLFields(root, path: "", line: 1, problems: problems)
         if let service = top.string("service") { configuration.service = service }
         if let timeout = top.duration("shutdown_timeout", minimum: .milliseconds(100)) { configuration.shutdownTimeout = timeout }
+        if let drain = top.duration("shutdown_drain") { configuration.shutdownDrain = drain }
+        if configuration.shutdownDrain >= configuration.shutdownTimeout {
+            problems.add(top.lineOf("shutdown_drain"), "shutdown_drain", "must be shorter than shutdown_timeout (\(Int64(configuration.shutdownTimeout.milliseconds)) ms)")
+        }
         readServer(top.fields("server"), into: &configuration.server)
         readEvents(top.fields("events"), into: &configuration.events)
         // The sources come first: `${VAR}` in checks and the webhook resolve against them.

@@ -129,6 +129,8 @@ public struct AgentConfiguration: Sendable {
     public var validation = Validation()
     /// The most a graceful shutdown may take before the remaining work is cancelled.
     public var shutdownTimeout: Duration = .seconds(10)
+    /// How long the server keeps answering after readiness turns failing at shutdown.
+    public var shutdownDrain: Duration = .zero
     /// The configuration file, as given.
     public var file: String = ""
     /// Values of `${VAR}` references: the secrets to redact everywhere.
