@@ -112,13 +112,14 @@ public struct LogReader: Sendable {
     }
 
     /// The log files of a directory in reading order: other names first (by name), then rotated
-    /// segments oldest first, then the active file of each base name.
+    /// segments oldest first, then the active file of each base name. Hidden files (a name
+    /// starting with `.`) and `.tmp` files are not logs.
     public func logFiles(in directory: String) -> [String] {
         guard let names = try? fileSystem.contentsOfDirectory(directory) else { return [] }
         var segments: [SegmentName] = []
         var active: [String] = []
         var others: [String] = []
-        for name in names where !name.hasSuffix(".tmp") {
+        for name in names where !name.hasSuffix(".tmp") && !name.hasPrefix(".") {
             guard let info = (try? fileSystem.info(directory + "/" + name)) ?? nil, info.isRegularFile else { continue }
             if name.hasSuffix(".jsonl") || name.hasSuffix(".jsonl.gz") {
                 active.append(name)

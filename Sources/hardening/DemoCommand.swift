@@ -1,0 +1,101 @@
+import ArgumentParser
+import Hardening
+import HardeningAgent
+import HardeningLog
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `hardening demo`: the main job, with nothing to set up.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run a RAG-like pipeline against fake dependencies with scripted faults, then compare the live summary with the replay of its logs.",
+        discussion: """
+            Starts four fake dependencies as real HTTP servers on 127.0.0.1 (a notes API, a vector \
+            database, an LLM API, a reference manager) with scripted faults: latency spikes, 429 with \
+            Retry-After, 503 bursts, an outage that opens the LLM breaker, and recovery. Questions go \
+            through retry, breakers, a rate limiter, timeouts, fallbacks, timing and error tracking, \
+            with the health monitor, alerts and configuration validation running alongside.
+
+            Events go to stdout (readable on a terminal, JSON otherwise; --stdout) and to rotating gzip \
+            files in --log-dir (the demo's own directory: cleared at each run, never one with other \
+            files). A progress line goes to stderr every second. At the end it prints the summary, \
+            replays the files and says whether the live summary and the replay are equal. SIGINT ends \
+            the run early; the summary still follows.
+
+            Exit codes: 0 the live summary equals the replay; 1 they differ or the demo failed; 64 usage error.
+            """
+    )
+
+    @Option(help: "Seconds the workload runs.")
+    var duration: Double = 20
+
+    @Option(name: .customLong("log-dir"), help: "The demo's directory for rotating files.")
+    var logDirectory = "./hardening-logs/demo"
+
+    @Option(help: "auto (readable on a terminal, JSON otherwise), json, human, or off.")
+    var stdout: DemoStdout = .auto
+
+    @Option(help: "Questions in flight at once.")
+    var workers = 4
+
+    @Option(help: "Seed of the fakes' noise.")
+    var seed: UInt64 = 1
+
+    func validate() throws {
+        guard duration >= 1, duration <= 3600, duration.isFinite else { throw ValidationError("--duration must be 1...3600 seconds.") }
+        guard (1...64).contains(workers) else { throw ValidationError("--workers must be 1...64.") }
+    }
+
+    func run() async throws {
+        var options = Demo.Options()
+        options.duration = .milliseconds(Int64(duration * 1000))
+        options.logDirectory = logDirectory
+        options.workers = workers
+        options.seed = seed
+        options.stdout = stdout.format
+        let terminal = isatty(2) == 1
+        let result: Demo.Result
+        do {
+            result = try await Demo.run(options) { progress in
+                let breakers = progress.breakers.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                let line = "[\(Int(progress.elapsed.seconds.rounded()))/\(Int(progress.duration.seconds.rounded())) s] "
+                    + "answered \(progress.answered), with fallback \(progress.degraded), failed \(progress.failed) | "
+                    + "breakers: \(breakers) | health: \(progress.health)"
+                FileHandleStandardError.write(terminal ? "\u{1B}[2m\(line)\u{1B}[0m\n" : line + "\n")
+            }
+        } catch {
+            FileHandleStandardError.write("hardening demo: \(error)\n")
+            throw ExitCode(1)
+        }
+        let out = OutputStream()
+        out.write("\n" + result.replay.text)
+        out.write("\nQuestions: \(result.answered) answered, \(result.degraded) answered with a fallback, \(result.failed) failed.\n")
+        let events = result.live.events
+        if result.equal {
+            out.write("Live summary (\(events) events) and the replay of \(logDirectory) (\(result.replay.input.files) files): equal ✅\n")
+        } else {
+            out.write("Live summary and the replay of \(logDirectory) differ in: \(result.differences.joined(separator: ", ")) ❌\n")
+        }
+        out.write("Replay them yourself: swift run hardening replay \(logDirectory)   (--format html -o report.html for charts)\n")
+        out.close()
+        if !result.equal { throw ExitCode(1) }
+    }
+}
+
+enum DemoStdout: String, ExpressibleByArgument, CaseIterable {
+    case auto, json, human, off
+
+    var format: StdoutSink.Format? {
+        switch self {
+        case .auto: .automatic(colors: true)
+        case .json: .json
+        case .human: .human(colors: true)
+        case .off: nil
+        }
+    }
+}
