@@ -107,7 +107,7 @@ public enum Demo {
         var sinks: [any EventSink] = [fileSink, live]
         if let format = options.stdout { sinks.append(StdoutSink(format: format)) }
         let bus = EventBus(configuration: .init(service: "rag-demo", capacity: 1 << 16, overflowPolicy: .block,
-                                                redactor: Redactor(knownSecrets: Array(environment.values))),
+                                                redactor: Redactor(knownSecrets: ConfigRule.ragService.filter(\.isSecret).compactMap { environment[$0.key] })),
                            sinks: sinks)
         let script = DemoScript(duration: options.duration)
         let fakes = FakeDependencies(script: script, seed: options.seed)
