@@ -23,6 +23,10 @@ import Testing
         let eventLines = stdout.split(separator: "\n").filter { $0.hasPrefix("{") }
         let stdoutEvents = eventLines.compactMap { try? decoder.decode(String($0)) }
         #expect(stdoutEvents.count == eventLines.count && stdoutEvents.count > 300)
+        // Each question is a trace: its timings carry the W3C ids, one trace id per question.
+        let answers = stdoutEvents.filter { $0.kind == .timingRecorded && $0.attrs["operation"] == "rag.answer" }
+        #expect(!answers.isEmpty && answers.allSatisfy { $0.traceID?.count == 32 && $0.spanID?.count == 16 })
+        #expect(Set(answers.compactMap(\.traceID)).count == answers.count)
 
         // The files: rotated gzip segments that zcat reads, and the whole story in them.
         let reader = LogReader()

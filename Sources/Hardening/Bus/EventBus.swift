@@ -37,6 +37,9 @@ public final class EventBus: Service, Sendable {
         public var tickInterval: Duration
         /// Removes secrets before events reach a sink; `nil` turns redaction off.
         public var redactor: Redactor?
+        /// Where an event without ids gets `trace_id` and `span_id`: by default the emitting
+        /// task's `ServiceContext` (``TraceContextProvider/serviceContext``).
+        public var traceContext: TraceContextProvider
         /// How long the drain naps when it finds nothing, without asking emitters to wake it:
         /// waking a thread costs a system call of several microseconds, which `emit` must not
         /// pay on the hot path. An event waits at most this long before it reaches the sinks
@@ -56,6 +59,7 @@ public final class EventBus: Service, Sendable {
             maxBatchSize: Int = 4096,
             tickInterval: Duration = .milliseconds(100),
             redactor: Redactor? = Redactor(),
+            traceContext: TraceContextProvider = .serviceContext,
             napInterval: Duration = .milliseconds(1),
             deepSleepAfter: Int = 100
         ) {
@@ -67,6 +71,7 @@ public final class EventBus: Service, Sendable {
             self.maxBatchSize = max(1, maxBatchSize)
             self.tickInterval = tickInterval
             self.redactor = redactor
+            self.traceContext = traceContext
             self.napInterval = napInterval
             self.deepSleepAfter = max(0, deepSleepAfter)
         }
@@ -147,6 +152,11 @@ public final class EventBus: Service, Sendable {
     /// set on delivery. Returns whether the event was accepted into the buffer.
     @discardableResult
     public func emit(_ event: Event) -> Bool {
+        var event = event
+        if event.traceID == nil, let trace = configuration.traceContext.current() {
+            event.traceID = trace.traceID
+            event.spanID = trace.spanID
+        }
         let capacity = configuration.capacity
         let policy = configuration.overflowPolicy
         var wake = false

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Hardening
+import Instrumentation
 import NIOCore
 import NIOHTTP1
 
@@ -62,8 +63,15 @@ struct DemoPipeline: Sendable {
         references = ResiliencePipeline(bus: bus).attemptTimeout(.milliseconds(200))
     }
 
-    /// Answers one question; returns how it ended (`answered`, `degraded` with a fallback, or `failed`).
+    /// Answers one question in a trace of its own (every event of it carries the trace id, and
+    /// each call sends `traceparent`); returns how it ended.
     func answer(question: Int) async -> Outcome {
+        var context = ServiceContext.topLevel
+        context.traceContext = TraceContext.random()
+        return await ServiceContext.withValue(context) { await answerInTrace(question: question) }
+    }
+
+    private func answerInTrace(question: Int) async -> Outcome {
         do {
             return try await timing.timed("rag.answer", slowThreshold: .seconds(1)) {
                 let page = try await timing.timed("notes.fetch_page") {
@@ -95,6 +103,7 @@ struct DemoPipeline: Sendable {
 
     private func call(_ dependency: DemoScript.Dependency, _ path: String, body: String? = nil) async throws -> String {
         var request = HTTPClientRequest(url: dependencies.url(dependency) + path)
+        if let trace = ServiceContext.current?.traceContext { request.headers.add(name: "traceparent", value: trace.child().traceparent) }
         if let body {
             request.method = .POST
             request.body = .bytes(ByteBuffer(string: body))
