@@ -134,12 +134,15 @@ struct EmitLatency: AsyncParsableCommand {
     var rate = 200_000.0
     @Option(help: "Distinct prepared events, emitted in turn: few enough to stay in cache, as an event an application has just built is.")
     var distinct = 4096
+    @Option(name: .customLong("trace-context"), help: "service-context (the default: each emit reads ServiceContext.current) or none.")
+    var traceContext = "service-context"
     @Option var out: String
 
     func run() async throws {
         let pool = prepareEvents(distinct, seed: 3)
         let sink = RotatingFileSink(configuration: .init(directory: out, format: .gzipStream, maxFileBytes: nil, compression: nil))
-        let bus = EventBus(configuration: .init(service: "bench"), sinks: [sink])
+        let provider: TraceContextProvider = traceContext == "none" ? .none : .serviceContext
+        let bus = EventBus(configuration: .init(service: "bench", traceContext: provider), sinks: [sink])
         var timerOverhead = Int64.max
         for _ in 0..<1000 {
             let a = monotonicNanoseconds()

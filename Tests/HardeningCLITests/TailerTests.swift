@@ -1,0 +1,95 @@
+import Foundation
+import Hardening
+import HardeningLog
+import HardeningTestKit
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real third-party tailer, rsyslog's imfile (installed by tools/setup.sh), follows
+/// `events.jsonl` across many rotations, as Datadog's, Vector's or Fluent Bit's file sources do:
+/// every line arrives exactly once.
+@Suite(.serialized) struct TailerTests {
+    /// rsyslogd in the foreground with its own configuration, stopped by its pid whatever the outcome.
+    ///
+    /// It starts through a small Python `exec` that clears the signal mask: the test runner's
+    /// threads block signals, children inherit the mask, and rsyslogd would never see SIGTERM.
+    final class Rsyslog {
+        let process = Process()
+
+        init(configuration: String, directory: String) throws {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            let exec = "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); "
+                + "os.execv('/usr/sbin/rsyslogd', ['rsyslogd'] + sys.argv[1:])"
+            process.arguments = ["python3", "-c", exec, "-n", "-f", configuration, "-i", directory + "/rsyslogd.pid"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+        }
+
+        /// SIGTERM, then SIGKILL if it has not exited within two seconds.
+        func stop() {
+            guard process.isRunning else { return }
+            kill(process.processIdentifier, SIGTERM)
+            for _ in 0..<200 where process.isRunning { usleep(10_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            for _ in 0..<200 where process.isRunning { usleep(10_000) }
+        }
+
+        deinit { stop() }
+    }
+
+    @Test func rsyslogImfileReadsEveryLineExactlyOnceAcrossRotations() async throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/rsyslogd") else {
+            Issue.record("rsyslogd is missing: run bash tools/setup.sh (it installs rsyslog)")
+            return
+        }
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let logs = directory.path + "/logs", received = directory.path + "/received.jsonl"
+        try FileManager.default.createDirectory(atPath: directory.path + "/work", withIntermediateDirectories: true)
+        try directory.write("rsyslog.conf", """
+            global(workDirectory="\(directory.path)/work" maxMessageSize="64k")
+            module(load="imfile" mode="inotify")
+            template(name="line" type="string" string="%msg%\\n")
+            ruleset(name="ship") { action(type="omfile" file="\(received)" template="line") }
+            input(type="imfile" File="\(logs)/events.jsonl" Tag="hardening" ruleset="ship" addMetadata="off" reopenOnTruncate="on")
+            """)
+        let rsyslog = try Rsyslog(configuration: directory.path + "/rsyslog.conf", directory: directory.path)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(rsyslog.process.isRunning, "rsyslogd did not start")
+
+        // 20,000 events at 10,000/s into 200 kB files: dozens of rotations while imfile reads.
+        let generated = try ChildProcess.run([
+            ChildProcess.hardeningExecutable, "generate", "--events", "20000", "--rate", "10000", "--log-dir", logs,
+            "--max-file-bytes", "200000", "--min-rotation-interval", "0", "--compression-delay", "10",
+        ])
+        #expect(generated.status == 0, "\(generated.stderr)")
+        let reader = LogReader()
+        let written = reader.readAll(reader.logFiles(in: logs)).events.filter { $0.seq > 0 }.count
+        #expect(written >= 20_000)
+
+        var counts: [UInt64: Int] = [:]
+        let decoder = JSONLineDecoder()
+        for _ in 0..<300 {
+            let text = (try? String(contentsOfFile: received, encoding: .utf8)) ?? ""
+            counts = [:]
+            for line in text.split(separator: "\n") {
+                guard let event = try? decoder.decode(String(line)), event.seq > 0 else { continue }
+                counts[event.seq, default: 0] += 1
+            }
+            if counts.count >= written { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(counts.count == written, "\(written - counts.count) lines never arrived")
+        #expect(counts.values.allSatisfy { $0 == 1 }, "\(counts.values.filter { $0 > 1 }.count) lines arrived twice")
+        #expect(counts.keys.max() == UInt64(written))
+        let rotations = reader.logFiles(in: logs).count - 1
+        #expect(rotations >= 20, "only \(rotations) rotations")
+        rsyslog.stop()
+        #expect(!rsyslog.process.isRunning)
+        #expect(rsyslog.process.terminationReason == .exit, "rsyslogd did not stop on SIGTERM")
+    }
+}
