@@ -152,11 +152,17 @@ public final class EventBus: Service, Sendable {
     /// set on delivery. Returns whether the event was accepted into the buffer.
     @discardableResult
     public func emit(_ event: Event) -> Bool {
-        var event = event
+        // Copying an event costs a retain per field: only a traced event is copied.
         if event.traceID == nil, let trace = configuration.traceContext.current() {
-            event.traceID = trace.traceID
-            event.spanID = trace.spanID
+            var traced = event
+            traced.traceID = trace.traceID
+            traced.spanID = trace.spanID
+            return enqueue(traced)
         }
+        return enqueue(event)
+    }
+
+    private func enqueue(_ event: Event) -> Bool {
         let capacity = configuration.capacity
         let policy = configuration.overflowPolicy
         var wake = false
