@@ -3,7 +3,8 @@
 # already there: zlib headers (the CZlib module), gzip/coreutils (zcat, tail -F in tests),
 # jq, Chromium (the replay HTML report is opened headless and screenshotted), rsyslog (its imfile
 # module tails our rotating files in a test, as a log shipper does), Python's jsonschema (the
-# schema checker) and prometheus_client (its parser reads our /metrics text).
+# schema checker), prometheus_client (its parser reads our /metrics text) and PyYAML (the
+# shipping configurations in tools/agents are parsed by a test).
 set -euo pipefail
 need_apt=()
 [ -f /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
@@ -19,9 +20,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}"
 fi
-for module in jsonschema prometheus_client; do
+for pair in jsonschema:jsonschema prometheus_client:prometheus_client yaml:PyYAML; do
+    module=${pair%%:*}
+    package=${pair#*:}
     if ! python3 -c "import $module" 2>/dev/null; then
-        echo "setup: installing $module"
-        python3 -m pip install --quiet "$module"
+        echo "setup: installing $package"
+        python3 -m pip install --quiet "$package"
     fi
 done

@@ -93,3 +93,29 @@ import Glibc
         #expect(rsyslog.process.terminationReason == .exit, "rsyslogd did not stop on SIGTERM")
     }
 }
+
+/// The shipping configurations in tools/agents parse: the YAML ones with PyYAML, rsyslog's with
+/// `rsyslogd -N1`, and each tails the active file only (never a glob over the segments).
+@Suite struct ShippingConfigurationTests {
+    static let agents = #filePath.split(separator: "/").dropLast(3).joined(separator: "/").prepending("/") + "/tools/agents"
+
+    @Test func theConfigurationsParseAndTailTheActiveFileOnly() throws {
+        let yamlFiles = ["vector/vector.yaml", "promtail/promtail.yaml", "datadog/conf.yaml"].map { Self.agents + "/" + $0 }
+        let parsed = try ChildProcess.run(["python3", "-c", "import sys, yaml\nfor f in sys.argv[1:]: yaml.safe_load(open(f))"] + yamlFiles)
+        #expect(parsed.status == 0, "\(parsed.stderr)")
+        // As Debian loads it: the main configuration sets the work directory, then includes it.
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("rsyslog.conf", "global(workDirectory=\"\(directory.path)\")\n$IncludeConfig \(Self.agents)/rsyslog/hardening.conf\n")
+        let rsyslog = try ChildProcess.run(["/usr/sbin/rsyslogd", "-N1", "-f", directory.path + "/rsyslog.conf"])
+        #expect(rsyslog.status == 0, "\(rsyslog.stderr)")
+        for file in yamlFiles + ["alloy/config.alloy", "fluent-bit/fluent-bit.conf", "rsyslog/hardening.conf"].map({ Self.agents + "/" + $0 }) {
+            let text = try String(contentsOfFile: file, encoding: .utf8)
+            #expect(text.contains("/events.jsonl") && !text.contains("events.jsonl*") && !text.contains("*.jsonl"), "\(file)")
+        }
+    }
+}
+
+extension String {
+    fileprivate func prepending(_ prefix: String) -> String { prefix + self }
+}
