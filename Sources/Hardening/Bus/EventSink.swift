@@ -2,7 +2,7 @@
 ///
 /// The ``EventBus`` calls every method from its one drain thread, in order, never concurrently,
 /// so a sink may do blocking I/O in them and needs no lock for state only these methods touch.
-/// A sink never throws: it reports its own failures through ``SinkContext/report(_:)``, counts
+/// A sink never throws: it reports its own failures through ``SinkContext/report(_:level:)``, counts
 /// what it could not write, and keeps trying.
 public protocol EventSink: AnyObject, Sendable {
     /// A short name for reports (`stdout`, `file:/var/log/app`).

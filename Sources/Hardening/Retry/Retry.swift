@@ -39,6 +39,7 @@ public struct Retry<C: Clock>: Sendable where C.Duration == Duration {
     ///   - operation: the name used in events and errors.
     ///   - deadline: an absolute limit for this call, besides the policy's `maxElapsed`.
     ///   - retryOnResult: a result for which this returns `true` is treated as a failure.
+    ///   - body: the call; it runs again after each retryable failure.
     @inlinable @inline(__always)
     public func run<T: Sendable>(
         _ operation: String,
