@@ -153,14 +153,23 @@ public final class Agent: Sendable {
         let group = ServiceGroup(configuration: groupConfiguration)
         bus.emit(LogMessage(logger: "hardening.agent", source: "agent",
                             text: "hardening agent starting: \(configuration.file), \(configuration.health.checks.count) checks every \(Int64(configuration.health.interval.milliseconds)) ms"))
+        try await group.run(thenClosing: client, bus)
+    }
+}
+
+extension ServiceGroup {
+    /// Runs the group, then (whatever its outcome) shuts the HTTP client down and the bus last, so
+    /// that every event, the shutdown's own included, reaches every sink.
+    func run(thenClosing client: HTTPClient, _ bus: EventBus) async throws {
+        let outcome: Result<Void, any Error>
         do {
-            try await group.run()
+            try await run()
+            outcome = .success(())
         } catch {
-            try? await client.shutdown()
-            await bus.shutdown()
-            throw error
+            outcome = .failure(error)
         }
         try? await client.shutdown()
         await bus.shutdown()
+        try outcome.get()
     }
 }

@@ -129,15 +129,7 @@ public enum Demo {
         services.append(.init(service: workload, successTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                                           logger: logger))
-        do {
-            try await group.run()
-        } catch {
-            try? await client.shutdown()
-            await bus.shutdown()
-            throw error
-        }
-        try? await client.shutdown()
-        await bus.shutdown()
+        try await group.run(thenClosing: client, bus)
         let liveSummary = live.summary
         let replay = try Replay().run(ReplayInputs([options.logDirectory]))
         let (answered, degraded, failed) = workload.counts
