@@ -28,6 +28,8 @@ import Testing
             families = {f.name: f for f in text_string_to_metric_families(sys.stdin.read())}
             assert families["hardening_operation_duration_seconds"].type == "histogram"
             assert families["hardening_breaker_state"].type == "gauge"
+            assert families["hardening_metric_counter"].type == "counter"
+            assert families["hardening_metric_recorder_last"].type == "gauge"
             print(len(families))
             """
         let parsed = try ChildProcess.run(["python3", "-c", script], input: Data(text.utf8))

@@ -63,6 +63,10 @@ public final class PrometheusEventSink: EventSink, Sendable {
                                         labels: ["alert"])
         static let alertsResolved = Family(name: "hardening_alerts_resolved_total", kind: .counter, help: "Alerts resolved, per rule/check.",
                                            labels: ["alert"])
+        static let metricCounters = Family(name: "hardening_metric_counter_total", kind: .counter,
+                                           help: "swift-metrics counters, by series (name{dimensions}).", labels: ["series"])
+        static let metricRecorders = Family(name: "hardening_metric_recorder_last", kind: .gauge,
+                                            help: "The last value of swift-metrics recorders and gauges, by series.", labels: ["series"])
         static let dropped = Family(name: "hardening_events_dropped_total", kind: .counter, help: "Events the bus dropped on overflow.", labels: [])
         static let sinkFailures = Family(name: "hardening_sink_failures_total", kind: .counter, help: "Sink outages.", labels: [])
         static let sinkLost = Family(name: "hardening_sink_lost_events_total", kind: .counter, help: "Events sinks could not write.", labels: [])
@@ -173,6 +177,12 @@ public final class PrometheusEventSink: EventSink, Sendable {
         case .alertResolved:
             guard let resolved = try? event.payload(as: AlertResolved.self) else { return }
             counter(Families.alertsResolved, ["\(resolved.rule)/\(resolved.check)"]).increment()
+        case .metricCounted:
+            guard let counted = try? event.payload(as: MetricCounted.self), counted.delta > 0 else { return }
+            counter(Families.metricCounters, [Attributes.series(counted.name, counted.dimensions)]).increment(by: counted.delta)
+        case .metricRecorded:
+            guard let recorded = try? event.payload(as: MetricRecorded.self) else { return }
+            gauge(Families.metricRecorders, [Attributes.series(recorded.name, recorded.dimensions)]).set(to: recorded.value)
         case .busDropped:
             guard let dropped = try? event.payload(as: BusDropped.self) else { return }
             counter(Families.dropped, []).increment(by: dropped.count)

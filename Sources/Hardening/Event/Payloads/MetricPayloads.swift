@@ -67,7 +67,7 @@ public struct MetricRecorded: EventPayload {
 extension Attributes {
     /// The series a metric event belongs to: `name`, or `name{key=value,…}` with the dimensions
     /// sorted by key (the `Summary`'s and Prometheus' key).
-    static func series(_ name: String, _ dimensions: Attributes) -> String {
+    public static func series(_ name: String, _ dimensions: Attributes) -> String {
         guard !dimensions.isEmpty else { return name }
         let pairs = dimensions.pairs.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.stringValue ?? $0.value.jsonText)" }
         return name + "{" + pairs.joined(separator: ",") + "}"
