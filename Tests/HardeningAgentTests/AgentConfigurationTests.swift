@@ -135,4 +135,30 @@ import Testing
         let redactor = Redactor(knownSecrets: configuration.secrets)
         #expect(redactor.redacted("failed with key=\(secret)!") == "failed with key=[REDACTED]!")
     }
+
+    @Test func valuesInTheFileComeAfterTheEnvironmentAndTheEnvFileAndNeverHoldSecrets() throws {
+        let yaml = """
+            config:
+              preset: rag
+              values:
+                CHUNK_SIZE: "800"
+                TOP_K: "7"
+                OPENAI_API_KEY: sk-in-the-file-0123456789abcdef
+            """
+        do {
+            _ = try AgentConfiguration.parse(yaml: yaml, file: "agent.yaml", environment: [:])
+            Issue.record("a secret in the file was accepted")
+        } catch {
+            #expect(error.problems.map(\.description) == [
+                "agent.yaml:6: config.values.OPENAI_API_KEY: a secret does not belong in the configuration file; set it in the environment or in the .env file",
+            ])
+            #expect(!error.description.contains("sk-in-the-file"))
+        }
+        let configuration = try AgentConfiguration.parse(yaml: yaml.replacing("    OPENAI_API_KEY: sk-in-the-file-0123456789abcdef\n", with: "")
+                                                            .replacing("\n    OPENAI_API_KEY: sk-in-the-file-0123456789abcdef", with: ""),
+                                                         file: "agent.yaml", environment: ["TOP_K": "9"])
+        let chunkSize = configuration.sources.value(of: "CHUNK_SIZE"), topK = configuration.sources.value(of: "TOP_K")
+        #expect(chunkSize?.value == "800" && chunkSize?.source == "agent.yaml:4")
+        #expect(topK?.value == "9" && topK?.source == "environment")
+    }
 }

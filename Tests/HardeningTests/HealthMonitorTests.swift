@@ -62,3 +62,26 @@ private final class ScriptedCheck: HealthCheck {
         #expect(sink.events.contains { $0.kind == .alertFired })
     }
 }
+
+/// A check that answers healthy after the time it is given (measured by the check itself).
+private struct SlowCheck: HealthCheck {
+    let name: String
+    let isCritical = false
+    let latency: Duration
+    func check() async -> HealthResult { HealthResult(status: .healthy, latency: latency, message: "ok") }
+}
+
+@Suite struct SlowProbeTests {
+    @Test func probesSlowerThanTheThresholdAreLoggedAsWarnings() async {
+        let sink = InMemorySink()
+        let bus = EventBus(configuration: .init(service: "rag"), sinks: [sink])
+        let prober = HealthProber(checks: [SlowCheck(name: "vectors", latency: .milliseconds(2500)), SlowCheck(name: "disk", latency: .milliseconds(3))],
+                                  timeout: .seconds(5), clock: ManualClock(), bus: bus)
+        let monitor = HealthMonitor(prober: prober, interval: .seconds(10), bus: bus, slowProbe: .seconds(2))
+        await monitor.round()
+        await bus.shutdown()
+        let warnings = sink.events.filter { $0.kind == .logMessage && $0.level == .warning }
+        #expect(warnings.count == 1)
+        #expect(warnings.first?.message.contains("slow probe: vectors took 2500 ms (threshold 2000 ms)") == true, "\(warnings)")
+    }
+}

@@ -1,5 +1,6 @@
 /// Where configuration values come from, with the documented precedence: the process
-/// environment first, then the `.env` file, then the rule's default.
+/// environment first, then the `.env` file, then values set in a configuration file (the
+/// agent's `config.values`), then the rule's default.
 public struct ConfigSources: Sendable {
     /// A value and where it was found (`environment`, `.env:12`, `default`).
     public struct Found: Sendable, Hashable {
@@ -17,6 +18,10 @@ public struct ConfigSources: Sendable {
     public var dotEnvName: String
     /// Lines of the `.env` file that could not be read.
     public var dotEnvProblems: [String]
+    /// Values from a configuration file, with their lines.
+    public var fileValues: [String: (value: String, line: Int)] = [:]
+    /// The configuration file's name, for sources.
+    public var fileName = ""
 
     /// Sources from an environment and the text of a `.env` file (if any).
     public init(environment: [String: String], dotEnv text: String? = nil, dotEnvName: String = ".env") {
@@ -53,6 +58,7 @@ public struct ConfigSources: Sendable {
     public func value(of key: String) -> Found? {
         if let value = environment[key] { return Found(value: value, source: "environment") }
         if let entry = dotEnv[key] { return Found(value: entry.value, source: "\(dotEnvName):\(entry.line)") }
+        if let entry = fileValues[key] { return Found(value: entry.value, source: "\(fileName):\(entry.line)") }
         return nil
     }
 }

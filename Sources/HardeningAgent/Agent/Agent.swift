@@ -108,11 +108,15 @@ public final class Agent: Sendable {
                 return SinkHealthCheck(name: check.name, bus: bus, fileSink: fileSink, isCritical: check.isCritical)
             case .configuration:
                 let rules = configuration.validation.allRules
-                let environment = configuration.sources.environment
+                let loaded = configuration.sources
                 let envFile = configuration.validation.envFile
                 return ConfigHealthCheck(name: check.name, validator: ConfigValidator(rules: rules), isCritical: check.isCritical) {
+                    // The .env file is read again; the environment and the file's values are as loaded.
                     let text = envFile.flatMap { try? PosixFileSystem().readText($0) }
-                    return ConfigSources(environment: environment, dotEnv: text, dotEnvName: envFile ?? ".env")
+                    var sources = ConfigSources(environment: loaded.environment, dotEnv: text, dotEnvName: loaded.dotEnvName)
+                    sources.fileValues = loaded.fileValues
+                    sources.fileName = loaded.fileName
+                    return sources
                 }
             case .breaker:
                 guard let webhook else { return nil }

@@ -67,6 +67,13 @@ extension AgentConfiguration {
             configuration.validation.envFile = envPath
         }
         configuration.sources = ConfigSources(environment: environment, dotEnv: envText, dotEnvName: configuration.validation.envFile ?? ".env")
+        configuration.sources.fileName = file
+        for pair in validationFields?.pairs("values") ?? [] {
+            configuration.sources.fileValues[pair.name] = (pair.value, pair.line)
+            if configuration.validation.allRules.contains(where: { $0.key == pair.name && $0.isSecret }) {
+                problems.add(pair.line, "config.values.\(pair.name)", "a secret does not belong in the configuration file; set it in the environment or in the .env file")
+            }
+        }
         var secrets = SecretResolver(sources: configuration.sources, problems: problems)
         readHealth(top.fields("health"), into: &configuration.health, secrets: &secrets)
         readAlerts(top.fields("alerts"), into: &configuration.alerts, secrets: &secrets)
@@ -133,6 +140,7 @@ extension AgentConfiguration {
         validation.envFile = fields.string("env_file")
         validation.preset = fields.oneOf("preset", ["rag"])
         validation.connectivity = fields.strings("connectivity") ?? []
+        _ = fields.entry("values")  // read once the sources exist (see parse)
         for rule in fields.list("rules") {
             guard let key = rule.string("key") else {
                 rule.problems.add(rule.line, rule.path, "a rule needs a key (the environment variable)")
