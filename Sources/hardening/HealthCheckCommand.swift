@@ -67,7 +67,7 @@ struct HealthCheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         var checks = try checks()
-        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
+        let client = HTTPHealthCheck.probingClient()
         if let config {
             do {
                 var configuration = try AgentConfiguration.load(path: config, environment: ProcessEnvironment.current)

@@ -75,7 +75,7 @@ struct ValidateConfigCommand: AsyncParsableCommand {
             text = nil
         }
         let sources = ConfigSources(environment: environment, dotEnv: text, dotEnvName: path)
-        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
+        let client = HTTPHealthCheck.probingClient()
         let connectivity = agentConfiguration.map { Agent.connectivityChecks($0, client: client) } ?? []
         let validator = ConfigValidator(rules: rules, connectivity: connectivity)
         let report = await validator.validate(sources, offline: offline, timeout: .milliseconds(Int64(timeout * 1000)))

@@ -38,8 +38,7 @@ public final class Agent: Sendable {
     /// Builds every part from `configuration` (nothing runs until ``run(onListening:)``).
     public init(configuration: AgentConfiguration) {
         self.configuration = configuration
-        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-                                configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+        let client = HTTPHealthCheck.probingClient()
         self.client = client
         let events = configuration.events
         var sinks: [any EventSink] = []

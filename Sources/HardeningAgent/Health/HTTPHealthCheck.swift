@@ -47,7 +47,18 @@ public struct HTTPHealthCheck: HealthCheck {
     public var maxBodyBytes: Int
     private let client: HTTPClient
 
-    /// Creates the check; `client` is the application's (the agent shares one for every check).
+    /// A client made for probes: a refused connection fails at once (AsyncHTTPClient otherwise
+    /// retries establishing it until the time limit, and the probe could only say "timeout"),
+    /// and redirects are not followed (a health endpoint that redirects is misconfigured). Shut
+    /// it down when done.
+    public static func probingClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }
+
+    /// Creates the check; `client` is the application's (the agent shares one for every check;
+    /// ``probingClient()`` makes one fit for probes).
     public init(name: String, url: String, method: String = "GET", headers: [(name: String, value: String)] = [],
                 expectedStatuses: Set<Int> = Set(200..<300), observe: ObservedField? = nil, timeout: Duration = .seconds(5),
                 slowThreshold: Duration? = nil, maxBodyBytes: Int = 1 << 20, isCritical: Bool = true, client: HTTPClient) {
@@ -73,15 +84,8 @@ public struct HTTPHealthCheck: HealthCheck {
         request.method = HTTPMethod(rawValue: method.uppercased())
         for header in headers { request.headers.add(name: header.name, value: header.value) }
         do {
-            let response = try await client.execute(request, timeout: .nanoseconds(Self.nanoseconds(timeout)))
-            let status = Int(response.status.code)
+            let (status, body) = try await exchange(request)
             observed["status_code"] = .int(Int64(status))
-            var body = ByteBuffer()
-            if observe != nil {
-                body = try await response.body.collect(upTo: maxBodyBytes)
-            } else {
-                for try await _ in response.body {}
-            }
             let latency = start.duration(to: clock.now)
             guard expectedStatuses.contains(status) else {
                 let expected = expectedStatuses.count == 1 ? "\(expectedStatuses.first!)" : Self.describe(expectedStatuses)
@@ -102,6 +106,32 @@ public struct HTTPHealthCheck: HealthCheck {
         } catch {
             let latency = start.duration(to: clock.now)
             return HealthResult(status: .unhealthy, latency: latency, message: describe(error, shownURL: shownURL), observed: observed)
+        }
+    }
+
+    /// The request and its body within `timeout`. AsyncHTTPClient's own deadline bounds the
+    /// request too, but it fires on an event loop that a busy machine may run late: the limit here
+    /// is a race on the caller's side, and the loser is cancelled.
+    private func exchange(_ request: HTTPClientRequest) async throws -> (status: Int, body: ByteBuffer) {
+        let (client, timeout, readsBody, maxBodyBytes) = (self.client, self.timeout, observe != nil, self.maxBodyBytes)
+        return try await withThrowingTaskGroup(of: (status: Int, body: ByteBuffer)?.self) { group in
+            group.addTask {
+                let response = try await client.execute(request, timeout: .nanoseconds(Self.nanoseconds(timeout)))
+                var body = ByteBuffer()
+                if readsBody {
+                    body = try await response.body.collect(upTo: maxBodyBytes)
+                } else {
+                    for try await _ in response.body {}
+                }
+                return (Int(response.status.code), body)
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let answer = first else { throw HTTPClientError.deadlineExceeded }
+            return answer
         }
     }
 
