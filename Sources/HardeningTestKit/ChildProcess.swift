@@ -49,6 +49,17 @@ public enum ChildProcess {
                       stdout: out, stderr: String(decoding: err, as: UTF8.self))
     }
 
+    /// ``run(_:input:environment:)`` on a thread of its own, for async tests: a test that waits
+    /// for a child while blocking one of the concurrency pool's few threads can starve an
+    /// in-process server the child talks to.
+    public static func runDetached(_ arguments: [String], input: Data? = nil, environment: [String: String]? = nil) async throws -> Output {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try run(arguments, input: input, environment: environment) })
+            }
+        }
+    }
+
     /// The built `hardening` executable next to the test bundle.
     public static var hardeningExecutable: String {
         let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()

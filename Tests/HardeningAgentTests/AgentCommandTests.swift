@@ -16,6 +16,11 @@ import Testing
         try ChildProcess.run([ChildProcess.hardeningExecutable] + arguments, environment: environment)
     }
 
+    /// For commands that call this process's test server: the wait must not hold a pool thread.
+    static func hardeningDetached(_ arguments: [String]) async throws -> ChildProcess.Output {
+        try await ChildProcess.runDetached([ChildProcess.hardeningExecutable] + arguments)
+    }
+
     @Test func aBadConfigurationStopsTheAgentBeforeAnythingStarts() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
@@ -70,7 +75,7 @@ import Testing
                   connectivity: [llm]
                 """)
             let config = directory.path + "/agent.yaml"
-            let online = try Self.hardening(["validate-config", "--config", config])
+            let online = try await Self.hardeningDetached(["validate-config", "--config", config])
             #expect(online.status == 0, "\(online.stderr)\(String(decoding: online.stdout, as: UTF8.self))")
             let text = String(decoding: online.stdout, as: UTF8.self)
             #expect(text.contains("✅ connectivity:llm (network): HTTP 200"), "\(text)")
@@ -79,18 +84,18 @@ import Testing
 
             // The key the API refuses: a connectivity problem, exit 1; offline, the same file passes.
             try directory.write(".env", "SERVICE_KEY=sk-wrong-key-that-the-api-refuses\n")
-            let refused = try Self.hardening(["validate-config", "--config", config, "--format", "json"])
+            let refused = try await Self.hardeningDetached(["validate-config", "--config", config, "--format", "json"])
             #expect(refused.status == 1)
             let report = try JSONDocument.parse(refused.stdout)
             #expect(report["passed"] == .bool(false))
             guard case .array(let findings)? = report["findings"] else { throw CancellationError() }
             let problem = findings.first { $0["key"] == "connectivity:llm" }
             #expect(problem?["ok"] == .bool(false) && problem?["detail"]?.stringValue?.contains("HTTP 401") == true, "\(report)")
-            let offline = try Self.hardening(["validate-config", "--config", config, "--offline"])
+            let offline = try await Self.hardeningDetached(["validate-config", "--config", config, "--offline"])
             #expect(offline.status == 0 && !String(decoding: offline.stdout, as: UTF8.self).contains("connectivity"))
 
             // health-check runs the file's checks: the closed port fails the verdict.
-            let health = try Self.hardening(["health-check", "--config", config, "--timeout", "2"])
+            let health = try await Self.hardeningDetached(["health-check", "--config", config, "--timeout", "2"])
             let healthText = String(decoding: health.stdout, as: UTF8.self)
             #expect(health.status == 1, "\(healthText)\(health.stderr)")
             #expect(healthText.contains("❌ llm: unhealthy — HTTP 401") && healthText.contains("❌ closed: unhealthy"), "\(healthText)")

@@ -58,10 +58,12 @@ import Glibc
             throw AgentFailed(text: "the agent did not start listening: \(stderr)")
         }
 
-        func terminate() -> Int32 {
+        /// SIGTERM, then waits without holding a pool thread (the agent may still be posting
+        /// to this process's test server while it shuts down).
+        func terminate() async throws -> Int32 {
             kill(process.processIdentifier, SIGTERM)
-            process.waitUntilExit()
-            return process.terminationStatus
+            for _ in 0..<1500 where process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+            return process.isRunning ? -1 : process.terminationStatus
         }
 
         deinit {
@@ -218,7 +220,7 @@ import Glibc
                 let live = try await Self.get(client, base + "/health/live")
                 #expect(draining.status == 503 && live.status == 200, "ready \(draining.status), live \(live.status) while draining")
             }
-            #expect(child.terminate() == 0, "\(child.stderr)")
+            #expect(try await child.terminate() == 0, "\(child.stderr)")
             #expect(!child.stderr.contains("error"), "\(child.stderr)")
 
             // Every event is on disk, with no hole in seq, and the files replay.
