@@ -9,7 +9,7 @@ import Testing
 @Suite struct AgentConfigurationTests {
     static let environment = [
         "PINECONE_API_KEY": "pcsk_1234567890abcdefghijkl", "PINECONE_INDEX_HOST": "idx.example.test",
-        "OPENAI_API_KEY": "sk-abcdefghijklmnopqrstuvwxyz", "NOTION_TOKEN": "ntn_abcdefghijklmnopqrstuvwxyz",
+        "OPENAI_API_KEY": "sk-abcdefghijklmnopqrstuvwxyz", "NOTION_API_KEY": "ntn_abcdefghijklmnopqrstuvwxyz",
         "ALERT_WEBHOOK_URL": "https://hooks.example.test/T000/B000/XXXX",
     ]
 
@@ -85,7 +85,7 @@ import Testing
                 "agent.yaml:19: health.checks[2].timout: unknown key; did you mean 'timeout'?",
                 "agent.yaml:26: alerts.rules[0]: give consecutive_failures or failure_ratio, not both",
                 "agent.yaml:23: health.checks[3].port: not used by a disk check",
-                "agent.yaml:30: config.connectivity: 'nowhere' is not a health check; expected one of api, logs",
+                "agent.yaml:30: config.connectivity: 'nowhere' is not a health check; expected one of api, db, logs",
             ]
             for line in expected { #expect(lines.contains(line), "missing: \(line)\nall:\n\(lines.joined(separator: "\n"))") }
         }

@@ -75,10 +75,13 @@ extension AgentConfiguration {
             }
         }
         var secrets = SecretResolver(sources: configuration.sources, problems: problems)
-        readHealth(top.fields("health"), into: &configuration.health, secrets: &secrets)
+        var declaredChecks: [String] = []
+        readHealth(top.fields("health"), into: &configuration.health, secrets: &secrets, names: &declaredChecks)
         readAlerts(top.fields("alerts"), into: &configuration.alerts, secrets: &secrets)
         top.rejectUnknownKeys()
-        let names = configuration.health.checks.map(\.name)
+        // Named checks, those with problems too: a problem in a check is reported once, there.
+        var names: [String] = []
+        for name in declaredChecks where !names.contains(name) { names.append(name) }
         for name in configuration.validation.connectivity where !names.contains(name) {
             problems.add(validationFields?.lineOf("connectivity") ?? 0, "config.connectivity",
                          "'\(name)' is not a health check; expected one of \(names.joined(separator: ", "))")
@@ -179,7 +182,7 @@ extension AgentConfiguration {
         fields.rejectUnknownKeys()
     }
 
-    private static func readHealth(_ fields: YAMLFields?, into health: inout Health, secrets: inout SecretResolver) {
+    private static func readHealth(_ fields: YAMLFields?, into health: inout Health, secrets: inout SecretResolver, names: inout [String]) {
         guard let fields else { return }
         if let interval = fields.duration("interval", minimum: .milliseconds(10)) { health.interval = interval }
         if let timeout = fields.duration("timeout", minimum: .milliseconds(1)) { health.timeout = timeout }
@@ -192,6 +195,7 @@ extension AgentConfiguration {
             if entry.has("type") == false {
                 entry.problems.add(entry.line, entry.keyPath("type"), "every check needs a type: http, tcp, disk, sinks, config or breaker")
             }
+            if let name { names.append(name) }
             if let name, !seen.insert(name).inserted {
                 entry.problems.add(entry.lineOf("name"), entry.keyPath("name"), "two checks are named '\(name)'")
             }
