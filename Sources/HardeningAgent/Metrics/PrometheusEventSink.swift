@@ -120,7 +120,6 @@ public final class PrometheusEventSink: EventSink, Sendable {
         .microseconds(LatencyStats.microseconds(milliseconds: milliseconds))
     }
 
-    // swiftlint:disable:next cyclomatic_complexity
     private func record(_ event: Event) {
         counter(Families.events, [event.kind.rawValue]).increment()
         switch event.kind {
