@@ -2,12 +2,6 @@ import ArgumentParser
 import Hardening
 import HardeningAgent
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// `hardening agent --config FILE`: the long-running agent.
 struct AgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -54,25 +48,10 @@ struct AgentCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let agent = Agent(configuration: configuration)
-        for finding in report.findings {
-            agent.bus.emit(ConfigChecked(key: finding.key, source: finding.source, status: "ok", detail: finding.detail))
-        }
+        // Checked before anything started; recorded once the bus exists.
+        for finding in report.findings { agent.bus.emit(finding.event) }
         try await agent.run { host, port in
             FileHandleStandardError.write("hardening agent: listening on http://\(host):\(port)\n")
         }
-    }
-}
-
-/// The process environment, read without Foundation.
-enum ProcessEnvironment {
-    static var current: [String: String] {
-        var environment: [String: String] = [:]
-        var entry = environ
-        while let pointer = entry.pointee {
-            let pair = String(cString: pointer)
-            if let equals = pair.firstIndex(of: "=") { environment[String(pair[..<equals])] = String(pair[pair.index(after: equals)...]) }
-            entry += 1
-        }
-        return environment
     }
 }

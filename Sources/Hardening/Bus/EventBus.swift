@@ -136,23 +136,34 @@ public final class EventBus: Service, Sendable {
     @inlinable
     public func emit<P: EventPayload>(_ payload: P, level: EventLevel? = nil, message: String? = nil,
                                       traceID: String? = nil, spanID: String? = nil) {
-        emit(Event(timestamp: clock.now(), level: level ?? payload.defaultLevel, kind: P.kind,
-                   message: message ?? payload.message, traceID: traceID, spanID: spanID, attrs: payload.attributes))
+        let ids = traceIDs(traceID, spanID)
+        enqueue(Event(timestamp: clock.now(), level: level ?? payload.defaultLevel, kind: P.kind,
+                      message: message ?? payload.message, traceID: ids.trace, spanID: ids.span, attrs: payload.attributes))
     }
 
     /// Emits an event of any kind with the given attrs.
     @inlinable
     public func emit(_ level: EventLevel, _ kind: EventKind, message: String, attrs: Attributes = Attributes(),
                      traceID: String? = nil, spanID: String? = nil) {
-        emit(Event(timestamp: clock.now(), level: level, kind: kind, message: message,
-                   traceID: traceID, spanID: spanID, attrs: attrs))
+        let ids = traceIDs(traceID, spanID)
+        enqueue(Event(timestamp: clock.now(), level: level, kind: kind, message: message,
+                      traceID: ids.trace, spanID: ids.span, attrs: attrs))
+    }
+
+    /// The ids given, else those of the emitting task's trace context (looked up before the
+    /// event is built, so that it is built once).
+    @usableFromInline
+    func traceIDs(_ traceID: String?, _ spanID: String?) -> (trace: String?, span: String?) {
+        if traceID != nil { return (traceID, spanID) }
+        guard let trace = configuration.traceContext.current() else { return (nil, nil) }
+        return (trace.traceID, trace.spanID)
     }
 
     /// Emits a prepared event. Its `timestamp` is kept; `service`, `host`, `run` and `seq` are
     /// set on delivery. Returns whether the event was accepted into the buffer.
     @discardableResult
     public func emit(_ event: Event) -> Bool {
-        // Copying an event costs a retain per field: only a traced event is copied.
+        // Copying an event costs a retain per field: only a prepared event that gets ids is copied.
         if event.traceID == nil, let trace = configuration.traceContext.current() {
             var traced = event
             traced.traceID = trace.traceID
@@ -162,7 +173,9 @@ public final class EventBus: Service, Sendable {
         return enqueue(event)
     }
 
-    private func enqueue(_ event: Event) -> Bool {
+    /// Appends an event whose ids are settled.
+    @usableFromInline @discardableResult
+    func enqueue(_ event: Event) -> Bool {
         let capacity = configuration.capacity
         let policy = configuration.overflowPolicy
         var wake = false
@@ -403,7 +416,7 @@ public final class EventBus: Service, Sendable {
 
 extension Duration {
     /// The duration in whole nanoseconds, saturating.
-    var nanoseconds: Int64 {
+    package var nanoseconds: Int64 {
         let (seconds, attoseconds) = components
         let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         if overflow { return seconds < 0 ? .min : .max }

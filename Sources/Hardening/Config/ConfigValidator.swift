@@ -13,6 +13,11 @@ public struct ConfigValidator: Sendable {
         /// For a passing key, what was found (masked for secrets); for a problem, what was
         /// expected and what to do.
         public var detail: String
+
+        /// The finding as its `config.checked` event.
+        public var event: ConfigChecked {
+            ConfigChecked(key: key, source: source, status: ok ? "ok" : "problem", detail: detail)
+        }
     }
 
     /// Every finding, in the rules' order, and the `.env` lines that could not be read.
@@ -80,7 +85,7 @@ public struct ConfigValidator: Sendable {
                                   detail: ok ? "\(probe.result.message) (\(latency) ms)"
                                       : "\(probe.result.message) (\(latency) ms); check the URL, the key and the network, or run with --offline")
             report.findings.append(finding)
-            bus?.emit(ConfigChecked(key: finding.key, source: finding.source, status: ok ? "ok" : "problem", detail: finding.detail))
+            bus?.emit(finding.event)
         }
         return report
     }
@@ -103,7 +108,7 @@ public struct ConfigValidator: Sendable {
                                   detail: "required but not set: set \(rule.key) in the environment or in \(sources.dotEnvName). \(rule.help)")
             }
             findings.append(finding)
-            bus?.emit(ConfigChecked(key: finding.key, source: finding.source, status: finding.ok ? "ok" : "problem", detail: finding.detail))
+            bus?.emit(finding.event)
         }
         return Report(findings: findings, fileProblems: sources.dotEnvProblems)
     }

@@ -103,7 +103,7 @@ public final class AlertWebhook: EventSink, Service, Sendable {
         request.headers.add(name: "Content-Type", value: "application/json")
         for header in headers { request.headers.add(name: header.name, value: header.value) }
         request.body = .bytes(ByteBuffer(bytes: payload))
-        let response = try await client.execute(request, timeout: .nanoseconds(HTTPHealthCheck.nanoseconds(timeout)))
+        let response = try await client.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
         for try await _ in response.body {}
         let status = Int(response.status.code)
         if (200..<300).contains(status) { return }

@@ -69,26 +69,22 @@ final class YAMLFields {
     }
 
     func int(_ key: String, in range: ClosedRange<Int> = Int.min...Int.max) -> Int? {
-        guard let text = string(key), let line = entry(key)?.line else { return nil }
-        guard let value = Int(text.replacing("_", with: "")) else {
-            problems.add(line, keyPath(key), "expected a whole number, got '\(text)'")
-            return nil
-        }
-        guard range.contains(value) else {
-            problems.add(line, keyPath(key), "expected a whole number in \(range.lowerBound)...\(range.upperBound), got \(value)")
-            return nil
-        }
-        return value
+        number(key, "a whole number", in: range) { Int($0.replacing("_", with: "")) }
     }
 
     func double(_ key: String, in range: ClosedRange<Double>) -> Double? {
+        number(key, "a number", in: range) { Double($0).flatMap { $0.isFinite ? $0 : nil } }
+    }
+
+    /// A number of `range`, read by `parse`; a problem names `what` was expected.
+    private func number<N: Comparable>(_ key: String, _ what: String, in range: ClosedRange<N>, parse: (String) -> N?) -> N? {
         guard let text = string(key), let line = entry(key)?.line else { return nil }
-        guard let value = Double(text), value.isFinite else {
-            problems.add(line, keyPath(key), "expected a number, got '\(text)'")
+        guard let value = parse(text) else {
+            problems.add(line, keyPath(key), "expected \(what), got '\(text)'")
             return nil
         }
         guard range.contains(value) else {
-            problems.add(line, keyPath(key), "expected a number in \(range.lowerBound)...\(range.upperBound), got \(text)")
+            problems.add(line, keyPath(key), "expected \(what) in \(range.lowerBound)...\(range.upperBound), got \(text)")
             return nil
         }
         return value

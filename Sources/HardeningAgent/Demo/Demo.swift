@@ -68,7 +68,7 @@ public enum Demo {
     /// a directory with other files (the demo never deletes what it did not write).
     public static func prepare(_ directory: String, fileSystem: some FileSystem = PosixFileSystem()) throws {
         if try fileSystem.info(directory) == nil {
-            try makeDirectories(directory, fileSystem: fileSystem)
+            try fileSystem.makeDirectory(directory, mode: 0o750)
         } else {
             let names = try fileSystem.contentsOfDirectory(directory)
             guard names.isEmpty || names.contains(marker) else {
@@ -78,14 +78,6 @@ public enum Demo {
         }
         let descriptor = try fileSystem.open(directory + "/" + marker, flags: O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode: 0o640)
         fileSystem.close(descriptor)
-    }
-
-    private static func makeDirectories(_ path: String, fileSystem: some FileSystem) throws {
-        var built = path.hasPrefix("/") ? "" : "."
-        for part in path.split(separator: "/") {
-            built += "/" + part
-            if try fileSystem.info(built) == nil { try fileSystem.makeDirectory(built, mode: 0o750) }
-        }
     }
 
     /// The environment the configuration check reads: the RAG preset's keys with demo values.

@@ -116,7 +116,7 @@ public struct HTTPHealthCheck: HealthCheck {
         let (client, timeout, readsBody, maxBodyBytes) = (self.client, self.timeout, observe != nil, self.maxBodyBytes)
         return try await withThrowingTaskGroup(of: (status: Int, body: ByteBuffer)?.self) { group in
             group.addTask {
-                let response = try await client.execute(request, timeout: .nanoseconds(Self.nanoseconds(timeout)))
+                let response = try await client.execute(request, timeout: .nanoseconds(timeout.nanoseconds))
                 var body = ByteBuffer()
                 if readsBody {
                     body = try await response.body.collect(upTo: maxBodyBytes)
@@ -160,12 +160,6 @@ public struct HTTPHealthCheck: HealthCheck {
         let sorted = statuses.sorted()
         if let first = sorted.first, let last = sorted.last, last - first + 1 == sorted.count, sorted.count > 2 { return "\(first)-\(last)" }
         return sorted.map(String.init).joined(separator: " or ")
-    }
-
-    static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? .max : scaled.addingReportingOverflow(attoseconds / 1_000_000_000).overflow ? .max : scaled + attoseconds / 1_000_000_000
     }
 
     /// The value at a dotted path of a JSON body.
