@@ -94,6 +94,7 @@ public final class FaultInjectingFileSystem: FileSystem {
         if let code = state.withLock({ $0.failRenames }) { throw FileSystemError(code: code, operation: "rename", path: from) }
         try base.rename(from, to: to)
     }
+    public func makeSymbolicLink(_ target: String, at path: String) throws(FileSystemError) { try base.makeSymbolicLink(target, at: path) }
     public func remove(_ path: String) throws(FileSystemError) { try base.remove(path) }
     public func info(_ path: String) throws(FileSystemError) -> FileInfo? { try base.info(path) }
     public func contentsOfDirectory(_ path: String) throws(FileSystemError) -> [String] { try base.contentsOfDirectory(path) }

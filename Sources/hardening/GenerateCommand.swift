@@ -31,7 +31,7 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(help: "Events per second; 0 emits as fast as the sinks take them.")
     var rate: Double = 0
 
-    @Option(name: .customLong("log-dir"), help: "Write rotating files into this directory.")
+    @Option(name: .customLong("log-dir"), help: "Write rotating files into this directory (default: ./hardening-logs/generate, unless only --stdout is given).")
     var logDirectory: String?
 
     @Flag(help: "Write events to standard output.")
@@ -40,26 +40,8 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(name: .customLong("stdout-format"), help: "json (one object a line), human (readable, coloured), or auto (human on a terminal, json otherwise).")
     var stdoutFormat: StdoutFormatOption = .json
 
-    @Option(name: .customLong("file-format"), help: "plain (events.jsonl, compressed after rotation) or gzip-stream (events.jsonl.gz, one gzip member per flush).")
-    var fileFormat: FileFormatOption = .plain
-
-    @Option(name: .customLong("compression-level"), help: "zlib level 0-9 for gzip output.")
-    var compressionLevel: Int = 6
-
-    @Option(name: .customLong("compression-delay"), help: "Seconds a rotated segment stays plain before it is compressed.")
-    var compressionDelay: Double = 60
-
-    @Option(name: .customLong("max-file-bytes"), help: "Rotate the active file at this size.")
-    var maxFileBytes: Int64 = 64 << 20
-
-    @Option(name: .customLong("max-files"), help: "Compressed segments kept (oldest deleted first).")
-    var maxFiles: Int = 50
-
-    @Option(name: .customLong("min-rotation-interval"), help: "Minimum seconds between two rotations.")
-    var minRotationInterval: Double = 5
-
-    @Option(name: .customLong("flush-interval"), help: "Seconds encoded events may wait before a write (default: 0 for plain, 1 for gzip-stream).")
-    var flushInterval: Double?
+    @OptionGroup(title: "Files")
+    var files: FileSinkOptions
 
     @Option(help: "Seed of the workload; the same seed gives the same events.")
     var seed: UInt64 = 1
@@ -76,31 +58,19 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(name: .customLong("summary-json"), help: "At exit, write the live Summary (the fold of every delivered event) as JSON to this file; `hardening replay --format json` of the logs gives the same.")
     var summaryJSON: String?
 
+    /// Where the files go: `--log-dir`, else the command's own directory unless only stdout was asked for.
+    static let defaultDirectory = "./hardening-logs/generate"
+
     func validate() throws {
-        guard logDirectory != nil || stdout else {
-            throw ValidationError("Give --log-dir DIR, --stdout, or both: the events need somewhere to go.")
-        }
         guard events >= 0 else { throw ValidationError("--events must be 0 or more, not \(events).") }
         guard rate >= 0, rate.isFinite else { throw ValidationError("--rate must be 0 (unlimited) or a positive number.") }
-        guard (0...9).contains(compressionLevel) else { throw ValidationError("--compression-level must be 0…9, not \(compressionLevel).") }
-        guard maxFileBytes >= 1024 else { throw ValidationError("--max-file-bytes must be at least 1024.") }
-        guard maxFiles >= 0 else { throw ValidationError("--max-files must be 0 or more.") }
     }
 
     func run() async throws {
         var sinks: [any EventSink] = []
         var fileSink: RotatingFileSink?
-        if let logDirectory {
-            let sink = RotatingFileSink(configuration: .init(
-                directory: logDirectory,
-                format: fileFormat.format,
-                maxFileBytes: maxFileBytes,
-                minRotationInterval: .milliseconds(Int64(minRotationInterval * 1000)),
-                compression: .init(level: compressionLevel, delay: .milliseconds(Int64(compressionDelay * 1000))),
-                retention: .init(maxFiles: maxFiles),
-                flushInterval: flushInterval.map { .milliseconds(Int64($0 * 1000)) },
-                streamCompressionLevel: compressionLevel
-            ))
+        if let directory = logDirectory ?? (stdout ? nil : Self.defaultDirectory) {
+            let sink = RotatingFileSink(configuration: files.configuration(directory: directory))
             fileSink = sink
             sinks.append(sink)
         }
@@ -142,13 +112,6 @@ struct GenerateCommand: AsyncParsableCommand {
         let rounded = (value * 100).rounded() / 100
         return String(rounded)
     }
-}
-
-enum FileFormatOption: String, ExpressibleByArgument, CaseIterable {
-    case plain
-    case gzipStream = "gzip-stream"
-
-    var format: RotatingFileSink.FileFormat { self == .plain ? .plain : .gzipStream }
 }
 
 enum StdoutFormatOption: String, ExpressibleByArgument, CaseIterable {

@@ -4,6 +4,14 @@ import Hardening
 import HardeningAgent
 import HardeningLog
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// `hardening validate-config`: checks the service's configuration and reports every problem at
 /// once; secrets are never printed.
 struct ValidateConfigCommand: AsyncParsableCommand {
@@ -68,7 +76,9 @@ struct ValidateConfigCommand: AsyncParsableCommand {
         do {
             text = try PosixFileSystem().readText(path)
         } catch {
-            guard envPath == nil else {
+            // Only a file named by --env-file must exist; the configuration's env_file, like the
+            // agent reads it (and dotenv), is empty when missing: the rules report its keys.
+            guard envFile == nil, error.code == ENOENT else {
                 FileHandleStandardError.write("hardening validate-config: cannot read \(path): \(error)\n")
                 throw ExitCode(1)
             }

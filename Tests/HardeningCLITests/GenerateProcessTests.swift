@@ -160,7 +160,8 @@ import Glibc
                 tail.waitUntilExit()
             }
         }
-        // Rotations slower than the tailer's poll, as DESIGN.md requires (minimum interval).
+        // The segments layout's stable name is a link, replaced at each rotation; `tail -F`
+        // follows it by name. Rotations slower than the tailer's poll (minimum interval).
         let generate = try ChildProcess.run([ChildProcess.hardeningExecutable, "generate", "--events", "6000", "--rate", "3000",
                                              "--log-dir", directory.path, "--max-file-bytes", "100000",
                                              "--min-rotation-interval", "0.4", "--compression-delay", "3600"])
@@ -176,19 +177,25 @@ import Glibc
         }
         kill(tail.processIdentifier, SIGKILL)
         tail.waitUntilExit()
-        let segments = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("events.jsonl.") }
+        let segments = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("events-") }
         #expect(segments.count >= 3, "several rotations happened")
         #expect(seqs.count == expected, "every line once: got \(seqs.count) of \(expected)")
         #expect(seqs == Array(1...UInt64(expected)), "in order, none twice")
     }
 
-    @Test func generateRequiresADestinationAndDocumentsItsFlags() throws {
-        let missing = try ChildProcess.run([ChildProcess.hardeningExecutable, "generate", "--events", "1"])
-        #expect(missing.status == 64)
-        #expect(missing.stderr.contains("--log-dir"))
+    @Test func generateWritesToItsOwnDirectoryByDefaultAndDocumentsItsFlags() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let run = try ChildProcess.run(["sh", "-c", "cd '\(directory.path)' && exec '\(ChildProcess.hardeningExecutable)' generate --events 10"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let events = LogReader().readAll(LogReader().logFiles(in: directory.path + "/hardening-logs/generate")).events
+        #expect(events.filter { $0.seq > 0 }.count >= 10, "not the demo's directory, not the agent's: its own")
+        #expect(!FileManager.default.fileExists(atPath: directory.path + "/hardening-logs/demo"))
         let help = try ChildProcess.run([ChildProcess.hardeningExecutable, "generate", "--help"])
         let text = String(decoding: help.stdout, as: UTF8.self)
-        for flag in ["--events", "--rate", "--log-dir", "--stdout", "--compression-level", "--max-file-bytes", "--seed"] {
+        for flag in ["--events", "--rate", "--log-dir", "--stdout", "--compression-level", "--compression-delay", "--max-file-bytes",
+                     "--max-file-age", "--min-rotation-interval", "--max-files", "--max-total-bytes", "--retention-max-age",
+                     "--flush-interval", "--fsync", "--max-line-bytes", "--file-layout", "--file-format", "--seed"] {
             #expect(text.contains(flag), "\(flag) is documented")
         }
     }

@@ -9,6 +9,7 @@ import Testing
 import Glibc
 #endif
 
+/// The `rename` layout, kept as an option (SegmentsLayoutTests covers the default layout).
 @Suite struct RotatingFileSinkTests {
     private func makeBus(_ sink: RotatingFileSink, clock: any WallClock = SystemWallClock(), capacity: Int = 65_536) -> EventBus {
         EventBus(configuration: .init(service: "rotation-test", host: "test-host", run: "00000000000000aa", capacity: capacity,
@@ -31,7 +32,7 @@ import Glibc
     @Test func rotatesBySizeIntoNamesOutsideTheActiveGlobAndCompressesThem() async throws {
         let output = TestOutput.directory(named: "rotation-size")
         defer { output.finish() }
-        let sink = RotatingFileSink(configuration: .init(directory: output.path, maxFileBytes: 20_000, minRotationInterval: .zero,
+        let sink = RotatingFileSink(configuration: .init(directory: output.path, layout: .rename, maxFileBytes: 20_000, minRotationInterval: .zero,
                                                          compression: .init(level: 6, delay: .zero)))
         let bus = makeBus(sink)
         for batch in 0..<20 {
@@ -74,7 +75,7 @@ import Glibc
     @Test func concurrentProducersDuringRotationLandExactlyOnce() async throws {
         let output = TestOutput.directory(named: "rotation-concurrent")
         defer { output.finish() }
-        let sink = RotatingFileSink(configuration: .init(directory: output.path, maxFileBytes: 64 << 10, minRotationInterval: .zero,
+        let sink = RotatingFileSink(configuration: .init(directory: output.path, layout: .rename, maxFileBytes: 64 << 10, minRotationInterval: .zero,
                                                          compression: .init(level: 1, delay: .zero), retention: .init(maxFiles: nil)))
         let bus = makeBus(sink, capacity: 1024)
         let producers = 4
@@ -104,7 +105,7 @@ import Glibc
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let clock = ManualWallClock()
-        let sink = RotatingFileSink(configuration: .init(directory: directory.path, maxFileBytes: 15_000, maxFileAge: .seconds(3600),
+        let sink = RotatingFileSink(configuration: .init(directory: directory.path, layout: .rename, maxFileBytes: 15_000, maxFileAge: .seconds(3600),
                                                          minRotationInterval: .seconds(10), compression: nil))
         let bus = makeBus(sink, clock: clock)
         emit(bus, 50)
@@ -134,7 +135,7 @@ import Glibc
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let clock = ManualWallClock()
-        let sink = RotatingFileSink(configuration: .init(directory: directory.path, maxFileBytes: 30_000, minRotationInterval: .zero,
+        let sink = RotatingFileSink(configuration: .init(directory: directory.path, layout: .rename, maxFileBytes: 30_000, minRotationInterval: .zero,
                                                          compression: .init(level: 9, delay: .seconds(60))))
         let bus = makeBus(sink, clock: clock)
         emit(bus, 100)
@@ -163,7 +164,7 @@ import Glibc
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let clock = ManualWallClock()
-        let sink = RotatingFileSink(configuration: .init(directory: directory.path, maxFileBytes: 1500, minRotationInterval: .zero,
+        let sink = RotatingFileSink(configuration: .init(directory: directory.path, layout: .rename, maxFileBytes: 1500, minRotationInterval: .zero,
                                                          compression: .init(delay: .zero), retention: .init(maxFiles: 3)))
         let bus = makeBus(sink, clock: clock)
         for _ in 0..<8 {
@@ -187,7 +188,7 @@ import Glibc
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let clock = ManualWallClock(start: SystemWallClock().now())
-        let sink = RotatingFileSink(configuration: .init(directory: directory.path, maxFileBytes: 3000, minRotationInterval: .zero,
+        let sink = RotatingFileSink(configuration: .init(directory: directory.path, layout: .rename, maxFileBytes: 3000, minRotationInterval: .zero,
                                                          compression: .init(delay: .zero),
                                                          retention: .init(maxFiles: nil, maxTotalBytes: 2500, maxAge: .seconds(86_400))))
         let bus = makeBus(sink, clock: clock)
@@ -219,7 +220,7 @@ import Glibc
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let clock = ManualWallClock()
-        let sink = RotatingFileSink(configuration: .init(directory: directory.path, flushInterval: .seconds(5)))
+        let sink = RotatingFileSink(configuration: .init(directory: directory.path, layout: .rename, flushInterval: .seconds(5)))
         let bus = makeBus(sink, clock: clock)
         emit(bus, 10)
         try await Task.sleep(for: .milliseconds(50))
@@ -243,7 +244,7 @@ import Glibc
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let fileSystem = FaultInjectingFileSystem()
-        let sink = RotatingFileSink(configuration: .init(directory: directory.path, maxFileBytes: 20_000, minRotationInterval: .zero,
+        let sink = RotatingFileSink(configuration: .init(directory: directory.path, layout: .rename, maxFileBytes: 20_000, minRotationInterval: .zero,
                                                          compression: nil, fsync: policy), fileSystem: fileSystem)
         let bus = makeBus(sink)
         for _ in 0..<4 {
@@ -268,7 +269,7 @@ import Glibc
     @Test func gzipStreamWritesOneMemberPerFlushAndSurvivesATornTail() async throws {
         let output = TestOutput.directory(named: "gzip-stream")
         defer { output.finish() }
-        let sink = RotatingFileSink(configuration: .init(directory: output.path, format: .gzipStream, maxFileBytes: nil,
+        let sink = RotatingFileSink(configuration: .init(directory: output.path, format: .gzipStream, layout: .rename, maxFileBytes: nil,
                                                          flushInterval: .seconds(3600)))
         let bus = makeBus(sink)
         var sizes: [Int] = []
@@ -298,7 +299,7 @@ import Glibc
     @Test func oversizedEventsAreTruncatedToTheLineCap() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let sink = RotatingFileSink(configuration: .init(directory: directory.path, maxLineBytes: 4096))
+        let sink = RotatingFileSink(configuration: .init(directory: directory.path, layout: .rename, maxLineBytes: 4096))
         let bus = makeBus(sink)
         bus.emit(.info, "big.event", message: String(repeating: "x", count: 100_000), attrs: ["blob": .string(String(repeating: "y", count: 100_000))])
         await bus.shutdown()
@@ -314,7 +315,7 @@ import Glibc
         let root = TemporaryDirectory()
         defer { root.remove() }
         let directory = root.path + "/nested/logs"
-        let sink = RotatingFileSink(configuration: .init(directory: directory))
+        let sink = RotatingFileSink(configuration: .init(directory: directory, layout: .rename))
         let bus = makeBus(sink)
         emit(bus, 3)
         await bus.shutdown()
@@ -330,7 +331,7 @@ import Glibc
         let target = directory.path + "/target.txt"
         try Data("precious\n".utf8).write(to: URL(fileURLWithPath: target))
         #expect(symlink(target, directory.path + "/events.jsonl") == 0)
-        let sink = RotatingFileSink(configuration: .init(directory: directory.path))
+        let sink = RotatingFileSink(configuration: .init(directory: directory.path, layout: .rename))
         let memory = InMemorySink()
         let bus = EventBus(configuration: .init(service: "s", run: "00000000000000bb"), sinks: [sink, memory])
         emit(bus, 10)
@@ -358,7 +359,7 @@ import Glibc
         compressor.compressMember(Array("done twice\n".utf8), into: &gz)
         try Data(gz).write(to: URL(fileURLWithPath: path + "/events.jsonl.20261128T000002Z-1.gz"))
 
-        let sink = RotatingFileSink(configuration: .init(directory: path, compression: .init(delay: .zero)))
+        let sink = RotatingFileSink(configuration: .init(directory: path, layout: .rename, compression: .init(delay: .zero)))
         let bus = makeBus(sink)
         emit(bus, 5)
         await bus.shutdown()
@@ -385,7 +386,7 @@ import Glibc
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let fileSystem = FaultInjectingFileSystem()
-        let sink = RotatingFileSink(configuration: .init(directory: directory.path, maxRetainedBytesOnFailure: 8 << 10), fileSystem: fileSystem)
+        let sink = RotatingFileSink(configuration: .init(directory: directory.path, layout: .rename, maxRetainedBytesOnFailure: 8 << 10), fileSystem: fileSystem)
         let memory = InMemorySink()
         let bus = EventBus(configuration: .init(service: "s", run: "00000000000000dd", tickInterval: .milliseconds(5)), sinks: [sink, memory])
         emit(bus, 10)

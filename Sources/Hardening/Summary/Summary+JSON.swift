@@ -20,12 +20,19 @@ extension Summary {
             "alerts": .object(["fired": alertsFired.json, "resolved": alertsResolved.json]),
             "metrics": .object(["counters": counters.json, "recorders": map(recorders) { $0.json }]),
             "runs": map(runs) { $0.json },
-            "loss": .object([
-                "dropped_by_bus": .int(loss.droppedByBus), "sink_failures": .int(loss.sinkFailures),
-                "lost_by_sinks": .int(loss.lostBySinks), "missing_events": .int(Int64(clamping: missingEvents)),
-                "malformed_events": malformed.json,
-            ]),
+            "loss": .object(lossJSON),
         ])
+    }
+
+    private var lossJSON: Attributes {
+        var attrs: Attributes = [
+            "dropped_by_bus": .int(loss.droppedByBus), "sink_failures": .int(loss.sinkFailures),
+            "lost_by_sinks": .int(loss.lostBySinks), "missing_events": .int(Int64(clamping: missingEvents)),
+            "malformed_events": malformed.json,
+        ]
+        // Only where there are any: generate's made-up drops and outages, apart from real loss.
+        if loss.syntheticEvents > 0 { attrs.appendUnchecked("synthetic_events", .int(loss.syntheticEvents)) }
+        return attrs
     }
 
     /// ``json`` as text.

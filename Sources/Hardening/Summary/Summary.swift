@@ -110,6 +110,11 @@ public struct Summary: Sendable {
     }
 
     private mutating func foldPayload(_ event: Event) throws(PayloadDecodingError) {
+        if event.kind == .busDropped || event.kind == .sinkFailed || event.kind == .sinkRecovered, event.attrs["synthetic"] == .bool(true) {
+            // `hardening generate`'s made-up drops and outages: shown apart, never real loss.
+            loss.syntheticEvents += 1
+            return
+        }
         switch event.kind {
         case .timingRecorded:
             apply(try event.payload(as: TimingRecorded.self))

@@ -381,11 +381,15 @@ extension Summary {
         public var sinkFailures: Int64 = 0
         /// Events sinks could not write (`sink.recovered`'s `lost_events`).
         public var lostBySinks: Int64 = 0
+        /// `bus.dropped`, `sink.failed` and `sink.recovered` events marked `"synthetic": true`
+        /// (the workload of `hardening generate`): counted here, never in the loss above.
+        public var syntheticEvents: Int64 = 0
 
         mutating func merge(_ other: Loss) {
             droppedByBus += other.droppedByBus
             sinkFailures += other.sinkFailures
             lostBySinks += other.lostBySinks
+            syntheticEvents += other.syntheticEvents
         }
     }
 }

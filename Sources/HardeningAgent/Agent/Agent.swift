@@ -43,11 +43,8 @@ public final class Agent: Sendable {
         self.client = client
         let events = configuration.events
         var sinks: [any EventSink] = []
-        if let directory = events.directory {
-            let sink = RotatingFileSink(configuration: .init(
-                directory: directory, format: events.fileFormat == "gzip-stream" ? .gzipStream : .plain,
-                maxFileBytes: events.maxFileBytes, compression: .init(level: events.compressionLevel),
-                retention: .init(maxFiles: events.maxFiles), streamCompressionLevel: events.compressionLevel))
+        if let files = events.files {
+            let sink = RotatingFileSink(configuration: files)
             fileSink = sink
             sinks.append(sink)
         } else {

@@ -51,7 +51,7 @@ extension AgentConfiguration {
             problems.add(top.lineOf("shutdown_drain"), "shutdown_drain", "must be shorter than shutdown_timeout (\(Int64(configuration.shutdownTimeout.milliseconds)) ms)")
         }
         readServer(top.fields("server"), into: &configuration.server)
-        readEvents(top.fields("events"), into: &configuration.events)
+        readEvents(top.fields("events"), into: &configuration.events, file: file)
         // The sources come first: `${VAR}` in checks and the webhook resolve against them.
         let validationFields = top.fields("config")
         readValidation(validationFields, into: &configuration.validation)
@@ -127,14 +127,46 @@ extension AgentConfiguration {
         fields.rejectUnknownKeys()
     }
 
-    private static func readEvents(_ fields: YAMLFields?, into events: inout Events) {
+    private static func readEvents(_ fields: YAMLFields?, into events: inout Events, file: String) {
         guard let fields else { return }
         if let stdout = fields.oneOf("stdout", ["json", "human", "off"]) { events.stdout = stdout }
-        if let directory = fields.string("directory") { events.directory = directory }
-        if let format = fields.oneOf("file_format", ["plain", "gzip-stream"]) { events.fileFormat = format }
-        if let bytes = fields.int("max_file_bytes", in: 1024...Int.max) { events.maxFileBytes = Int64(bytes) }
-        if let files = fields.int("max_files", in: 0...100_000) { events.maxFiles = files }
-        if let level = fields.int("compression_level", in: 0...9) { events.compressionLevel = level }
+        let directory = fields.string("directory")
+        var files = RotatingFileSink.Configuration(directory: directory.map { resolve($0, relativeTo: file) } ?? "")
+        if let layout = fields.oneOf("file_layout", RotatingFileSink.Layout.allCases.map(\.rawValue)) {
+            files.layout = RotatingFileSink.Layout(rawValue: layout) ?? .segments
+        }
+        if let format = fields.oneOf("file_format", ["plain", "gzip-stream"]) {
+            files.format = format == "gzip-stream" ? .gzipStream : .plain
+            files.flushInterval = files.format == .gzipStream ? .seconds(1) : .zero
+        }
+        if let bytes = fields.int("max_file_bytes", in: 1024...Int.max) { files.maxFileBytes = Int64(bytes) }
+        if let age = fields.duration("max_file_age", minimum: .seconds(1)) { files.maxFileAge = age }
+        if let interval = fields.duration("min_rotation_interval") { files.minRotationInterval = interval }
+        let level = fields.int("compression_level", in: 0...9)
+        let delay = fields.duration("compression_delay")
+        if fields.bool("compression") == false {
+            files.compression = nil
+        } else {
+            files.compression = RotatingFileSink.Compression(level: level ?? 6, delay: delay ?? .seconds(60))
+        }
+        if let level { files.streamCompressionLevel = level }
+        if let count = fields.int("max_files", in: 0...100_000) { files.retention.maxFiles = count }
+        if let bytes = fields.int("max_total_bytes", in: 0...Int.max) { files.retention.maxTotalBytes = Int64(bytes) }
+        if let age = fields.duration("retention_max_age", minimum: .seconds(1)) { files.retention.maxAge = age }
+        if let interval = fields.duration("flush_interval") { files.flushInterval = interval }
+        if let fsync = fields.oneOf("fsync", ["never", "on-rotation", "every-flush"]) {
+            files.fsync = RotatingFileSink.FsyncPolicy(rawValue: fsync.replacing("-", with: "_")) ?? .onRotation
+        }
+        if let bytes = fields.int("max_line_bytes", in: 1024...(16 << 20)) { files.maxLineBytes = bytes }
+        if directory != nil {
+            events.files = files
+        } else {
+            for key in ["file_layout", "file_format", "max_file_bytes", "max_file_age", "min_rotation_interval", "compression",
+                        "compression_level", "compression_delay", "max_files", "max_total_bytes", "retention_max_age",
+                        "flush_interval", "fsync", "max_line_bytes"] where fields.has(key) {
+                fields.problems.add(fields.lineOf(key), fields.keyPath(key), "has no effect without events.directory")
+            }
+        }
         fields.rejectUnknownKeys()
     }
 
@@ -246,7 +278,7 @@ extension AgentConfiguration {
             case "disk":
                 let path = entry.string("path")
                 let minimum = entry.int("min_free_mib", in: 0...Int(Int32.max)) ?? 100
-                if let path { kind = .disk(path: path, minimumFreeBytes: UInt64(minimum) << 20) } else {
+                if let path { kind = .disk(path: resolve(path, relativeTo: entry.problems.file), minimumFreeBytes: UInt64(minimum) << 20) } else {
                     entry.problems.add(entry.line, entry.keyPath("path"), "a disk check needs a path")
                 }
             case "sinks": kind = .sinks

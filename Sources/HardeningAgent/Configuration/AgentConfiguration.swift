@@ -1,4 +1,5 @@
 import Hardening
+import HardeningLog
 
 /// What `hardening agent --config FILE` runs: the file as typed values. See
 /// `docs/agent-config.md` for the schema and `examples/hardening.yaml` for an example.
@@ -21,16 +22,10 @@ public struct AgentConfiguration: Sendable {
     public struct Events: Sendable, Hashable {
         /// `json`, `human` or `off`.
         public var stdout = "json"
-        /// The rotating files' directory; `nil`: no files.
-        public var directory: String?
-        /// `plain` or `gzip-stream`.
-        public var fileFormat = "plain"
-        /// Rotate at this size.
-        public var maxFileBytes: Int64 = 64 << 20
-        /// Compressed segments kept.
-        public var maxFiles = 50
-        /// zlib level of the compressed files.
-        public var compressionLevel = 6
+        /// The rotating files (every setting of the file sink, with `hardening generate`'s flag
+        /// names in snake case); `nil`: no files. The directory is resolved against the
+        /// configuration file's folder.
+        public var files: RotatingFileSink.Configuration?
     }
 
     /// One health check as configured.

@@ -26,6 +26,8 @@ public protocol FileSystem: Sendable {
     func close(_ descriptor: Int32)
     /// `rename(2)`.
     func rename(_ from: String, to: String) throws(FileSystemError)
+    /// `symlink(2)`: creates `path` as a symbolic link whose content is `target`.
+    func makeSymbolicLink(_ target: String, at path: String) throws(FileSystemError)
     /// `unlink(2)`.
     func remove(_ path: String) throws(FileSystemError)
     /// `lstat(2)`; `nil` if nothing is there.

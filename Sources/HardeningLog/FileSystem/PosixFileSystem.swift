@@ -57,6 +57,10 @@ public struct PosixFileSystem: FileSystem {
         if Glibc.rename(from, to) != 0 { throw FileSystemError(code: errno, operation: "rename", path: "\(from) -> \(to)") }
     }
 
+    public func makeSymbolicLink(_ target: String, at path: String) throws(FileSystemError) {
+        if symlink(target, path) != 0 { throw FileSystemError(code: errno, operation: "symlink", path: path) }
+    }
+
     public func remove(_ path: String) throws(FileSystemError) {
         if unlink(path) != 0 && errno != ENOENT { throw FileSystemError(code: errno, operation: "unlink", path: path) }
     }

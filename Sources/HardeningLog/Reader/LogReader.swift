@@ -111,9 +111,10 @@ public struct LogReader: Sendable {
         splitter.finish(onIssue: onIssue)
     }
 
-    /// The log files of a directory in reading order: other names first (by name), then rotated
-    /// segments oldest first, then the active file of each base name. Hidden files (a name
-    /// starting with `.`) and `.tmp` files are not logs.
+    /// The log files of a directory in reading order: other names first (by name), then segments
+    /// of either layout oldest first, then the fixed active file of each base name (the `rename`
+    /// layout's). Hidden files (a name starting with `.`), `.tmp` files and symbolic links (the
+    /// `segments` layout's `events.jsonl` points at a segment already listed) are not read.
     public func logFiles(in directory: String) -> [String] {
         guard let names = try? fileSystem.contentsOfDirectory(directory) else { return [] }
         var segments: [SegmentName] = []
@@ -121,10 +122,10 @@ public struct LogReader: Sendable {
         var others: [String] = []
         for name in names where !name.hasSuffix(".tmp") && !name.hasPrefix(".") {
             guard let info = (try? fileSystem.info(directory + "/" + name)) ?? nil, info.isRegularFile else { continue }
-            if name.hasSuffix(".jsonl") || name.hasSuffix(".jsonl.gz") {
-                active.append(name)
-            } else if let base = LogReader.baseName(ofSegment: name), let segment = SegmentName(name, baseName: base) {
+            if let segment = SegmentName(name) {
                 segments.append(segment)
+            } else if name.hasSuffix(".jsonl") || name.hasSuffix(".jsonl.gz") {
+                active.append(name)
             } else {
                 others.append(name)
             }
@@ -148,17 +149,6 @@ extension LogReader {
             index += 1
         }
         return false
-    }
-
-    /// `events.jsonl` for `events.jsonl.20261129T000000Z-1.gz`: the name up to `.jsonl`.
-    static func baseName(ofSegment name: String) -> String? {
-        let marker = Array(".jsonl.".utf8)
-        let bytes = Array(name.utf8)
-        guard bytes.count > marker.count else { return nil }
-        for start in 0...(bytes.count - marker.count) where bytes[start..<(start + marker.count)].elementsEqual(marker) {
-            return String(decoding: bytes[0..<(start + marker.count - 1)], as: UTF8.self)
-        }
-        return nil
     }
 }
 

@@ -7,19 +7,24 @@ import Darwin
 #endif
 import Hardening
 
-/// Writes events as JSON lines to a fixed active file and rotates it, following every rule of
-/// DESIGN.md "Files on disk".
+/// Writes events as JSON lines to rotating files (docs/design.md, "Files on disk").
 ///
-/// - The active name is fixed (`events.jsonl`), plain, never a symlink (opened with
-///   `O_NOFOLLOW`); rotation is rename + create, to `events.jsonl.<UTC time>-<n>`, a name the
-///   active glob `*.jsonl` does not match.
-/// - Rotated segments are compressed late (after ``Compression/delay``), on a background thread,
-///   into a temporary name that is fsynced and renamed before the plain file is removed.
+/// - In the ``Layout/segments`` layout (the default) every file is created under its final,
+///   sortable name, `events-<UTC time>-<nnnn>.jsonl` (`O_CREAT | O_EXCL | O_NOFOLLOW`), and never
+///   renamed while plain; `events.jsonl` is a symbolic link to the file being written, replaced
+///   atomically at each rotation. A tailer following `events-*.jsonl` cannot miss a file.
+/// - In the ``Layout/rename`` layout the active name is fixed (`events.jsonl`), plain, never a
+///   symlink (opened with `O_NOFOLLOW`); rotation is rename + create, to
+///   `events.jsonl.<UTC time>-<n>`.
+/// - Closed plain segments are compressed late (after ``Compression/delay``), on a background
+///   thread, into a temporary name that is fsynced and renamed to `<segment>.gz` before the plain
+///   file is removed.
 /// - Every file starts with a `file.opened` header (seq 0). Each flush is one `write` of whole
 ///   lines on an `O_APPEND` descriptor; a short or failed write is cut back with `ftruncate`, so
 ///   no partial line stays on disk.
-/// - In ``FileFormat/gzipStream`` the active file is gzip too, one member per flush.
-/// - Start-up finishes what a crash left: it removes temporaries, rotates a leftover active file
+/// - In ``FileFormat/gzipStream`` the files are gzip from the start, one member per flush.
+/// - Start-up finishes what a crash left: it removes temporaries and empty segments, closes a
+///   leftover active file (renaming it in the `rename` layout, or an old-layout `events.jsonl`)
 ///   and schedules leftover plain segments for compression.
 ///
 /// Failures (disk full, permission denied, a file size limit) never reach the application: the
@@ -48,6 +53,8 @@ public final class RotatingFileSink: EventSink {
     private struct State {
         var context: SinkContext?
         var descriptor: Int32?
+        /// The path the descriptor writes (the segment's, or the fixed active path).
+        var activeFile: String?
         var activeSize: Int64 = 0
         var activeLines: Int64 = 0
         var openedAt = Timestamp(microsecondsSinceEpoch: 0)
@@ -59,6 +66,9 @@ public final class RotatingFileSink: EventSink {
         var failure = SinkFailureTracker()
         var scheduled: [Scheduled] = []
         var refusal: String?
+        var linkProblemReported = false
+        /// The newest segment name created or found (new names sort after it).
+        var newestSegment: SegmentName?
         var writtenEvents: Int64 = 0
         var rotations: Int64 = 0
         var failedWrites: Int64 = 0
@@ -185,7 +195,7 @@ public final class RotatingFileSink: EventSink {
             case .flush:
                 writeBuffer(&state, now: now)
                 if configuration.fsync == .everyFlush, let descriptor = state.descriptor {
-                    try? fileSystem.sync(descriptor, path: configuration.activePath)
+                    try? fileSystem.sync(descriptor, path: state.activeFile ?? configuration.activePath)
                 }
             case .close:
                 closeFiles(&state, now: now)
@@ -228,7 +238,7 @@ public final class RotatingFileSink: EventSink {
             state.buffer.removeAll()
         }
         if let descriptor = state.descriptor {
-            if configuration.fsync != .never { try? fileSystem.sync(descriptor, path: configuration.activePath) }
+            if configuration.fsync != .never { try? fileSystem.sync(descriptor, path: state.activeFile ?? configuration.activePath) }
             fileSystem.close(descriptor)
             state.descriptor = nil
         }
@@ -307,10 +317,10 @@ public final class RotatingFileSink: EventSink {
     /// Appends bytes with one `write`. A short write is continued (POSIX allows them); if the
     /// rest fails, the file is cut back to where it was, so no partial line remains.
     private func append(_ state: inout State, _ bytes: [UInt8]) -> FileSystemError? {
+        let path = state.activeFile ?? configuration.activePath
         guard let descriptor = state.descriptor else {
-            return FileSystemError(code: EBADF, operation: "write", path: configuration.activePath)
+            return FileSystemError(code: EBADF, operation: "write", path: path)
         }
-        let path = configuration.activePath
         var offset = 0
         var failure: FileSystemError?
         bytes.withUnsafeBytes { raw in
@@ -344,21 +354,37 @@ public final class RotatingFileSink: EventSink {
     // MARK: - Files
 
     private func openActive(_ state: inout State, now: Timestamp, firstSeq: UInt64) {
-        let path = configuration.activePath
+        var path = configuration.activePath
         do throws(FileSystemError) {
             try fileSystem.makeDirectory(configuration.directory, mode: configuration.directoryMode)
-            if let existing = try fileSystem.info(path), existing.isSymbolicLink {
-                throw FileSystemError(code: ELOOP, operation: "open (refusing to follow a symlink)", path: path)
-            }
-            let descriptor = try fileSystem.open(path, flags: O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW,
+            let descriptor: Int32
+            switch configuration.layout {
+            case .rename:
+                if let existing = try fileSystem.info(path), existing.isSymbolicLink {
+                    throw FileSystemError(code: ELOOP, operation: "open (refusing to follow a symlink)", path: path)
+                }
+                descriptor = try fileSystem.open(path, flags: O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, mode: configuration.fileMode)
+            case .segments:
+                // A name that is new, so a tailer that saw the previous file sees a new one.
+                let segment = newSegment(&state, now: now)
+                path = configuration.directory + "/" + segment.name
+                // Named before it exists, so retention never takes it for a closed segment.
+                maintenance.setActiveSegment(segment.name)
+                descriptor = try fileSystem.open(path, flags: O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW,
                                                  mode: configuration.fileMode)
+            }
             try? fileSystem.changeMode(descriptor, configuration.fileMode, path: path)
             state.descriptor = descriptor
+            state.activeFile = path
             state.activeSize = try fileSystem.info(path)?.size ?? 0
             state.activeLines = 0
             state.openedAt = now
             if configuration.fsync != .never { try? fileSystem.syncDirectory(configuration.directory) }
             writeHeader(&state, now: now, firstSeq: firstSeq)
+            if configuration.layout == .segments {
+                if state.activeLines == 1 { pointStableName(&state, at: Self.fileName(path)) }
+                maintenance.submit(.retention)
+            }
         } catch {
             if let descriptor = state.descriptor { fileSystem.close(descriptor) }
             state.descriptor = nil
@@ -367,11 +393,37 @@ public final class RotatingFileSink: EventSink {
         }
     }
 
+    /// Points the stable name (`events.jsonl`) at `segment`: a new link under a temporary name,
+    /// renamed over the old one, so that the name always resolves. It is a convenience for
+    /// `tail -F` and people; if it cannot be made, events are still written (and the problem is
+    /// reported once).
+    private func pointStableName(_ state: inout State, at segment: String) {
+        let temporary = configuration.activePath + ".link.tmp"
+        do throws(FileSystemError) {
+            try fileSystem.remove(temporary)
+            try fileSystem.makeSymbolicLink(segment, at: temporary)
+            try fileSystem.rename(temporary, to: configuration.activePath)
+        } catch {
+            try? fileSystem.remove(temporary)
+            guard !state.linkProblemReported else { return }
+            state.linkProblemReported = true
+            state.context?.report(SinkFailed(sink: name, error: "events are written, but \(configuration.activePath) cannot point at "
+                                                 + "\(segment): \(error)", errno: Int64(error.code), failedEvents: 0))
+        }
+    }
+
+    private static func fileName(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+
     private func writeHeader(_ state: inout State, now: Timestamp, firstSeq: UInt64) {
         guard let context = state.context else { return }
         var random = SystemRandomNumberGenerator()
-        let payload = FileOpened(fileID: RunID.hex(random.next()), firstSeq: Int64(firstSeq), path: configuration.activeName,
-                                 format: configuration.format == .gzipStream ? "jsonl.gz" : "jsonl")
+        let payload = FileOpened(fileID: RunID.hex(random.next()), firstSeq: Int64(firstSeq),
+                                 path: configuration.layout == .segments ? Self.fileName(state.activeFile ?? "") : configuration.activeName,
+                                 format: configuration.format == .gzipStream ? "jsonl.gz" : "jsonl",
+                                 layout: configuration.layout.rawValue)
         let header = Event(timestamp: now, level: .info, kind: FileOpened.kind, message: payload.message,
                            service: context.service, host: context.host, run: context.run, seq: 0,
                            attrs: payload.attributes)
@@ -400,26 +452,34 @@ public final class RotatingFileSink: EventSink {
         return now.duration(since: last) >= configuration.minRotationInterval || now < last
     }
 
-    /// Renames the active file to a new segment name and closes it.
-    private func rotate(_ state: inout State, now: Timestamp, reason: String) {
+    /// Closes the file being written: it becomes a closed segment, compressed after the delay.
+    /// In the `rename` layout (and for a leftover active file of that layout found at start-up)
+    /// the fixed active file is first renamed to a new segment name.
+    private func rotate(_ state: inout State, now: Timestamp, reason: String, renamingActiveFile: Bool? = nil) {
+        let current = state.activeFile ?? configuration.activePath
         if let descriptor = state.descriptor {
-            if configuration.fsync != .never { try? fileSystem.sync(descriptor, path: configuration.activePath) }
+            if configuration.fsync != .never { try? fileSystem.sync(descriptor, path: current) }
             fileSystem.close(descriptor)
             state.descriptor = nil
         }
-        let size = (try? fileSystem.info(configuration.activePath))??.size ?? state.activeSize
-        let segment = segmentName(now: now)
-        let segmentPath = configuration.directory + "/" + segment
-        do throws(FileSystemError) {
-            try fileSystem.rename(configuration.activePath, to: segmentPath)
-        } catch {
-            fail(&state, now: now, error: error.description, errno: error.code)
-            return
+        let size = (try? fileSystem.info(current))??.size ?? state.activeSize
+        let segmentPath: String
+        if renamingActiveFile ?? (configuration.layout == .rename) {
+            segmentPath = configuration.directory + "/" + newSegment(&state, now: now).name
+            do throws(FileSystemError) {
+                try fileSystem.rename(current, to: segmentPath)
+            } catch {
+                fail(&state, now: now, error: error.description, errno: error.code)
+                return
+            }
+            if configuration.fsync != .never { try? fileSystem.syncDirectory(configuration.directory) }
+        } else {
+            segmentPath = current
         }
-        if configuration.fsync != .never { try? fileSystem.syncDirectory(configuration.directory) }
+        state.activeFile = nil
         state.rotations += 1
         state.lastRotation = now
-        state.context?.report(FileRotated(segment: segment, reason: reason, bytes: size, lines: state.activeLines))
+        state.context?.report(FileRotated(segment: Self.fileName(segmentPath), reason: reason, bytes: size, lines: state.activeLines))
         if configuration.format == .plain, let compression = configuration.compression {
             state.scheduled.append(Scheduled(due: now.advanced(by: compression.delay), path: segmentPath))
             submitDueCompressions(&state, now: now)
@@ -427,15 +487,25 @@ public final class RotatingFileSink: EventSink {
         maintenance.submit(.retention)
     }
 
-    private func segmentName(now: Timestamp) -> String {
-        let stamp = now.compactDescription
-        let suffix = configuration.format == .gzipStream ? ".gz" : ""
+    /// A segment name never used in the directory: free (plain and compressed), and after every
+    /// segment this sink created or found at start-up, so that names are never reused (a tailer
+    /// remembers offsets by name) and sort in creation order even if the clock steps back.
+    private func newSegment(_ state: inout State, now: Timestamp) -> SegmentName {
+        var time = now.compactDescription
         var counter = 1
+        if let newest = state.newestSegment, newest.time >= time {
+            time = newest.time
+            counter = newest.counter + 1
+        }
         while true {
-            let candidate = "\(configuration.baseName).\(stamp)-\(counter)\(suffix)"
-            let path = configuration.directory + "/" + candidate
+            let candidate = SegmentName(baseName: configuration.baseName, layout: configuration.layout, compactTime: time, counter: counter,
+                                        compressed: configuration.format == .gzipStream)
+            let path = configuration.directory + "/" + candidate.name
             let taken = ((try? fileSystem.info(path)) ?? nil) != nil || ((try? fileSystem.info(path + ".gz")) ?? nil) != nil
-            if !taken { return candidate }
+            if !taken {
+                state.newestSegment = candidate
+                return candidate
+            }
             counter += 1
         }
     }
@@ -464,34 +534,47 @@ public final class RotatingFileSink: EventSink {
             fail(&state, now: now, error: error.description, errno: error.code)
             return
         }
-        let names = (try? fileSystem.contentsOfDirectory(directory)) ?? []
+        var names = (try? fileSystem.contentsOfDirectory(directory)) ?? []
         for name in names where name.hasPrefix(configuration.baseName) && name.hasSuffix(".tmp") {
             try? fileSystem.remove(directory + "/" + name)
         }
+        state.newestSegment = names.compactMap { SegmentName($0, baseName: configuration.baseName) }
+            .filter { $0.layout == configuration.layout }.max()
         if let active = (try? fileSystem.info(configuration.activePath)) ?? nil {
             if active.isSymbolicLink {
-                state.refusal = FileSystemError(code: ELOOP, operation: "open (refusing to follow a symlink)",
-                                                path: configuration.activePath).description
-                if let payload = state.failure.failed(at: now, sink: name, error: state.refusal!, errno: ELOOP, events: 0) {
-                    state.context?.report(payload)
+                // The segments layout's own link is replaced when the first file opens; in the
+                // rename layout a link at the active name is refused, never followed.
+                if configuration.layout == .rename {
+                    state.refusal = FileSystemError(code: ELOOP, operation: "open (refusing to follow a symlink)",
+                                                    path: configuration.activePath).description
+                    if let payload = state.failure.failed(at: now, sink: name, error: state.refusal!, errno: ELOOP, events: 0) {
+                        state.context?.report(payload)
+                    }
                 }
-            } else if active.size > 0 {
+            } else if active.isRegularFile, active.size > 0 {
+                // The active file of a crashed run (or of the rename layout before an upgrade).
                 state.activeLines = 0
-                rotate(&state, now: now, reason: "startup")
-            } else {
+                rotate(&state, now: now, reason: "startup", renamingActiveFile: true)
+                names = (try? fileSystem.contentsOfDirectory(directory)) ?? names
+            } else if active.isRegularFile {
                 try? fileSystem.remove(configuration.activePath)
             }
         }
-        if configuration.format == .plain, let compression = configuration.compression {
-            for name in names {
-                guard let segment = SegmentName(name, baseName: configuration.baseName), !segment.isCompressed else { continue }
-                let path = directory + "/" + name
-                guard !state.scheduled.contains(where: { $0.path == path }) else { continue }
-                let modified = ((try? fileSystem.info(path)) ?? nil)?.modified ?? now
-                state.scheduled.append(Scheduled(due: modified.advanced(by: compression.delay), path: path))
+        for name in names {
+            guard let segment = SegmentName(name, baseName: configuration.baseName) else { continue }
+            let path = directory + "/" + name
+            guard let info = (try? fileSystem.info(path)) ?? nil, info.isRegularFile else { continue }
+            if info.size == 0 {
+                // Created by a run that died before its header was written: nothing to keep.
+                try? fileSystem.remove(path)
+                continue
             }
-            submitDueCompressions(&state, now: now)
+            guard configuration.format == .plain, let compression = configuration.compression, !segment.isCompressed,
+                !state.scheduled.contains(where: { $0.path == path })
+            else { continue }
+            state.scheduled.append(Scheduled(due: info.modified.advanced(by: compression.delay), path: path))
         }
+        submitDueCompressions(&state, now: now)
         maintenance.submit(.retention)
     }
 }

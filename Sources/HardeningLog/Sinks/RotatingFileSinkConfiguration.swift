@@ -53,13 +53,18 @@ extension RotatingFileSink {
     }
 
     /// How a rotating file sink behaves. The defaults follow DESIGN.md "Files on disk".
-    public struct Configuration: Sendable {
+    public struct Configuration: Sendable, Hashable {
         /// The directory of the files (created 0750 if missing).
         public var directory: String
-        /// The active file's name (`events.jsonl`; `events.jsonl.gz` in ``FileFormat/gzipStream``).
+        /// The stable name (`events.jsonl`; `events.jsonl.gz` in ``FileFormat/gzipStream``): a
+        /// symbolic link to the segment being written in the ``Layout/segments`` layout, the active
+        /// file itself in the ``Layout/rename`` layout. Segment names are made from it.
         public var baseName: String
-        /// Plain or gzip-stream active file.
+        /// Plain or gzip-stream files.
         public var format: FileFormat
+        /// How files are named and rotated (``Layout/segments`` by default: what tailers that
+        /// fall behind need).
+        public var layout: Layout
         /// Rotate when the active file would grow past this size.
         public var maxFileBytes: Int64?
         /// Rotate when the active file is older than this.
@@ -94,6 +99,7 @@ extension RotatingFileSink {
             directory: String,
             baseName: String = "events.jsonl",
             format: FileFormat = .plain,
+            layout: Layout = .segments,
             maxFileBytes: Int64? = 64 << 20,
             maxFileAge: Duration? = nil,
             minRotationInterval: Duration = .seconds(5),
@@ -111,6 +117,7 @@ extension RotatingFileSink {
             self.directory = directory
             self.baseName = baseName
             self.format = format
+            self.layout = layout
             self.maxFileBytes = maxFileBytes
             self.maxFileAge = maxFileAge
             self.minRotationInterval = minRotationInterval
@@ -126,39 +133,9 @@ extension RotatingFileSink {
             self.maxRetainedBytesOnFailure = maxRetainedBytesOnFailure
         }
 
-        /// The active file's name.
+        /// The stable name: the active file (``Layout/rename``) or the link to it (``Layout/segments``).
         public var activeName: String { format == .gzipStream ? baseName + ".gz" : baseName }
-        /// The active file's path.
+        /// The stable name's path.
         public var activePath: String { directory + "/" + activeName }
-    }
-}
-
-/// A rotated segment's name, `events.jsonl.<UTC time>-<n>` (or with `.gz`), parsed for ordering.
-public struct SegmentName: Hashable, Sendable, Comparable {
-    /// The file name.
-    public var name: String
-    /// The compact UTC time in the name.
-    public var time: String
-    /// The counter after the time.
-    public var counter: Int
-    /// Whether the name ends in `.gz`.
-    public var isCompressed: Bool
-
-    /// Parses `name` as a segment of `baseName`; `nil` if it is not one.
-    public init?(_ name: String, baseName: String) {
-        guard name.hasPrefix(baseName + "."), !name.hasSuffix(".tmp") else { return nil }
-        var rest = name.dropFirst(baseName.count + 1)
-        isCompressed = rest.hasSuffix(".gz")
-        if isCompressed { rest = rest.dropLast(3) }
-        guard let dash = rest.lastIndex(of: "-"), let counter = Int(rest[rest.index(after: dash)...]) else { return nil }
-        let time = rest[..<dash]
-        guard time.count == 16, time.hasSuffix("Z") else { return nil }
-        self.name = name
-        self.time = String(time)
-        self.counter = counter
-    }
-
-    public static func < (lhs: SegmentName, rhs: SegmentName) -> Bool {
-        (lhs.time, lhs.counter, lhs.name) < (rhs.time, rhs.counter, rhs.name)
     }
 }

@@ -22,6 +22,8 @@ final class SegmentMaintenance: Sendable {
         var stopping = false
         var thread: OSThread?
         var context: SinkContext?
+        /// The segment being written (never deleted by retention).
+        var activeSegment: String?
     }
 
     private let configuration: RotatingFileSink.Configuration
@@ -40,6 +42,11 @@ final class SegmentMaintenance: Sendable {
             $0.context = context
             $0.thread = thread
         }
+    }
+
+    /// Names the segment being written, which retention must keep.
+    func setActiveSegment(_ name: String?) {
+        state.withLock { $0.activeSegment = name }
     }
 
     func submit(_ job: Job) {
@@ -173,7 +180,8 @@ final class SegmentMaintenance: Sendable {
         guard retention.maxFiles != nil || retention.maxTotalBytes != nil || retention.maxAge != nil else { return }
         guard let names = try? fileSystem.contentsOfDirectory(configuration.directory) else { return }
         var segments: [(SegmentName, FileInfo)] = []
-        for name in names {
+        let active = state.withLock { $0.activeSegment }
+        for name in names where name != active {
             guard let segment = SegmentName(name, baseName: configuration.baseName), segment.isCompressed,
                 let info = try? fileSystem.info(configuration.directory + "/" + name), info.isRegularFile
             else { continue }

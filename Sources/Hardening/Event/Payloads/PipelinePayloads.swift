@@ -118,14 +118,20 @@ public struct FileOpened: EventPayload {
     public var format: String
     /// The schema version of the writer.
     public var schemaVersion: Int64
+    /// How the files are named: `segments` (created under their final name, never renamed
+    /// while plain) or `rename` (the fixed active name renamed at rotation); `nil` in files of
+    /// writers before the layouts were named (they renamed).
+    public var layout: String?
 
     /// Creates the payload.
-    public init(fileID: String, firstSeq: Int64, path: String, format: String, schemaVersion: Int64 = Int64(EventKind.schemaVersion)) {
+    public init(fileID: String, firstSeq: Int64, path: String, format: String, schemaVersion: Int64 = Int64(EventKind.schemaVersion),
+                layout: String? = nil) {
         self.fileID = fileID
         self.firstSeq = firstSeq
         self.path = path
         self.format = format
         self.schemaVersion = schemaVersion
+        self.layout = layout
     }
 
     public var message: String { "opened \(path)" }
@@ -133,7 +139,7 @@ public struct FileOpened: EventPayload {
         Attributes(uniqueKeysWithValues: [
             ("file_id", .string(fileID)), ("first_seq", .int(firstSeq)), ("path", .string(path)),
             ("format", .string(format)), ("schema_version", .int(schemaVersion)),
-        ])
+        ] + (layout.map { [("layout", AttributeValue.string($0))] } ?? []))
     }
     public init(attributes: Attributes) throws(PayloadDecodingError) {
         let reader = AttributeReader(attributes, kind: Self.kind)
@@ -142,13 +148,15 @@ public struct FileOpened: EventPayload {
         path = try reader.string("path")
         format = try reader.string("format")
         schemaVersion = try reader.optionalInt("schema_version") ?? 1
+        layout = try reader.optionalString("layout")
     }
 }
 
-/// `file.rotated`: the active file was renamed to a segment and a new one created.
+/// `file.rotated`: a file was closed and a new one created (in the `rename` layout the active
+/// file was renamed to the segment first).
 public struct FileRotated: EventPayload {
     public static let kind = EventKind.fileRotated
-    /// The segment's new name.
+    /// The closed segment's name.
     public var segment: String
     /// Why: `size`, `age`, `startup`.
     public var reason: String

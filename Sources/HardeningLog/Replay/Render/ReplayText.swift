@@ -8,6 +8,10 @@ extension Replay.Report {
         let summary = self.summary
         out += "Replay: \(Format.count(Int64(input.files))) file(s), \(Format.count(input.eventsRead)) events read, "
         out += "\(Format.count(input.eventsKept)) kept, \(Format.count(input.issueCount)) input issue(s)\n"
+        if summary.loss.syntheticEvents > 0 {
+            out += "These events include synthetic ones (\"synthetic\": true, from hardening generate): their drops and outages are "
+            out += "shown apart and are not loss.\n"
+        }
 
         out += "\nCompleteness\n"
         var loss = TextTable("what", "count")
@@ -15,6 +19,9 @@ extension Replay.Report {
         loss.add(["dropped by the bus (bus.dropped)", Format.count(summary.loss.droppedByBus)])
         loss.add(["sink outages (sink.failed)", Format.count(summary.loss.sinkFailures)])
         loss.add(["lost by sinks", Format.count(summary.loss.lostBySinks)])
+        if summary.loss.syntheticEvents > 0 {
+            loss.add(["synthetic drops and outages (generate's workload; not loss)", Format.count(summary.loss.syntheticEvents)])
+        }
         for (kind, count) in input.issuesByKind.sorted(by: { $0.key < $1.key }) { loss.add(["input: \(kind)", Format.count(count)]) }
         for (kind, count) in summary.malformed.sorted(by: { $0.key < $1.key }) { loss.add(["unreadable attrs: \(kind)", Format.count(count)]) }
         out += loss.render()
