@@ -8,9 +8,9 @@ import Testing
 import Glibc
 #endif
 
-/// A real third-party tailer, rsyslog's imfile (installed by tools/setup.sh), follows
-/// `events.jsonl` across many rotations, as Datadog's, Vector's or Fluent Bit's file sources do:
-/// every line arrives exactly once.
+/// A real third-party tailer, rsyslog's imfile (installed by tools/setup.sh) with the shipped
+/// configuration, follows the segments by wildcard across many rotations, as Datadog's, Vector's
+/// or Fluent Bit's file sources do: every line arrives exactly once, by `run`/`seq`.
 @Suite(.serialized) struct TailerTests {
     /// rsyslogd in the foreground with its own configuration, stopped by its pid whatever the outcome.
     ///
@@ -41,69 +41,152 @@ import Glibc
         deinit { stop() }
     }
 
-    @Test func rsyslogImfileReadsEveryLineExactlyOnceAcrossRotations() async throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/rsyslogd") else {
-            Issue.record("rsyslogd is missing: run bash tools/setup.sh (it installs rsyslog)")
-            return
+    /// What one shipping run showed.
+    struct Shipped: CustomStringConvertible {
+        var written = 0
+        var arrived = 0
+        var duplicates = 0
+        var missing = 0
+        var rotations = 0
+        var seconds = 0.0
+
+        var description: String {
+            let rate = seconds > 0 ? Int(Double(written) / seconds) : 0
+            return "\(written) events written at \(rate)/s across \(rotations) rotations; \(arrived) arrived once, "
+                + "\(missing) never, \(duplicates) twice or more"
         }
+    }
+
+    /// `tools/agents/rsyslog/hardening.conf` with only the path changed and its forwarding action
+    /// replaced by a local file; rsyslogd runs it while `hardening generate` writes.
+    private func shipThroughRsyslog(_ generateArguments: [String], startRsyslogLate: Bool = false) async throws -> Shipped {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let logs = directory.path + "/logs", received = directory.path + "/received.jsonl"
         try FileManager.default.createDirectory(atPath: directory.path + "/work", withIntermediateDirectories: true)
-        try directory.write("rsyslog.conf", """
-            global(workDirectory="\(directory.path)/work" maxMessageSize="64k")
-            module(load="imfile" mode="inotify")
-            template(name="line" type="string" string="%msg%\\n")
-            ruleset(name="ship") { action(type="omfile" file="\(received)" template="line") }
-            input(type="imfile" File="\(logs)/events.jsonl" Tag="hardening" ruleset="ship" addMetadata="off" reopenOnTruncate="on")
-            """)
-        let rsyslog = try Rsyslog(configuration: directory.path + "/rsyslog.conf", directory: directory.path)
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(rsyslog.process.isRunning, "rsyslogd did not start")
-
-        // 20,000 events at 5,000/s into 200 kB files, rotated at most every 0.3 s: a dozen
-        // rotations while imfile reads. Segments stay plain for the default 60 s, as agents expect.
-        let generated = try ChildProcess.run([
-            ChildProcess.hardeningExecutable, "generate", "--events", "20000", "--rate", "5000", "--log-dir", logs,
-            "--max-file-bytes", "200000", "--min-rotation-interval", "0.3",
-        ])
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        var shipped = try String(contentsOfFile: ShippingConfigurationTests.agents + "/rsyslog/hardening.conf", encoding: .utf8)
+        shipped = shipped.replacingOccurrences(of: "/var/log/rag-service", with: logs)
+        let begin = try #require(shipped.range(of: "# ship:begin")), end = try #require(shipped.range(of: "# ship:end"))
+        shipped.replaceSubrange(begin.lowerBound..<end.upperBound,
+                                with: "action(type=\"omfile\" file=\"\(received)\" template=\"hardening_line\")")
+        try directory.write("hardening.conf", shipped)
+        try directory.write("rsyslog.conf", "global(workDirectory=\"\(directory.path)/work\")\n$IncludeConfig \(directory.path)/hardening.conf\n")
+        var rsyslog: Rsyslog?
+        defer { rsyslog?.stop() }
+        if !startRsyslogLate {
+            rsyslog = try Rsyslog(configuration: directory.path + "/rsyslog.conf", directory: directory.path)
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(rsyslog?.process.isRunning == true, "rsyslogd did not start")
+        }
+        let started = Date()
+        let generated = try await ChildProcess.runDetached([ChildProcess.hardeningExecutable, "generate", "--log-dir", logs] + generateArguments)
+        var result = Shipped()
+        result.seconds = Date().timeIntervalSince(started)
         #expect(generated.status == 0, "\(generated.stderr)")
+        if startRsyslogLate {
+            rsyslog = try Rsyslog(configuration: directory.path + "/rsyslog.conf", directory: directory.path)
+        }
         let reader = LogReader()
-        let written = reader.readAll(reader.logFiles(in: logs)).events.filter { $0.seq > 0 }.count
-        #expect(written >= 20_000)
-
-        // Wait (up to a minute on a busy machine) for as many lines as were written, then read them.
-        let expectedLines = reader.readAll(reader.logFiles(in: logs)).events.count
-        for _ in 0..<600 {
-            let lines = FileManager.default.contents(atPath: received)?.filter { $0 == 0x0A }.count ?? 0
-            if lines >= expectedLines { break }
+        let files = reader.logFiles(in: logs)
+        result.rotations = files.count - 1
+        var expected: [String: Int] = [:]
+        for file in files {
+            let text = try String(contentsOfFile: file, encoding: .utf8)
+            for line in text.split(separator: "\n") { expected[Self.runAndSeq(line), default: 0] += 1 }
+        }
+        expected["header"] = nil
+        result.written = expected.count
+        // Wait (up to two minutes on a busy machine) for as many lines as were written.
+        let totalLines = expected.values.reduce(0, +)
+        var arrived: [String: Int] = [:]
+        for _ in 0..<1200 {
+            let lines = Self.countLines(received)
+            if lines >= totalLines + files.count { break }
             try await Task.sleep(for: .milliseconds(100))
         }
-        try await Task.sleep(for: .milliseconds(300))  // a duplicate would arrive now
-        var counts: [UInt64: Int] = [:]
-        let decoder = JSONLineDecoder()
+        try await Task.sleep(for: .milliseconds(500))  // a duplicate would arrive now
         let text = (try? String(contentsOfFile: received, encoding: .utf8)) ?? ""
-        for line in text.split(separator: "\n") {
-            guard let event = try? decoder.decode(String(line)), event.seq > 0 else { continue }
-            counts[event.seq, default: 0] += 1
+        for line in text.split(separator: "\n") { arrived[Self.runAndSeq(line), default: 0] += 1 }
+        arrived["header"] = nil
+        result.arrived = arrived.filter { $0.value == 1 }.count
+        result.duplicates = arrived.filter { $0.value > 1 }.count
+        result.missing = expected.keys.filter { arrived[$0] == nil }.count
+        rsyslog?.stop()
+        #expect(rsyslog?.process.terminationReason == .exit, "rsyslogd did not stop on SIGTERM")
+        print("rsyslog imfile \(generateArguments.joined(separator: " "))\(startRsyslogLate ? " (rsyslog started late)" : ""): \(result)")
+        return result
+    }
+
+    /// `run/seq` of a line, found without decoding it (`header` for a file's header, seq 0).
+    private static func runAndSeq(_ line: Substring) -> String {
+        guard let run = line.range(of: "\"run\":\""), let seq = line.range(of: "\"seq\":") else { return "unparsed:" + line }
+        let runID = line[run.upperBound...].prefix(16)
+        let digits = line[seq.upperBound...].prefix { $0.isNumber }
+        return digits == "0" ? "header" : runID + "/" + digits
+    }
+
+    private static func countLines(_ path: String) -> Int {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return 0 }
+        defer { try? handle.close() }
+        var count = 0
+        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { count += chunk.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
+        return count
+    }
+
+    private func requireRsyslog() -> Bool {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/rsyslogd") else {
+            Issue.record("rsyslogd is missing: run bash tools/setup.sh (it installs rsyslog)")
+            return false
         }
-        #expect(counts.count == written, "\(written - counts.count) lines never arrived")
-        #expect(counts.values.allSatisfy { $0 == 1 }, "\(counts.values.filter { $0 > 1 }.count) lines arrived twice")
-        #expect(counts.keys.max() == UInt64(written))
-        let rotations = reader.logFiles(in: logs).count - 1
-        #expect(rotations >= 5, "only \(rotations) rotations")
-        rsyslog.stop()
-        #expect(!rsyslog.process.isRunning)
-        #expect(rsyslog.process.terminationReason == .exit, "rsyslogd did not stop on SIGTERM")
+        return true
+    }
+
+    private func expectEveryLineOnce(_ shipped: Shipped, rotations: Int = 10) {
+        #expect(shipped.rotations >= rotations, "only \(shipped.rotations) rotations")
+        #expect(shipped.written > 0)
+        #expect(shipped.missing == 0, "\(shipped.missing) lines never arrived")
+        #expect(shipped.duplicates == 0, "\(shipped.duplicates) lines arrived twice")
+        #expect(shipped.arrived == shipped.written)
+    }
+
+    /// (a) 20,000 events/s, default rotation settings (rotations at most every 5 s), small files.
+    @Test func rsyslogGetsEveryLineAtTwentyThousandPerSecondWithTheDefaultRotation() async throws {
+        guard requireRsyslog() else { return }
+        let shipped = try await shipThroughRsyslog(["--events", "1100000", "--rate", "20000", "--max-file-bytes", "1500000"])
+        expectEveryLineOnce(shipped)
+    }
+
+    /// (b) The fastest rotation the sink allows: no minimum interval, the smallest files.
+    @Test func rsyslogGetsEveryLineAtTheFastestRotation() async throws {
+        guard requireRsyslog() else { return }
+        let shipped = try await shipThroughRsyslog(["--events", "6000", "--rate", "3000", "--max-file-bytes", "1024",
+                                                    "--min-rotation-interval", "0"])
+        expectEveryLineOnce(shipped, rotations: 500)
+    }
+
+    /// (c) `generate` unpaced: as fast as the sink takes events.
+    @Test func rsyslogGetsEveryLineWithGenerateUnpaced() async throws {
+        guard requireRsyslog() else { return }
+        let shipped = try await shipThroughRsyslog(["--events", "300000", "--max-file-bytes", "1500000", "--min-rotation-interval", "0"])
+        expectEveryLineOnce(shipped)
+    }
+
+    /// (d) rsyslog starts after several segments exist.
+    @Test func rsyslogStartedLateGetsEveryLine() async throws {
+        guard requireRsyslog() else { return }
+        let shipped = try await shipThroughRsyslog(["--events", "100000", "--rate", "50000", "--max-file-bytes", "500000",
+                                                    "--min-rotation-interval", "0.1"], startRsyslogLate: true)
+        expectEveryLineOnce(shipped)
     }
 }
 
 /// The shipping configurations in tools/agents parse: the YAML ones with PyYAML, rsyslog's with
-/// `rsyslogd -N1`, and each tails the active file only (never a glob over the segments).
+/// `rsyslogd -N1`, and each follows the plain segments by wildcard, the compressed ones excluded.
 @Suite struct ShippingConfigurationTests {
     static let agents = #filePath.split(separator: "/").dropLast(3).joined(separator: "/").prepending("/") + "/tools/agents"
 
-    @Test func theConfigurationsParseAndTailTheActiveFileOnly() throws {
+    @Test func theConfigurationsParseAndFollowThePlainSegments() throws {
         let yamlFiles = ["vector/vector.yaml", "promtail/promtail.yaml", "datadog/conf.yaml"].map { Self.agents + "/" + $0 }
         let parsed = try ChildProcess.run(["python3", "-c", "import sys, yaml\nfor f in sys.argv[1:]: yaml.safe_load(open(f))"] + yamlFiles)
         #expect(parsed.status == 0, "\(parsed.stderr)")
@@ -115,7 +198,11 @@ import Glibc
         #expect(rsyslog.status == 0, "\(rsyslog.stderr)")
         for file in yamlFiles + ["alloy/config.alloy", "fluent-bit/fluent-bit.conf", "rsyslog/hardening.conf"].map({ Self.agents + "/" + $0 }) {
             let text = try String(contentsOfFile: file, encoding: .utf8)
-            #expect(text.contains("/events.jsonl") && !text.contains("events.jsonl*") && !text.contains("*.jsonl"), "\(file)")
+            // Every plain segment by wildcard; never a glob that also takes the link or the stable name.
+            #expect(text.contains("/events-*.jsonl") && !text.contains("events.jsonl*") && !text.contains("/*.jsonl"), "\(file)")
+            if !file.hasSuffix("hardening.conf") {
+                #expect(text.contains("*.gz"), "\(file) excludes the compressed segments")
+            }
         }
     }
 }
