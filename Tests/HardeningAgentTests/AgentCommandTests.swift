@@ -103,6 +103,26 @@ import Testing
         }
     }
 
+    /// The configuration's env_file may be missing, as the agent reads it: its keys are reported
+    /// missing, not the file; only --env-file must name a file that exists.
+    @Test func validateConfigReadsAMissingEnvFileAsEmpty() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("agent.yaml", """
+            config:
+              env_file: missing.env
+              rules:
+                - {key: SERVICE_KEY, format: secret}
+            """)
+        let config = directory.path + "/agent.yaml"
+        let result = try await Self.hardeningDetached(["validate-config", "--config", config, "--offline"])
+        let text = String(decoding: result.stdout, as: UTF8.self)
+        #expect(result.status == 1, "a missing required key fails the check")
+        #expect(text.contains("SERVICE_KEY") && !result.stderr.contains("cannot read"), "\(text)\(result.stderr)")
+        let named = try await Self.hardeningDetached(["validate-config", "--config", config, "--offline", "--env-file", directory.path + "/nope.env"])
+        #expect(named.status == 1 && named.stderr.contains("cannot read"), "\(named.stderr)")
+    }
+
     @Test func theHelpDocumentsTheAgentContract() throws {
         let help = try Self.hardening(["agent", "--help"])
         let text = String(decoding: help.stdout, as: UTF8.self)

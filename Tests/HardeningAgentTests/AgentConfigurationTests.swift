@@ -35,6 +35,56 @@ import Testing
         #expect(configuration.validation.envFile?.hasSuffix("examples/.env") == true)
     }
 
+    /// Every setting of the file sink, under `generate`'s flag names in snake case; the directory
+    /// (like every path) is resolved against the configuration file's folder.
+    @Test func theEventsSectionSetsEveryFileSinkSetting() throws {
+        let yaml = """
+            events:
+              directory: logs
+              file_layout: rename
+              file_format: gzip-stream
+              max_file_bytes: 2000000
+              max_file_age: 1h
+              min_rotation_interval: 250ms
+              compression_level: 9
+              compression_delay: 2m
+              max_files: 7
+              max_total_bytes: 100000000
+              retention_max_age: 7d
+              flush_interval: 2s
+              fsync: every-flush
+              max_line_bytes: 16384
+            health:
+              checks:
+                - {name: disk, type: disk, path: data}
+            """
+        let problems = #expect(throws: AgentConfigurationError.self) {
+            try AgentConfiguration.parse(yaml: yaml, file: "/etc/hardening/agent.yaml", environment: [:])
+        }
+        #expect(problems?.problems.map(\.key) == ["events.retention_max_age"], "7d is not a duration: \(String(describing: problems))")
+        let configuration = try AgentConfiguration.parse(yaml: yaml.replacing("7d", with: "168h"),
+                                                         file: "/etc/hardening/agent.yaml", environment: [:])
+        let files = try #require(configuration.events.files)
+        #expect(files.directory == "/etc/hardening/logs")
+        #expect(files.layout == .rename && files.format == .gzipStream)
+        #expect(files.maxFileBytes == 2_000_000 && files.maxFileAge == .seconds(3600) && files.minRotationInterval == .milliseconds(250))
+        #expect(files.compression == .init(level: 9, delay: .seconds(120)) && files.streamCompressionLevel == 9)
+        #expect(files.retention == .init(maxFiles: 7, maxTotalBytes: 100_000_000, maxAge: .seconds(168 * 3600)))
+        #expect(files.flushInterval == .seconds(2) && files.fsync == .everyFlush && files.maxLineBytes == 16384)
+        guard case .disk(let path, _) = configuration.health.checks.first?.kind else {
+            Issue.record("no disk check")
+            return
+        }
+        #expect(path == "/etc/hardening/data")
+        // The defaults are the sink's: the segments layout, plain files.
+        let defaults = try AgentConfiguration.parse(yaml: "events: {directory: /var/log/rag}", file: "a.yaml", environment: [:])
+        #expect(defaults.events.files == RotatingFileSink.Configuration(directory: "/var/log/rag"))
+        let useless = #expect(throws: AgentConfigurationError.self) {
+            try AgentConfiguration.parse(yaml: "events: {max_files: 3}", file: "a.yaml", environment: [:])
+        }
+        #expect(useless?.problems.first?.message.contains("without events.directory") == true)
+    }
+
     @Test func everyProblemIsReportedWithFileLineAndKey() {
         let yaml = """
             service: svc

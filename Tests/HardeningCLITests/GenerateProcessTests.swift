@@ -183,6 +183,82 @@ import Glibc
         #expect(seqs == Array(1...UInt64(expected)), "in order, none twice")
     }
 
+    /// SIGKILL while segments rotate as fast as the sink allows, then a new run in the same
+    /// directory: a tailer following `events-*.jsonl` throughout gets every line on disk exactly
+    /// once (nothing a restart renames, nothing read twice), and start-up left no temporary behind.
+    @Test(arguments: [0.4, 0.9, 1.5])
+    func sigkillMidRotationThenRestartLosesAndRepeatsNothingForATailer(killAfter: Double) async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let logs = directory.path + "/logs"
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
+        let tailer = Locked(GlobTailer(directory: logs))
+        let stop = Locked(false)
+        let reader = Thread {
+            while !stop.withLock({ $0 }) {
+                if !tailer.withLock({ $0.step() }) { usleep(2_000) }
+            }
+        }
+        reader.start()
+        defer { stop.withLock { $0 = true } }
+        let arguments = ["generate", "--events", "200000", "--rate", "40000", "--log-dir", logs, "--max-file-bytes", "4096",
+                         "--min-rotation-interval", "0", "--seed"]
+        let killed = try Child(arguments + ["1"])
+        try await Task.sleep(for: .milliseconds(Int64(killAfter * 1000)))
+        killed.signal(SIGKILL)
+        let first = killed.wait()
+        #expect(first.status == SIGKILL, "killed by the signal")
+        let restarted = try await ChildProcess.runDetached([ChildProcess.hardeningExecutable] + arguments + ["2", "--events", "5000"])
+        #expect(restarted.status == 0, "\(restarted.stderr)")
+        stop.withLock { $0 = true }
+        while !reader.isFinished { usleep(1_000) }
+        var finished = tailer.withLock { $0 }
+        finished.catchUp()
+
+        let files = LogReader().logFiles(in: logs)
+        #expect(!(try FileManager.default.contentsOfDirectory(atPath: logs)).contains { $0.hasSuffix(".tmp") })
+        var onDisk: [String: Int] = [:]
+        for file in files {
+            for line in try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n") {
+                let event = try JSONLineDecoder().decode(String(line))
+                if event.seq > 0 { onDisk["\(event.run)/\(event.seq)", default: 0] += 1 }
+            }
+        }
+        var tailed: [String: Int] = [:]
+        for line in finished.lines {
+            let event = try JSONLineDecoder().decode(line)
+            if event.seq > 0 { tailed["\(event.run)/\(event.seq)", default: 0] += 1 }
+        }
+        #expect(Set(onDisk.values) == [1], "each event is in the files once")
+        #expect(Set(onDisk.map(\.key).map { $0.split(separator: "/")[0] }).count == 2, "both runs wrote")
+        #expect(finished.vanished.isEmpty, "no file vanished under the tailer: \(finished.vanished)")
+        #expect(tailed.count == onDisk.count, "\(onDisk.count - tailed.count) lines on disk never reached the tailer")
+        #expect(tailed.values.allSatisfy { $0 == 1 }, "\(tailed.values.filter { $0 > 1 }.count) lines reached it twice")
+        print("SIGKILL after \(killAfter) s: \(files.count) files, \(onDisk.count) events on disk, \(tailed.count) tailed once")
+    }
+
+    /// generate's workload carries made-up drops and outages marked `"synthetic": true`: replay
+    /// says so and never adds them to the loss.
+    @Test func replayShowsSyntheticDropsApartFromRealLoss() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let generated = try ChildProcess.run([ChildProcess.hardeningExecutable, "generate", "--events", "20000", "--log-dir", directory.path])
+        #expect(generated.status == 0, "\(generated.stderr)")
+        #expect(generated.stderr.contains("dropped 0"))
+        let json = try ChildProcess.run([ChildProcess.hardeningExecutable, "replay", directory.path, "--format", "json"])
+        let report = try JSONDocument.parse(json.stdout)
+        let loss = report["loss"]
+        #expect(loss?["dropped_by_bus"] == .int(0) && loss?["sink_failures"] == .int(0) && loss?["lost_by_sinks"] == .int(0), "\(String(describing: loss))")
+        guard case .int(let synthetic)? = loss?["synthetic_events"] else {
+            Issue.record("no synthetic_events in \(String(describing: loss))")
+            return
+        }
+        #expect(synthetic > 10)
+        let text = String(decoding: try ChildProcess.run([ChildProcess.hardeningExecutable, "replay", directory.path]).stdout, as: UTF8.self)
+        #expect(text.contains("synthetic drops and outages (generate's workload; not loss)"), "\(text.prefix(1500))")
+        #expect(text.contains("These events include synthetic ones"))
+    }
+
     @Test func generateWritesToItsOwnDirectoryByDefaultAndDocumentsItsFlags() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
