@@ -87,51 +87,46 @@ import Glibc
         if startRsyslogLate {
             rsyslog = try Rsyslog(configuration: directory.path + "/rsyslog.conf", directory: directory.path)
         }
-        let reader = LogReader()
-        let files = reader.logFiles(in: logs)
-        result.rotations = files.count - 1
-        var expected: [String: Int] = [:]
-        for file in files {
-            let text = try String(contentsOfFile: file, encoding: .utf8)
-            for line in text.split(separator: "\n") { expected[Self.runAndSeq(line), default: 0] += 1 }
+        result.rotations = LogReader().logFiles(in: logs).count - 1
+        // Wait (up to two minutes on a busy machine) until the received lines stop growing past
+        // the number of events written, then count both sides by run/seq.
+        let expected = try Self.countShipped(logs: logs, received: received)
+        var last = -1, stableFor = 0
+        for _ in 0..<600 {
+            let lines = try Self.lineCount(received)
+            stableFor = lines == last ? stableFor + 1 : 0
+            last = lines
+            if lines >= expected.written && stableFor >= 5 { break }
+            try await Task.sleep(for: .milliseconds(200))
         }
-        expected["header"] = nil
-        result.written = expected.count
-        // Wait (up to two minutes on a busy machine) for as many lines as were written.
-        let totalLines = expected.values.reduce(0, +)
-        var arrived: [String: Int] = [:]
-        for _ in 0..<1200 {
-            let lines = Self.countLines(received)
-            if lines >= totalLines + files.count { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        try await Task.sleep(for: .milliseconds(500))  // a duplicate would arrive now
-        let text = (try? String(contentsOfFile: received, encoding: .utf8)) ?? ""
-        for line in text.split(separator: "\n") { arrived[Self.runAndSeq(line), default: 0] += 1 }
-        arrived["header"] = nil
-        result.arrived = arrived.filter { $0.value == 1 }.count
-        result.duplicates = arrived.filter { $0.value > 1 }.count
-        result.missing = expected.keys.filter { arrived[$0] == nil }.count
+        let counted = try Self.countShipped(logs: logs, received: received)
+        result.written = counted.written
+        result.arrived = counted.arrivedOnce
+        result.duplicates = counted.duplicates
+        result.missing = counted.missing
         rsyslog?.stop()
         #expect(rsyslog?.process.terminationReason == .exit, "rsyslogd did not stop on SIGTERM")
         print("rsyslog imfile \(generateArguments.joined(separator: " "))\(startRsyslogLate ? " (rsyslog started late)" : ""): \(result)")
         return result
     }
 
-    /// `run/seq` of a line, found without decoding it (`header` for a file's header, seq 0).
-    private static func runAndSeq(_ line: Substring) -> String {
-        guard let run = line.range(of: "\"run\":\""), let seq = line.range(of: "\"seq\":") else { return "unparsed:" + line }
-        let runID = line[run.upperBound...].prefix(16)
-        let digits = line[seq.upperBound...].prefix { $0.isNumber }
-        return digits == "0" ? "header" : runID + "/" + digits
+    /// What `tools/agents/count_shipped.py` (the users' own check) says of the two sides.
+    private static func countShipped(logs: String, received: String) throws -> (written: Int, arrivedOnce: Int, missing: Int, duplicates: Int) {
+        let script = ShippingConfigurationTests.agents + "/count_shipped.py"
+        let output = try ChildProcess.run(["python3", script, "--logs", logs, "--received", received])
+        let report = try JSONDocument.parse(output.stdout)
+        func int(_ key: String) -> Int {
+            if case .int(let value)? = report[key] { return Int(value) }
+            return -1
+        }
+        #expect(int("written_twice") == 0 && int("unexpected") == 0 && int("unparsed") == 0, "\(output.stderr)\(report)")
+        return (int("written"), int("arrived_once"), int("missing"), int("duplicates"))
     }
 
-    private static func countLines(_ path: String) -> Int {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return 0 }
-        defer { try? handle.close() }
-        var count = 0
-        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty { count += chunk.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }
-        return count
+    private static func lineCount(_ path: String) throws -> Int {
+        guard FileManager.default.fileExists(atPath: path) else { return 0 }
+        let output = try ChildProcess.run(["wc", "-l", path])
+        return Int(String(decoding: output.stdout, as: UTF8.self).split(separator: " ").first ?? "") ?? 0
     }
 
     private func requireRsyslog() -> Bool {

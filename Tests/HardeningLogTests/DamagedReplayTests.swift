@@ -4,7 +4,7 @@ import HardeningLog
 import HardeningTestKit
 import Testing
 
-/// DESIGN.md invariant 6 at the level replay works at: damaged logs never crash or hang it, every
+/// docs/design.md invariant 6 at the level replay works at: damaged logs never crash or hang it, every
 /// intact event is recovered, nothing is invented, and every problem is reported.
 @Suite struct DamagedReplayTests {
     private let encoder = JSONLineEncoder()

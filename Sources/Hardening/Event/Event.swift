@@ -1,4 +1,4 @@
-/// One structured event: the envelope of DESIGN.md and the kind's own `attrs`.
+/// One structured event: the envelope of docs/design.md and the kind's own `attrs`.
 ///
 /// Producers fill `level`, `kind`, `message` and `attrs` (usually from an ``EventPayload``); the
 /// ``EventBus`` stamps `timestamp` at emit time and `service`, `host`, `run` and `seq` when it

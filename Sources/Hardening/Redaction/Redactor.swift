@@ -1,4 +1,4 @@
-/// Removes secrets from events before they are encoded (DESIGN.md: secrets never reach an event).
+/// Removes secrets from events before they are encoded (docs/design.md: secrets never reach an event).
 ///
 /// Two rules: the value of any attr whose key names a secret (`api_key`, `authorization`,
 /// `password`, …, or a key the user marks) is replaced whole; and any token in any string that is

@@ -1,6 +1,6 @@
 /// Everything the events say, folded: per-operation latency and errors, retries, breakers,
 /// fallbacks, timeouts, bulkheads, rate limiters, errors, health, configuration, alerts, runs
-/// and loss. DESIGN.md invariant 1: the live process and `hardening replay` fold the same
+/// and loss. docs/design.md invariant 1: the live process and `hardening replay` fold the same
 /// delivered events with this same code, so their summaries (compared as JSON) are equal.
 ///
 /// The fold depends on the order of events only within a run (breaker timelines), and summaries

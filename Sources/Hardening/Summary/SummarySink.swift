@@ -1,5 +1,5 @@
 /// The live ``Summary``: a sink that folds every delivered event, the same fold that
-/// `hardening replay` runs over the files, so the two agree (DESIGN.md invariant 1).
+/// `hardening replay` runs over the files, so the two agree (docs/design.md invariant 1).
 ///
 /// ``summary`` is what has been delivered so far (the drain runs about every millisecond);
 /// ``summary(after:)`` first waits for the bus to deliver everything emitted before the call,

@@ -1,7 +1,7 @@
 import Hardening
 
 /// Reads log files and folds their events into the same ``Summary`` the live process keeps
-/// (DESIGN.md invariant 1), with a ``Timeline`` for charts and an account of the input: what was
+/// (docs/design.md invariant 1), with a ``Timeline`` for charts and an account of the input: what was
 /// read, what was damaged, where.
 ///
 /// Each file is folded on its own and the parts are merged, so breaker timelines come out right

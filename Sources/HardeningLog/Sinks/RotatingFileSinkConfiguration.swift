@@ -52,7 +52,7 @@ extension RotatingFileSink {
         }
     }
 
-    /// How a rotating file sink behaves. The defaults follow DESIGN.md "Files on disk".
+    /// How a rotating file sink behaves. The defaults follow docs/design.md, "Files on disk".
     public struct Configuration: Sendable, Hashable {
         /// The directory of the files (created 0750 if missing).
         public var directory: String
