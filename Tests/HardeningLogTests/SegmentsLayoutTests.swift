@@ -156,6 +156,26 @@ import Glibc
         #expect(counts.keys.max() == UInt64(written))
     }
 
+    /// A glob over the directory names the `events.jsonl` link and the segment it points at;
+    /// replay reads that file once.
+    @Test func replayInputsReadALinkedSegmentOnce() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let sink = RotatingFileSink(configuration: .init(directory: directory.path, maxFileBytes: 4_000, minRotationInterval: .zero))
+        let bus = makeBus(sink)
+        for batch in 0..<4 {
+            emit(bus, 40, from: batch * 40)
+            await bus.flush()
+        }
+        await bus.shutdown()
+        let fromGlob = ReplayInputs([directory.path + "/*"])
+        #expect(fromGlob.files.count == LogReader().logFiles(in: directory.path).count)
+        let both = ReplayInputs([directory.path + "/events.jsonl", directory.path])
+        #expect(both.files.count == fromGlob.files.count, "the link and its target are one file")
+        let events = LogReader().readAll(fromGlob.files).events.filter { $0.kind == .timingRecorded }
+        #expect(events.count == 160)
+    }
+
     @Test func startupClosesWhatACrashLeftAndAdoptsAnOldLayoutActiveFile() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

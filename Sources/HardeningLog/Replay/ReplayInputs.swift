@@ -41,8 +41,16 @@ public struct ReplayInputs: Sendable {
         var seen: Set<String> = []
         var issues: [ReadIssue] = []
 
+        /// Adds a file once, however it is named: the segments layout's `events.jsonl` is a link
+        /// to a segment that a glob or a directory also names.
         mutating func add(_ path: String) {
-            if seen.insert(path).inserted { files.append(path) }
+            if seen.insert(Self.identity(path)).inserted { files.append(path) }
+        }
+
+        private static func identity(_ path: String) -> String {
+            guard path != "-", let resolved = realpath(path, nil) else { return path }
+            defer { free(resolved) }
+            return String(cString: resolved)
         }
     }
 
