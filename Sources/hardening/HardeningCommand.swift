@@ -16,7 +16,7 @@ struct HardeningCommand: AsyncParsableCommand {
             Events are JSON lines (one object a line, schema in schemas/). Exit codes: 0 success,
             1 failure, 64 usage error.
             """,
-        subcommands: [GenerateCommand.self, ReplayCommand.self, ValidateConfigCommand.self, HealthCheckCommand.self, AgentCommand.self, DemoCommand.self]
+        subcommands: [GenerateCommand.self, EmitCommand.self, ReplayCommand.self, ValidateConfigCommand.self, HealthCheckCommand.self, AgentCommand.self, DemoCommand.self]
     )
 
     static func main() async {

@@ -94,7 +94,7 @@ public struct ConfigValidator: Sendable {
     public func validate(_ sources: ConfigSources, bus: EventBus? = nil) -> Report {
         var findings: [Finding] = []
         for rule in rules {
-            let finding: Finding
+            var finding: Finding
             if let found = sources.value(of: rule.key) {
                 if let problem = rule.problem(with: found.value) {
                     finding = Finding(key: rule.key, source: found.source, ok: false, detail: "\(problem). \(rule.help)")
@@ -107,6 +107,8 @@ public struct ConfigValidator: Sendable {
                 finding = Finding(key: rule.key, source: "missing", ok: false,
                                   detail: "required but not set: set \(rule.key) in the environment or in \(sources.dotEnvName). \(rule.help)")
             }
+            // A URL or text value that carries a credential is shown redacted (`https://admin:[REDACTED]@host`).
+            if let redacted = Redactor().redacted(finding.detail) { finding.detail = redacted }
             findings.append(finding)
             bus?.emit(finding.event)
         }

@@ -1,12 +1,19 @@
 /// Removes secrets from events before they are encoded (docs/design.md: secrets never reach an event).
 ///
-/// Two rules: the value of any attr whose key names a secret (`api_key`, `authorization`,
-/// `password`, …, or a key the user marks) is replaced whole; and any token in any string that is
-/// shaped like a credential (an OpenAI `sk-…` key, a Notion `secret_…`/`ntn_…` token, a Pinecone
-/// `pcsk_…` key, a GitHub `ghp_…` token, an AWS `AKIA…` id, a Slack `xox…` token, a JWT, or the
-/// word after `Bearer`/`Basic`) is replaced by ``replacement``. Values the application knows to be
-/// secret (the API keys its configuration resolved) are replaced wherever they appear, whatever
-/// their shape.
+/// The rules, in order:
+/// 1. Values the application knows to be secret (the API keys its configuration resolved) are
+///    replaced wherever they appear, whatever their shape, raw and in their escaped forms (JSON,
+///    Swift string escapes, percent-encoding).
+/// 2. The value of any attr whose key names a secret (`api_key`, `authorization`, `password`,
+///    `client_secret`, `access_key`, …, or a key the user marks) is replaced whole.
+/// 3. In every string, what a ``CredentialScanner`` finds: credential-shaped tokens
+///    (``CredentialShape``: OpenAI, Anthropic, AWS, GitHub, GitLab, Slack, Stripe, Google,
+///    Hugging Face, npm, SendGrid, Twilio, Notion, Pinecone, JWTs) bare or after `=`, `:`, quotes,
+///    in URL queries and headers; the value of `key=value` and `key: value` pairs whose key names a
+///    secret (`password=…`, `DD_API_KEY=…`, `AccountKey=…;`); the token after `Bearer`/`Basic`;
+///    URL userinfo passwords (`postgres://u:p@h`); PEM private key blocks.
+///
+/// Each is replaced by ``replacement``.
 public struct Redactor: Sendable {
     /// What a secret is replaced with.
     public var replacement: String
@@ -14,13 +21,16 @@ public struct Redactor: Sendable {
     public let secretKeyFragments: [String]
     /// Exact keys (lowercased) the user marked secret.
     public let secretKeys: Set<String>
-    /// Token prefixes that mark a credential, with the minimum token length.
-    public let credentialPrefixes: [(prefix: String, minimumLength: Int)]
+    /// The credential shapes recognised by themselves: each provider's token prefix and the
+    /// shortest token that counts.
+    public var credentialPrefixes: [(prefix: String, minimumLength: Int, provider: String)] {
+        CredentialShape.all.map { ("\($0.prefix)", $0.minimumLength, $0.provider) }
+    }
     /// Literal secret values (at least 4 bytes long), replaced wherever they appear in a string.
     public let knownSecrets: [String]
     private let knownSecretBytes: [[UInt8]]
     private let fragmentBytes: [[UInt8]]
-    private let prefixBytes: [(prefix: [UInt8], minimumLength: Int)]
+    private let replacementBytes: [UInt8]
 
     /// The default rules.
     public init(
@@ -28,34 +38,77 @@ public struct Redactor: Sendable {
         secretKeys: Set<String> = [],
         knownSecrets: [String] = [],
         secretKeyFragments: [String] = [
-            "api_key", "apikey", "api-key", "secret", "password", "passwd", "token", "authorization",
-            "credential", "private_key", "cookie",
-        ]
+            "api_key", "apikey", "api-key", "app_key", "appkey", "application_key", "access_key", "accesskey",
+            "secret", "password", "passwd", "passphrase", "token", "authorization", "credential", "private_key",
+            "privatekey", "cookie",
+        ],
+        exactSecretKeys: Set<String> = ["pwd", "pass", "sig", "auth"]
     ) {
         self.replacement = replacement
-        self.secretKeys = Set(secretKeys.map { $0.lowercased() })
+        self.secretKeys = Set(secretKeys.map { $0.lowercased() }).union(exactSecretKeys)
         self.secretKeyFragments = secretKeyFragments
-        self.credentialPrefixes = [
-            ("sk-", 20), ("secret_", 20), ("ntn_", 20), ("pcsk_", 20), ("ghp_", 20), ("gho_", 20),
-            ("github_pat_", 20), ("xoxb-", 15), ("xoxp-", 15), ("xoxa-", 15), ("AKIA", 20), ("eyJ", 30),
-        ]
-        // Longest first, so that a secret containing another is replaced whole.
-        self.knownSecrets = Array(Set(knownSecrets.filter { $0.utf8.count >= 4 })).sorted { $0.utf8.count > $1.utf8.count }
+        // Longest first, so that a secret containing another is replaced whole; each also in the
+        // forms it takes inside error texts and encoded text.
+        let forms = knownSecrets.filter { $0.utf8.count >= 4 }.flatMap(Redactor.escapedForms)
+        self.knownSecrets = Array(Set(forms)).sorted { $0.utf8.count > $1.utf8.count }
         self.knownSecretBytes = self.knownSecrets.map { Array($0.utf8) }
         self.fragmentBytes = secretKeyFragments.map { Array($0.lowercased().utf8) }
-        self.prefixBytes = credentialPrefixes.map { (Array($0.prefix.utf8), $0.minimumLength) }
+        self.replacementBytes = Array(replacement.utf8)
     }
 
     /// Whether an attr with this key holds a secret (ASCII case-insensitive, no allocation).
     public func isSecretKey(_ key: String) -> Bool {
-        if !secretKeys.isEmpty, secretKeys.contains(key.lowercased()) { return true }
         var copy = key
-        return copy.withUTF8 { bytes in
-            // `tokens`/`max_tokens`/`token_count` are counts, not credentials.
-            if Redactor.hasSuffix(bytes, "tokens") || Redactor.hasSuffix(bytes, "_count") { return false }
-            for fragment in fragmentBytes where Redactor.contains(bytes, fragment) { return true }
+        return copy.withUTF8 { isSecretKey($0) }
+    }
+
+    func isSecretKey(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        if bytes.count <= 24, !secretKeys.isEmpty, secretKeys.contains(String(decoding: bytes, as: UTF8.self).lowercased()) { return true }
+        // `tokens`/`max_tokens`/`token_count` are counts, not credentials.
+        if Redactor.hasSuffix(bytes, "tokens") || Redactor.hasSuffix(bytes, "_count") || Redactor.hasSuffix(bytes, "_id")
+            && !Redactor.contains(bytes, Array("secret".utf8)) && !Redactor.contains(bytes, Array("key".utf8)) {
             return false
         }
+        for fragment in fragmentBytes where Redactor.contains(bytes, fragment) { return true }
+        return false
+    }
+
+    /// `value` raw, JSON-escaped, with Swift's string escapes (as error descriptions print a
+    /// value with control characters) and percent-encoded.
+    static func escapedForms(_ value: String) -> [String] {
+        var forms = [value]
+        var json = ""
+        var swift = ""
+        var percent = ""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\\": json += "\\\\"; swift += "\\\\"
+            case "\"": json += "\\\""; swift += "\\\""
+            case "\n": json += "\\n"; swift += "\\n"
+            case "\r": json += "\\r"; swift += "\\r"
+            case "\t": json += "\\t"; swift += "\\t"
+            case "\0": json += "\\u0000"; swift += "\\0"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    json += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                    swift += "\\u{" + hex + "}"
+                } else {
+                    json.unicodeScalars.append(scalar)
+                    swift.unicodeScalars.append(scalar)
+                }
+            }
+            if scalar.isASCII, CredentialScanner.isKeyByte(UInt8(scalar.value)) || scalar == "~" {
+                percent.unicodeScalars.append(scalar)
+            } else {
+                for byte in String(scalar).utf8 {
+                    let hex = String(byte, radix: 16, uppercase: true)
+                    percent += "%" + (hex.count == 1 ? "0" + hex : hex)
+                }
+            }
+        }
+        for form in [json, swift, percent] where !forms.contains(form) { forms.append(form) }
+        return forms
     }
 
     private static func lower(_ byte: UInt8) -> UInt8 {
@@ -200,53 +253,20 @@ public struct Redactor: Sendable {
         var copy = string
         return copy.withUTF8 { bytes -> String? in
             guard bytes.count >= 8 else { return nil }
+            let found = CredentialScanner(replacement: replacementBytes, isSecretKey: isSecretKey).ranges(in: bytes)
+            guard !found.isEmpty else { return nil }
             var output: [UInt8] = []
+            output.reserveCapacity(bytes.count)
             var copiedUpTo = 0
-            var index = 0
-            var previousStart = 0
-            var previousEnd = 0
-            while index < bytes.count {
-                guard Redactor.isTokenByte(bytes[index]) else {
-                    index += 1
-                    continue
-                }
-                let start = index
-                while index < bytes.count, Redactor.isTokenByte(bytes[index]) { index += 1 }
-                let token = UnsafeBufferPointer(rebasing: bytes[start..<index])
-                let previous = UnsafeBufferPointer(rebasing: bytes[previousStart..<previousEnd])
-                if token.count >= 8, isCredential(token, after: previous) {
-                    output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[copiedUpTo..<start]))
-                    output.append(contentsOf: replacement.utf8)
-                    copiedUpTo = index
-                }
-                previousStart = start
-                previousEnd = index
+            for range in found.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+                guard range.upperBound > copiedUpTo else { continue }  // inside one already replaced
+                let start = max(range.lowerBound, copiedUpTo)
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[copiedUpTo..<start]))
+                output.append(contentsOf: replacementBytes)
+                copiedUpTo = range.upperBound
             }
-            guard copiedUpTo > 0 else { return nil }
             output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[copiedUpTo...]))
             return String(decoding: output, as: UTF8.self)
-        }
-    }
-
-    private func isCredential(_ token: UnsafeBufferPointer<UInt8>, after previous: UnsafeBufferPointer<UInt8>) -> Bool {
-        if previous.elementsEqual("Bearer".utf8) || previous.elementsEqual("bearer".utf8) || previous.elementsEqual("Basic".utf8) {
-            return true
-        }
-        for (prefix, minimumLength) in prefixBytes where token.count >= minimumLength && token.count >= prefix.count {
-            if token.starts(with: prefix) { return true }
-        }
-        return false
-    }
-
-    @inline(__always)
-    private static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "."),
-            UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "/"):
-            return true
-        default:
-            return false
         }
     }
 }

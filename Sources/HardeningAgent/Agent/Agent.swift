@@ -94,7 +94,8 @@ public final class Agent: Sendable {
             case .http(let url, let method, let headers, let expected, let observe):
                 return HTTPHealthCheck(name: check.name, url: url, method: method, headers: headers, expectedStatuses: expected,
                                        observe: observe.map { HTTPHealthCheck.ObservedField(path: $0.path, name: $0.name) },
-                                       timeout: timeout, slowThreshold: check.slowThreshold, isCritical: check.isCritical, client: client)
+                                       timeout: timeout, slowThreshold: check.slowThreshold, isCritical: check.isCritical,
+                                       secrets: configuration.secrets, client: client)
             case .tcp(let host, let port):
                 return TCPHealthCheck(name: check.name, host: host, port: port, timeout: timeout, slowThreshold: check.slowThreshold,
                                       isCritical: check.isCritical)

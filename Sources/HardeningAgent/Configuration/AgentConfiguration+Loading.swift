@@ -100,6 +100,13 @@ extension AgentConfiguration {
     static let checkKeys = ["name", "type", "critical", "slow_threshold", "timeout", "url", "method", "headers", "expect_status", "observe",
                             "host", "port", "path", "min_free_mib", "breaker"]
 
+    /// Header values with control characters are refused (an HTTP client would refuse them later
+    /// and print them in its error); the problem never shows the value.
+    static func controlCharacterProblem(_ value: String) -> String? {
+        guard value.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F }) else { return nil }
+        return "the value contains control characters (CR, LF, NUL or another); header values must be one line of text"
+    }
+
     static func resolve(_ path: String, relativeTo file: String) -> String {
         guard !path.hasPrefix("/"), let slash = file.lastIndex(of: "/") else { return path }
         return String(file[...slash]) + path
@@ -246,6 +253,10 @@ extension AgentConfiguration {
                 var headers: [(name: String, value: String)] = []
                 for pair in entry.pairs("headers") {
                     if let value = secrets.expand(pair.value, line: pair.line, key: entry.keyPath("headers.\(pair.name)")) {
+                        if let problem = Self.controlCharacterProblem(value) {
+                            entry.problems.add(pair.line, entry.keyPath("headers.\(pair.name)"), problem)
+                            continue
+                        }
                         headers.append((pair.name, value))
                     }
                 }
@@ -326,6 +337,10 @@ extension AgentConfiguration {
             var headers: [(name: String, value: String)] = []
             for pair in hook.pairs("headers") {
                 if let value = secrets.expand(pair.value, line: pair.line, key: hook.keyPath("headers.\(pair.name)")) {
+                    if let problem = Self.controlCharacterProblem(value) {
+                        hook.problems.add(pair.line, hook.keyPath("headers.\(pair.name)"), problem)
+                        continue
+                    }
                     headers.append((pair.name, value))
                 }
             }

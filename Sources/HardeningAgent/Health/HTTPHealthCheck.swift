@@ -9,7 +9,9 @@ import NIOHTTP1
 /// timeout, wrong status, unreadable body).
 ///
 /// Header values usually come from secrets (an API key): they are sent, never reported. The URL
-/// appears in results only without user info and query string. With ``observe`` set, the
+/// appears in results only without user info and query string, and every value in ``secrets``
+/// (the `${VAR}`s the URL and headers were made from) is replaced wherever it appears in a result
+/// (a URL path or host, an error text, raw or escaped). With ``observe`` set, the
 /// response body is read as JSON and the value at a dotted path becomes an observed value (a
 /// vector count, a queue depth).
 public struct HTTPHealthCheck: HealthCheck {
@@ -45,6 +47,11 @@ public struct HTTPHealthCheck: HealthCheck {
     public var slowThreshold: Duration?
     /// The most body read (a larger body is a failure when a field is observed, else ignored).
     public var maxBodyBytes: Int
+    /// Secret values that must never appear in a result.
+    public var secrets: [String] {
+        didSet { redactor = Redactor(knownSecrets: secrets) }
+    }
+    private var redactor: Redactor
     private let client: HTTPClient
 
     /// A client made for probes: a refused connection fails at once (AsyncHTTPClient otherwise
@@ -61,7 +68,8 @@ public struct HTTPHealthCheck: HealthCheck {
     /// ``probingClient()`` makes one fit for probes).
     public init(name: String, url: String, method: String = "GET", headers: [(name: String, value: String)] = [],
                 expectedStatuses: Set<Int> = Set(200..<300), observe: ObservedField? = nil, timeout: Duration = .seconds(5),
-                slowThreshold: Duration? = nil, maxBodyBytes: Int = 1 << 20, isCritical: Bool = true, client: HTTPClient) {
+                slowThreshold: Duration? = nil, maxBodyBytes: Int = 1 << 20, isCritical: Bool = true, secrets: [String] = [],
+                client: HTTPClient) {
         self.name = name
         self.url = url
         self.method = method
@@ -72,13 +80,22 @@ public struct HTTPHealthCheck: HealthCheck {
         self.slowThreshold = slowThreshold
         self.maxBodyBytes = maxBodyBytes
         self.isCritical = isCritical
+        self.secrets = secrets
+        self.redactor = Redactor(knownSecrets: secrets)
         self.client = client
     }
 
     public func check() async -> HealthResult {
+        var result = await probe()
+        if let message = redactor.redacted(result.message) { result.message = message }
+        if let observed = redactor.redacted(result.observed) { result.observed = observed }
+        return result
+    }
+
+    private func probe() async -> HealthResult {
         let clock = ContinuousClock()
         let start = clock.now
-        let shownURL = DisplayURL.sanitized(url)
+        let shownURL = redactor.redacted(DisplayURL.sanitized(url)) ?? DisplayURL.sanitized(url)
         var observed: Attributes = ["url": .string(shownURL)]
         var request = HTTPClientRequest(url: url)
         request.method = HTTPMethod(rawValue: method.uppercased())

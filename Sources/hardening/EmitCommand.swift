@@ -1,0 +1,115 @@
+import ArgumentParser
+import Hardening
+import HardeningAgent
+import HardeningLog
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// `hardening emit`: every line on standard input becomes an event on the bus, written to the
+/// configured sinks (redacted like every event).
+struct EmitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "emit",
+        abstract: "Emit each line of standard input as an event through the bus to the sinks.",
+        discussion: """
+            For shell scripts and cron jobs. A JSON object becomes an event: its "event" (the kind; \
+            default log.message), "level" (default info), "message" and "attrs", every other key \
+            added to the attrs. Any other line becomes a log.message whose message is the line. A \
+            line that looks like an event but cannot be one (broken JSON, a wrong type, a file.*, \
+            bus.* or sink.* kind) is reported on stderr with its line number and still emitted, as \
+            text: nothing read is dropped. Secrets are redacted as in every event.
+
+            Sinks: --log-dir (rotating files, with the same file flags as generate), --stdout, or \
+            --config with an agent YAML file (its events section, service and secrets).
+
+            EOF ends it with every event written; SIGTERM or SIGINT stop it the same way, the \
+            lines read so far all written. Exit codes: 0 every line written; 1 events were lost \
+            (a sink failed) or the configuration has problems; 64 usage error.
+            """
+    )
+
+    @Option(name: .customLong("log-dir"), help: "Write rotating files into this directory.")
+    var logDirectory: String?
+
+    @Flag(help: "Write events to standard output.")
+    var stdout = false
+
+    @Option(name: .customLong("stdout-format"), help: "json, human or auto.")
+    var stdoutFormat: StdoutFormatOption = .json
+
+    @Option(help: "An agent configuration file (YAML): its events section gives the sinks, its secrets are redacted.")
+    var config: String?
+
+    @Option(help: "The service field of the events (default: the configuration's service, else hardening-emit).")
+    var service: String?
+
+    @OptionGroup(title: "Files")
+    var files: FileSinkOptions
+
+    func validate() throws {
+        guard logDirectory != nil || stdout || config != nil else {
+            throw ValidationError("Give --log-dir DIR, --stdout or --config FILE: the events need somewhere to go.")
+        }
+    }
+
+    func run() async throws {
+        var sinks: [any EventSink] = []
+        var fileSink: RotatingFileSink?
+        var secrets: [String] = []
+        var serviceName = service ?? "hardening-emit"
+        if let config {
+            let loaded: AgentConfiguration
+            do {
+                loaded = try AgentConfiguration.load(path: config, environment: ProcessEnvironment.current)
+            } catch let error as AgentConfigurationError {
+                FileHandleStandardError.write("hardening emit: \(error)\n")
+                throw ExitCode(1)
+            }
+            secrets = loaded.secrets + loaded.validation.allRules.filter(\.isSecret).compactMap { loaded.sources.value(of: $0.key)?.value }
+            if service == nil { serviceName = loaded.service }
+            if let files = loaded.events.files, logDirectory == nil {
+                let sink = RotatingFileSink(configuration: files)
+                fileSink = sink
+                sinks.append(sink)
+            }
+            if !stdout, let format = StdoutFormatOption(agentSetting: loaded.events.stdout) { sinks.append(StdoutSink(format: format.format)) }
+        }
+        if let logDirectory {
+            let sink = RotatingFileSink(configuration: files.configuration(directory: logDirectory))
+            fileSink = sink
+            sinks.append(sink)
+        }
+        if stdout { sinks.append(StdoutSink(format: stdoutFormat.format)) }
+        let bus = EventBus(configuration: .init(service: serviceName, overflowPolicy: .block, redactor: Redactor(knownSecrets: secrets)),
+                           sinks: sinks)
+        let reader = StandardInputEmitter(bus: bus) { problem in FileHandleStandardError.write("hardening emit: \(problem)\n") }
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: bus), .init(service: reader, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: Logger(label: "hardening.emit", factory: { _ in SwiftLogNoOpLogHandler() })
+        ))
+        try await group.run()
+        let counts = reader.counts
+        var line = "hardening emit: \(counts.lines) line(s) read, \(counts.events) event(s) emitted, \(counts.problems) emitted as text after a problem"
+        var lost: Int64 = 0
+        if let fileSink {
+            let statistics = fileSink.statistics
+            lost = statistics.lostEvents
+            line += "; written \(statistics.writtenEvents), lost \(statistics.lostEvents)"
+        }
+        FileHandleStandardError.write(line + "\n")
+        if lost > 0 { throw ExitCode(1) }
+    }
+}
+
+extension StdoutFormatOption {
+    /// The agent YAML's `events.stdout` (`off`: no stdout sink).
+    init?(agentSetting: String) {
+        switch agentSetting {
+        case "json": self = .json
+        case "human": self = .human
+        default: return nil
+        }
+    }
+}
