@@ -52,8 +52,8 @@ struct CredentialScanner {
                     continue
                 }
             }
-            if CredentialShape.matches(token) {
-                found.append(start..<end)
+            if let length = CredentialShape.match(token) {
+                found.append(start..<(start + length))
                 previousWord = nil
                 continue
             }
@@ -68,7 +68,9 @@ struct CredentialScanner {
             }
             if let value = secretValue(bytes, keyEnd: index, key: token) {
                 if !value.isEmpty { found.append(value) }
-                index = max(index, value.upperBound)
+                // The value is scanned too: it may itself hold `KEY: value` (what looked like a
+                // key glued to a word, `max_tokensx: DD_API_KEY: …`) or a second credential.
+                index = max(index, value.lowerBound)
                 previousWord = nil
                 continue
             }

@@ -66,20 +66,25 @@ struct CredentialShape: Sendable {
         CredentialShape("eyJ", 30, "JSON Web Token"),
     ]
 
-    /// Whether `token` (a whole token) has one of the shapes.
-    static func matches(_ token: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard token.count >= 15, let first = token.first else { return false }
-        for shape in byFirstByte[Int(first)] where token.count >= shape.minimumLength && shape.matches(token) { return true }
-        return false
+    /// How much of `token` (from its start) is a credential of one of the shapes: the whole token,
+    /// or for a shape with a restricted body (AWS, Hugging Face, npm, Twilio) the run of bytes
+    /// it allows (so `AKIA….café` keeps `.café`); `nil` if none matches.
+    static func match(_ token: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard token.count >= 15, let first = token.first else { return nil }
+        var best: Int? = nil
+        for shape in byFirstByte[Int(first)] where token.count >= shape.minimumLength {
+            if let length = shape.match(token), length >= shape.minimumLength { best = max(best ?? 0, length) }
+        }
+        return best
     }
 
-    private func matches(_ token: UnsafeBufferPointer<UInt8>) -> Bool {
+    private func match(_ token: UnsafeBufferPointer<UInt8>) -> Int? {
         let length = prefix.utf8CodeUnitCount
-        for offset in 0..<length where token[offset] != prefix.utf8Start[offset] { return false }
-        if let body {
-            for index in length..<token.count where !body(token[index]) { return false }
-        }
-        return true
+        for offset in 0..<length where token[offset] != prefix.utf8Start[offset] { return nil }
+        guard let body else { return token.count }
+        var end = length
+        while end < token.count, body(token[end]) { end += 1 }
+        return end
     }
 
     private static let byFirstByte: [[CredentialShape]] = {

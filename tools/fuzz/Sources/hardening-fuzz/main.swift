@@ -1,11 +1,27 @@
 // Runs `LogFuzzer` (the line decoder and the gzip reader) for a bounded time and reports what
 // it found. If the process crashes, the input it was working on is in the file given by
 // --crash-file, written by a signal handler. Usage: hardening-fuzz [seconds] [seed] [crash-file]
+//
+// `hardening-fuzz redaction [seconds] [seed]` runs `RedactionFuzzer` instead: credentials mixed
+// into random text must all be redacted.
 import HardeningTestKit
 
 #if canImport(Glibc)
 import Glibc
 #endif
+
+if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "redaction" {
+    let seconds = CommandLine.arguments.count > 2 ? Double(CommandLine.arguments[2]) ?? 60 : 60
+    let seed = CommandLine.arguments.count > 3 ? UInt64(CommandLine.arguments[3]) ?? 1 : 1
+    var fuzzer = RedactionFuzzer(seed: seed)
+    let clock = ContinuousClock()
+    let deadline = clock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
+    var findings: [RedactionFuzzer.Finding] = []
+    while clock.now < deadline, findings.count < 10 { findings += fuzzer.run(iterations: 200) }
+    print("redaction fuzz seed=\(seed) texts=\(fuzzer.executions) credentials=\(fuzzer.inserted) findings=\(findings.count)")
+    for finding in findings.prefix(10) { print("  finding: \(finding)\n    input: \(finding.input.debugDescription)") }
+    exit(findings.isEmpty ? 0 : 1)
+}
 
 let arguments = CommandLine.arguments
 let seconds = arguments.count > 1 ? Double(arguments[1]) ?? 60 : 60
