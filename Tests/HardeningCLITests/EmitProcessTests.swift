@@ -113,6 +113,28 @@ import Glibc
         }
     }
 
+    /// With an agent YAML file: its events section gives the sinks (the directory relative to the
+    /// file), its service names the events, and the values it resolves from `${VAR}` are secrets.
+    @Test func theAgentConfigurationGivesSinksServiceAndSecrets() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("agent.yaml", """
+            service: cron-jobs
+            events: {stdout: off, directory: logs, file_layout: segments}
+            health:
+              checks:
+                - {name: api, type: http, url: "http://127.0.0.1:1/x", headers: {X-Key: "${WEIRD_KEY}"}}
+            """)
+        let secret = "no-shape-at-all-0042"
+        let result = try ChildProcess.run([ChildProcess.hardeningExecutable, "emit", "--config", directory.path + "/agent.yaml"],
+                                          input: Data("the key is \(secret) today\n".utf8), environment: ["WEIRD_KEY": secret])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.isEmpty, "stdout: off")
+        let events = LogReader().readAll(LogReader().logFiles(in: directory.path + "/logs")).events.filter { $0.seq > 0 }
+        #expect(events.count == 1 && events[0].service == "cron-jobs")
+        #expect(events.first?.message == "the key is [REDACTED] today")
+    }
+
     /// Lines keep arriving on an open pipe; SIGTERM stops the process: every line it read is in
     /// the files, in order, the partial one too, and it exits 0.
     @Test func sigtermMidStreamLosesNothingRead() async throws {
