@@ -83,6 +83,11 @@ struct DemoCommand: AsyncParsableCommand {
         }
         out.write("Replay them yourself: swift run hardening replay \(logDirectory)   (--format html -o report.html for charts)\n")
         out.close()
+        if result.files.lostEvents > 0 {
+            FileHandleStandardError.write("hardening demo: \(result.files.lostEvents) event(s) could not be written to \(logDirectory): "
+                                          + "\(result.files.lastError ?? "the file sink failed")\n")
+            throw ExitCode(1)
+        }
         if !result.equal { throw ExitCode(1) }
     }
 }

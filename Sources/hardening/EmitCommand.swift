@@ -92,14 +92,12 @@ struct EmitCommand: AsyncParsableCommand {
         try await group.run()
         let counts = reader.counts
         var line = "hardening emit: \(counts.lines) line(s) read, \(counts.events) event(s) emitted, \(counts.problems) emitted as text after a problem"
-        var lost: Int64 = 0
         if let fileSink {
             let statistics = fileSink.statistics
-            lost = statistics.lostEvents
             line += "; written \(statistics.writtenEvents), lost \(statistics.lostEvents)"
         }
         FileHandleStandardError.write(line + "\n")
-        if lost > 0 { throw ExitCode(1) }
+        if let fileSink { try FileSinkOptions.failIfLost(fileSink, command: "emit") }
     }
 }
 

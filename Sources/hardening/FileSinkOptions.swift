@@ -76,6 +76,16 @@ struct FileSinkOptions: ParsableArguments {
         )
     }
 
+    /// After a run: if the file sink lost events, says why (the path and the system's reason) on
+    /// stderr and exits 1: a run whose events did not reach the disk never looks like success.
+    static func failIfLost(_ sink: RotatingFileSink, command: String) throws {
+        let statistics = sink.statistics
+        guard statistics.lostEvents > 0 else { return }
+        FileHandleStandardError.write("hardening \(command): \(statistics.lostEvents) event(s) could not be written to "
+                                      + "\(sink.configuration.directory): \(statistics.lastError ?? "the file sink failed")\n")
+        throw ExitCode(1)
+    }
+
     private static func duration(_ seconds: Double) -> Duration { .microseconds(Int64((seconds * 1_000_000).rounded())) }
 }
 

@@ -106,6 +106,7 @@ struct GenerateCommand: AsyncParsableCommand {
             out.write(live.summary.jsonText + "\n")
             out.close()
         }
+        if let fileSink { try FileSinkOptions.failIfLost(fileSink, command: "generate") }
     }
 
     private func format(_ value: Double) -> String {

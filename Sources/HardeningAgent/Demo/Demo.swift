@@ -57,6 +57,8 @@ public enum Demo {
         public var differences: [String]
         /// Questions answered fully, with a fallback, and failed.
         public var answered: Int, degraded: Int, failed: Int
+        /// What the file sink did (its lost events and last error, if writes failed).
+        public var files: RotatingFileSink.Statistics
         /// Whether the live summary equals the replay.
         public var equal: Bool { differences.isEmpty }
     }
@@ -126,7 +128,7 @@ public enum Demo {
         let replay = try Replay().run(ReplayInputs([options.logDirectory]))
         let (answered, degraded, failed) = workload.counts
         return Result(live: liveSummary, replay: replay, differences: differences(liveSummary, replay.summary),
-                      answered: answered, degraded: degraded, failed: failed)
+                      answered: answered, degraded: degraded, failed: failed, files: fileSink.statistics)
     }
 
     /// The top-level summary sections whose JSON differs.

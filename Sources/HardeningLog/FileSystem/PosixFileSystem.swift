@@ -93,10 +93,18 @@ public struct PosixFileSystem: FileSystem {
         return names
     }
 
+    /// A directory the user names may be, or sit below, a symbolic link (`/var/log/app -> /data/log`,
+    /// macOS's `/tmp`): existing directories are followed. Files the sink creates in it are still
+    /// opened without following a link.
     public func makeDirectory(_ path: String, mode: UInt32) throws(FileSystemError) {
-        if let existing = try info(path) {
-            if existing.isDirectory { return }
-            throw FileSystemError(code: ENOTDIR, operation: "mkdir", path: path)
+        var status = stat()
+        if stat(path, &status) == 0 {
+            if status.st_mode & S_IFMT == S_IFDIR { return }
+            throw FileSystemError(code: ENOTDIR, operation: "mkdir (a file is in the way)", path: path)
+        }
+        if errno != ENOENT { throw FileSystemError(code: errno, operation: "stat", path: path) }
+        if let dangling = try info(path), dangling.isSymbolicLink {
+            throw FileSystemError(code: ENOENT, operation: "mkdir (a symbolic link to nothing is in the way)", path: path)
         }
         let parent = PosixFileSystem.parent(of: path)
         if parent != path, !parent.isEmpty { try makeDirectory(parent, mode: mode) }

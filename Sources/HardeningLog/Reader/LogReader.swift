@@ -113,15 +113,22 @@ public struct LogReader: Sendable {
 
     /// The log files of a directory in reading order: other names first (by name), then segments
     /// of either layout oldest first, then the fixed active file of each base name (the `rename`
-    /// layout's). Hidden files (a name starting with `.`), `.tmp` files and symbolic links (the
-    /// `segments` layout's `events.jsonl` points at a segment already listed) are not read.
+    /// layout's). Hidden files (a name starting with `.`) and `.tmp` files are not logs. A symbolic
+    /// link to a regular file is read unless it names a file already listed (the `segments`
+    /// layout's `events.jsonl` points at the active segment): each file once.
     public func logFiles(in directory: String) -> [String] {
         guard let names = try? fileSystem.contentsOfDirectory(directory) else { return [] }
         var segments: [SegmentName] = []
         var active: [String] = []
         var others: [String] = []
+        var links: [String] = []
         for name in names where !name.hasSuffix(".tmp") && !name.hasPrefix(".") {
-            guard let info = (try? fileSystem.info(directory + "/" + name)) ?? nil, info.isRegularFile else { continue }
+            guard let info = (try? fileSystem.info(directory + "/" + name)) ?? nil else { continue }
+            if info.isSymbolicLink {
+                links.append(name)
+                continue
+            }
+            guard info.isRegularFile else { continue }
             if let segment = SegmentName(name) {
                 segments.append(segment)
             } else if name.hasSuffix(".jsonl") || name.hasSuffix(".jsonl.gz") {
@@ -130,7 +137,24 @@ public struct LogReader: Sendable {
                 others.append(name)
             }
         }
-        return (others.sorted() + segments.sorted().map(\.name) + active.sorted()).map { directory + "/" + $0 }
+        let files = (others.sorted() + segments.sorted().map(\.name) + active.sorted()).map { directory + "/" + $0 }
+        guard !links.isEmpty else { return files }
+        var seen = Set(files.map(Self.identity))
+        var linked: [String] = []
+        for name in links.sorted() {
+            let path = directory + "/" + name
+            var status = stat()
+            guard stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG, seen.insert(Self.identity(path)).inserted else { continue }
+            linked.append(path)
+        }
+        return linked + files
+    }
+
+    /// A file's identity however it is named: its real path (links resolved).
+    static func identity(_ path: String) -> String {
+        guard path != "-", let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 }
 

@@ -47,11 +47,7 @@ public struct ReplayInputs: Sendable {
             if seen.insert(Self.identity(path)).inserted { files.append(path) }
         }
 
-        private static func identity(_ path: String) -> String {
-            guard path != "-", let resolved = realpath(path, nil) else { return path }
-            defer { free(resolved) }
-            return String(cString: resolved)
-        }
+        private static func identity(_ path: String) -> String { LogReader.identity(path) }
     }
 
     private static func expand(_ path: String, fileSystem: any FileSystem, into collected: inout Collected) {
@@ -66,7 +62,10 @@ public struct ReplayInputs: Sendable {
             collected.issues.append(ReadIssue(file: path, kind: .unreadable, message: "no such file or directory"))
             return
         }
-        guard info.isDirectory else { return collected.add(path) }
+        // A directory named on the command line may be a symbolic link to one.
+        var status = stat()
+        let isDirectory = info.isDirectory || (info.isSymbolicLink && stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR)
+        guard isDirectory else { return collected.add(path) }
         for file in LogReader(fileSystem: fileSystem).logFiles(in: path) { collected.add(file) }
         let names = ((try? fileSystem.contentsOfDirectory(path)) ?? []).sorted()
         for name in names where !name.hasPrefix(".") {

@@ -43,6 +43,8 @@ public final class RotatingFileSink: EventSink {
         public var failedWrites: Int64
         /// Whether the last write failed.
         public var isFailing: Bool
+        /// The last failure (operation, path and the system's reason), if any write ever failed.
+        public var lastError: String?
     }
 
     private struct Scheduled {
@@ -111,7 +113,7 @@ public final class RotatingFileSink: EventSink {
     public var statistics: Statistics {
         state.withLock {
             Statistics(writtenEvents: $0.writtenEvents, lostEvents: $0.failure.totalLost, rotations: $0.rotations,
-                       failedWrites: $0.failedWrites, isFailing: $0.failure.isFailing)
+                       failedWrites: $0.failedWrites, isFailing: $0.failure.isFailing, lastError: $0.failure.lastError)
         }
     }
 

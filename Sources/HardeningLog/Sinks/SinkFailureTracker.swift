@@ -12,6 +12,8 @@ public struct SinkFailureTracker: Sendable {
     public private(set) var totalLost: Int64 = 0
     /// Failed writes since the sink started failing.
     public private(set) var failedWrites: Int64 = 0
+    /// The last failure's error (the operation, the path and the errno's text), kept after recovery.
+    public private(set) var lastError: String?
     private var failingSince = Timestamp(microsecondsSinceEpoch: 0)
 
     /// Creates a tracker in the working state.
@@ -22,6 +24,7 @@ public struct SinkFailureTracker: Sendable {
     /// the transition from working to failing.
     public mutating func failed(at now: Timestamp, sink: String, error: String, errno: Int32?, events: Int) -> SinkFailed? {
         failedWrites += 1
+        lastError = error
         guard !isFailing else { return nil }
         isFailing = true
         failingSince = now
