@@ -27,6 +27,7 @@ public enum PayloadSamples {
         SinkFailed(sink: "file:/x", error: "No space left on device", errno: 28, failedEvents: 12),
         SinkRecovered(sink: "file:/x", lostEvents: 0, failedWrites: 4, downtimeMs: 1500),
         FileOpened(fileID: "0123456789abcdef", firstSeq: 1, path: "events.jsonl", format: "jsonl"),
+        FileClosed(lastSeqWritten: 41, lastSeqReceived: 44, lostEvents: 3, reason: "shutdown"),
         FileRotated(segment: "events.jsonl.20261129T000000Z-1", reason: "size", bytes: 1024, lines: 10),
     ]
 }

@@ -95,7 +95,7 @@ import Testing
             #expect(offline.status == 0 && !String(decoding: offline.stdout, as: UTF8.self).contains("connectivity"))
 
             // health-check runs the file's checks: the closed port fails the verdict.
-            let health = try await Self.hardeningDetached(["health-check", "--config", config, "--timeout", "2"])
+            let health = try await Self.hardeningDetached(["health-check", "--config", config, "--timeout", "10"])
             let healthText = String(decoding: health.stdout, as: UTF8.self)
             #expect(health.status == 1, "\(healthText)\(health.stderr)")
             #expect(healthText.contains("❌ llm: unhealthy — HTTP 401") && healthText.contains("❌ closed: unhealthy"), "\(healthText)")

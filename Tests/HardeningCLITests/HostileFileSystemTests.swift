@@ -66,4 +66,31 @@ import Glibc
         let emitted = try ChildProcess.run([ChildProcess.hardeningExecutable, "emit", "--log-dir", mountPoint], input: Data("one line\n".utf8))
         #expect(emitted.status == 1 && emitted.stderr.contains("Read-only file system (errno 30)"), "\(emitted.stderr)")
     }
+
+    /// A disk that fills near the end of a run: the process says how many events were lost and
+    /// exits 1; the run's closing record (written in the space the sink kept in reserve) makes
+    /// `replay` report the same count as a lost tail.
+    @Test func aDiskThatFillsNearTheEndShowsItsLostTailInReplay() throws {
+        let root = TemporaryDirectory()
+        defer { root.remove() }
+        let mountPoint = root.path + "/small"
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        let mounted = try ChildProcess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mountPoint])
+        guard mounted.status == 0 else {
+            print("skipped: mounting a tmpfs is not allowed here (\(mounted.stderr))")
+            return
+        }
+        defer { _ = try? ChildProcess.run(["umount", mountPoint]) }
+        let result = try generate(mountPoint + "/logs", events: 20_000)
+        #expect(result.status == 1, "\(result.stderr)")
+        let lostText = result.stderr.split(separator: "lost ").dropFirst().first?.prefix { $0.isNumber } ?? ""
+        let lost = try #require(Int(lostText), "\(result.stderr)")
+        #expect(lost > 1000, "the disk filled: \(result.stderr)")
+        #expect(result.stderr.contains("No space left on device (errno 28)"), "\(result.stderr)")
+        let replay = try ChildProcess.run([ChildProcess.hardeningExecutable, "replay", mountPoint + "/logs", "--format", "json"])
+        let report = try JSONDocument.parse(replay.stdout)
+        #expect(report["loss"]?["lost_tail_events"] == .int(Int64(lost)), "\(String(describing: report["loss"])) vs lost \(lost)")
+        let text = String(decoding: try ChildProcess.run([ChildProcess.hardeningExecutable, "replay", mountPoint + "/logs"]).stdout, as: UTF8.self)
+        #expect(text.contains("lost at the end of a run (file.closed)"), "\(text.prefix(800))")
+    }
 }

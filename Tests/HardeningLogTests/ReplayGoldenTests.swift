@@ -21,7 +21,7 @@ import Testing
         }
         for (run, host) in [("aaaaaaaaaaaaaaaa", "web-1"), ("bbbbbbbbbbbbbbbb", "web-2")] {
             var seq: UInt64 = 0
-            var payloads: [any EventPayload] = PayloadSamples.all.filter { type(of: $0).kind != .fileOpened }
+            var payloads: [any EventPayload] = PayloadSamples.all.filter { type(of: $0).kind != .fileOpened && type(of: $0).kind != .fileClosed }
             for index in 0..<40 {
                 payloads.append(TimingRecorded(operation: index % 2 == 0 ? "pinecone.query" : "openai.embed",
                                                durationMs: Double(10 + (index * 37) % 90) + 0.5, outcome: index % 9 == 0 ? "error" : "success",

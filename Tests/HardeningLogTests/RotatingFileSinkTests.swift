@@ -17,8 +17,9 @@ import Glibc
                  sinks: [sink], clock: clock)
     }
 
+    /// The log files and links (hidden files, such as the sink's space reserve, left out).
     private func names(in directory: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
     }
 
     private func runEvents(_ events: [Event]) -> [Event] { events.filter { $0.seq > 0 } }

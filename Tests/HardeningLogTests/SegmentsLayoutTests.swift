@@ -18,8 +18,9 @@ import Glibc
                  sinks: [sink] + extra, clock: clock)
     }
 
+    /// The log files and links (hidden files, such as the sink's space reserve, left out).
     private func names(in directory: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
     }
 
     private func emit(_ bus: EventBus, _ count: Int, from start: Int = 0) {

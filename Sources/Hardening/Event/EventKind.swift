@@ -52,6 +52,7 @@ extension EventKind {
     public static let sinkRecovered: EventKind = "sink.recovered"
     public static let fileOpened: EventKind = "file.opened"
     public static let fileRotated: EventKind = "file.rotated"
+    public static let fileClosed: EventKind = "file.closed"
 
     /// Every kind of this schema version, in a stable order.
     public static let known: [EventKind] = [
@@ -61,6 +62,6 @@ extension EventKind {
         .timingRecorded, .errorRecorded,
         .healthProbed, .healthChanged, .configChecked,
         .alertFired, .alertResolved, .logMessage,
-        .busDropped, .sinkFailed, .sinkRecovered, .fileOpened, .fileRotated,
+        .busDropped, .sinkFailed, .sinkRecovered, .fileOpened, .fileRotated, .fileClosed,
     ]
 }

@@ -32,6 +32,8 @@ extension Summary {
         ]
         // Only where there are any: generate's made-up drops and outages, apart from real loss.
         if loss.syntheticEvents > 0 { attrs.appendUnchecked("synthetic_events", .int(loss.syntheticEvents)) }
+        // Only where a run's closing record says so: events lost after the last one written.
+        if lostTailEvents > 0 { attrs.appendUnchecked("lost_tail_events", .int(Int64(clamping: lostTailEvents))) }
         return attrs
     }
 

@@ -59,9 +59,11 @@ public struct Summary: Sendable {
     }
 
     /// Adds one delivered event. A file's header (`file.opened`) belongs to the file, not to
-    /// the stream, and is skipped.
+    /// the stream, and is skipped; its closing record (`file.closed`) only tells the run's coverage
+    /// how far the run went.
     public mutating func fold(_ event: Event) {
         guard event.kind != .fileOpened else { return }
+        guard event.kind != .fileClosed else { return recordClosing(event) }
         recordRun(event)
         foldContent(event)
     }
@@ -71,7 +73,18 @@ public struct Summary: Sendable {
     /// lost events.
     public mutating func recordRun(_ event: Event) {
         guard event.kind != .fileOpened else { return }
+        guard event.kind != .fileClosed else { return recordClosing(event) }
         recordRun(run: event.run, service: event.service, host: event.host, timestamp: event.timestamp, seq: event.seq)
+    }
+
+    /// A `file.closed` record: the highest `seq` the run's file sink was given, so that events
+    /// lost after the last one written count as lost (``Run/lostTail``).
+    mutating func recordClosing(_ event: Event) {
+        guard !event.run.isEmpty, let closed = try? event.payload(as: FileClosed.self), closed.lastSeqReceived > 0 else { return }
+        if runs[event.run] == nil {
+            runs[event.run] = Run(service: event.service, host: event.host, timestamp: event.timestamp, seq: 0)
+        }
+        runs[event.run]!.announcedHighest = max(runs[event.run]!.announcedHighest, UInt64(closed.lastSeqReceived))
     }
 
     /// ``recordRun(_:)`` from the envelope's fields (replay's byte scanner calls this).
@@ -273,6 +286,8 @@ public struct Summary: Sendable {
 
     /// Events that never arrived, over every run (holes in `seq`).
     public var missingEvents: UInt64 { runs.values.reduce(0) { $0 + $1.missing } }
+    /// Events lost after the last one written, as the runs' `file.closed` records tell.
+    public var lostTailEvents: UInt64 { runs.values.reduce(0) { $0 + $1.lostTail } }
 
 }
 

@@ -290,6 +290,10 @@ extension Summary {
 
         /// Numbers between 1 and the highest seen that never arrived: lost events.
         public var missing: UInt64 { seen.missing }
+        /// The highest `seq` the run's file sink said it was given (`file.closed`); 0 if none said.
+        public var announcedHighest: UInt64 = 0
+        /// Events after the highest seen that the sink was given but could not write.
+        public var lostTail: UInt64 { announcedHighest > seen.highest ? announcedHighest - seen.highest : 0 }
 
         /// A run of one event.
         public init(service: String, host: String, timestamp: Timestamp, seq: UInt64) {
@@ -323,14 +327,17 @@ extension Summary {
             }
             last = max(last, other.last)
             seen.merge(other.seen)
+            announcedHighest = max(announcedHighest, other.announcedHighest)
         }
 
         var json: AttributeValue {
-            .object([
+            var attrs: Attributes = [
                 "service": .string(service), "host": .string(host), "first": .string(first.description),
                 "last": .string(last.description), "events": .int(Int64(clamping: seen.count)),
                 "highest_seq": .int(Int64(clamping: seen.highest)), "missing": .int(Int64(clamping: seen.missing)),
-            ])
+            ]
+            if lostTail > 0 { attrs.appendUnchecked("lost_tail", .int(Int64(clamping: lostTail))) }
+            return .object(attrs)
         }
     }
 

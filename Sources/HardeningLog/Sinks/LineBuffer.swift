@@ -19,6 +19,8 @@ struct LineBuffer {
     var isEmpty: Bool { ends.isEmpty }
     /// The `seq` of the oldest waiting line.
     var firstSeq: UInt64? { seqs.first }
+    /// The `seq` of the newest waiting line.
+    var lastSeq: UInt64? { seqs.last }
 
     mutating func append(_ event: Event, encoder: JSONLineEncoder) {
         encoder.append(event, to: &bytes)

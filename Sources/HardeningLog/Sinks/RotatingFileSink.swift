@@ -63,6 +63,8 @@ public final class RotatingFileSink: EventSink {
         var lastRotation: Timestamp?
         var buffer = LineBuffer(reservingBytes: 0)
         var lastWrittenSeq: UInt64 = 0
+        /// The highest `seq` handed to the sink, written or lost (for the closing record).
+        var lastReceivedSeq: UInt64 = 0
         var output: [UInt8] = []
         var compressor: GzipCompressor?
         var failure = SinkFailureTracker()
@@ -208,6 +210,7 @@ public final class RotatingFileSink: EventSink {
     /// Adds handed-off lines to the writer's buffer. While writes fail, the oldest lines are kept
     /// up to the retention limit and newer ones are counted as lost.
     private func take(_ lines: inout LineBuffer, into state: inout State) {
+        if let last = lines.lastSeq { state.lastReceivedSeq = max(state.lastReceivedSeq, last) }
         if state.buffer.isEmpty {
             // Swap, so both buffers stay uniquely owned; the emptied one goes back for reuse.
             swap(&state.buffer, &lines)
@@ -239,6 +242,8 @@ public final class RotatingFileSink: EventSink {
             state.failure.lost(events: state.buffer.count)
             state.buffer.removeAll()
         }
+        writeClosingRecord(&state, now: now)
+        try? fileSystem.remove(reservePath)
         if let descriptor = state.descriptor {
             if configuration.fsync != .never { try? fileSystem.sync(descriptor, path: state.activeFile ?? configuration.activePath) }
             fileSystem.close(descriptor)
@@ -429,18 +434,56 @@ public final class RotatingFileSink: EventSink {
         let header = Event(timestamp: now, level: .info, kind: FileOpened.kind, message: payload.message,
                            service: context.service, host: context.host, run: context.run, seq: 0,
                            attrs: payload.attributes)
-        var line: [UInt8] = []
-        encoder.append(header, to: &line)
-        var bytes = line
-        if let compressor = state.compressor {
-            bytes = []
-            compressor.compressMember(line, into: &bytes)
-        }
-        if let error = append(&state, bytes) {
+        if let error = appendRecord(header, &state) {
             fail(&state, now: now, error: error.description, errno: error.code)
         } else {
             state.activeLines = 1
         }
+    }
+
+    // MARK: - The closing record and its reserve
+
+    /// A hidden file of ``reserveBytes`` kept while the sink runs; removed at shutdown to make
+    /// room for the closing record when the disk is full.
+    private var reservePath: String { configuration.directory + "/." + configuration.baseName + ".reserve" }
+    private static let reserveBytes = 64 << 10
+
+    private func makeReserve() {
+        guard let descriptor = try? fileSystem.open(reservePath, flags: O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode: configuration.fileMode)
+        else { return }
+        defer { fileSystem.close(descriptor) }
+        let zeros = [UInt8](repeating: 0, count: Self.reserveBytes)
+        _ = zeros.withUnsafeBytes { try? fileSystem.write(descriptor, $0, path: reservePath) }
+    }
+
+    /// The last line of the run's last file (`file.closed`, seq 0): the highest `seq` written and
+    /// received and the events lost, so that `replay` sees a lost tail. On a full disk the reserve
+    /// is given up to make room for it.
+    private func writeClosingRecord(_ state: inout State, now: Timestamp) {
+        guard let context = state.context, state.lastReceivedSeq > 0, state.refusal == nil else { return }
+        if state.descriptor == nil {
+            openActive(&state, now: now, firstSeq: state.lastReceivedSeq + 1)
+            guard state.descriptor != nil else { return }
+        }
+        let payload = FileClosed(lastSeqWritten: Int64(state.lastWrittenSeq), lastSeqReceived: Int64(state.lastReceivedSeq),
+                                 lostEvents: state.failure.totalLost, reason: "shutdown")
+        let record = Event(timestamp: now, level: payload.lostEvents > 0 ? .error : .info, kind: FileClosed.kind, message: payload.message,
+                           service: context.service, host: context.host, run: context.run, seq: 0, attrs: payload.attributes)
+        if appendRecord(record, &state) != nil {
+            try? fileSystem.remove(reservePath)
+            if state.descriptor != nil { _ = appendRecord(record, &state) }
+        }
+    }
+
+    /// Appends one line the sink writes itself (a header or a closing record), as one gzip
+    /// member in gzip-stream files.
+    private func appendRecord(_ record: Event, _ state: inout State) -> FileSystemError? {
+        var line: [UInt8] = []
+        encoder.append(record, to: &line)
+        guard let compressor = state.compressor else { return append(&state, line) }
+        var member: [UInt8] = []
+        compressor.compressMember(line, into: &member)
+        return append(&state, member)
     }
 
     private func shouldRotateBySize(_ state: State) -> Bool {
@@ -578,5 +621,6 @@ public final class RotatingFileSink: EventSink {
         }
         submitDueCompressions(&state, now: now)
         maintenance.submit(.retention)
+        makeReserve()
     }
 }

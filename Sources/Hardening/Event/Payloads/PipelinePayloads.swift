@@ -152,6 +152,47 @@ public struct FileOpened: EventPayload {
     }
 }
 
+/// `file.closed`: the last line a file sink writes when its run stops (seq 0, like the header):
+/// how the run ended for the files, so that a reader sees a lost tail as loss, not only holes.
+public struct FileClosed: EventPayload {
+    public static let kind = EventKind.fileClosed
+    /// The highest `seq` written to the files.
+    public var lastSeqWritten: Int64
+    /// The highest `seq` the sink was given (written or lost).
+    public var lastSeqReceived: Int64
+    /// Events the sink could not write during the run.
+    public var lostEvents: Int64
+    /// Why the file was closed: `shutdown`.
+    public var reason: String
+
+    /// Creates the payload.
+    public init(lastSeqWritten: Int64, lastSeqReceived: Int64, lostEvents: Int64, reason: String) {
+        self.lastSeqWritten = lastSeqWritten
+        self.lastSeqReceived = lastSeqReceived
+        self.lostEvents = lostEvents
+        self.reason = reason
+    }
+
+    public var message: String {
+        lostEvents > 0
+            ? "closed at seq \(lastSeqWritten) (\(reason)); \(lostEvents) event(s) up to seq \(lastSeqReceived) could not be written"
+            : "closed at seq \(lastSeqWritten) (\(reason))"
+    }
+    public var attributes: Attributes {
+        Attributes(uniqueKeysWithValues: [
+            ("last_seq_written", .int(lastSeqWritten)), ("last_seq_received", .int(lastSeqReceived)),
+            ("lost_events", .int(lostEvents)), ("reason", .string(reason)),
+        ])
+    }
+    public init(attributes: Attributes) throws(PayloadDecodingError) {
+        let reader = AttributeReader(attributes, kind: Self.kind)
+        lastSeqWritten = try reader.int("last_seq_written")
+        lastSeqReceived = try reader.int("last_seq_received")
+        lostEvents = try reader.int("lost_events")
+        reason = try reader.string("reason")
+    }
+}
+
 /// `file.rotated`: a file was closed and a new one created (in the `rename` layout the active
 /// file was renamed to the segment first).
 public struct FileRotated: EventPayload {

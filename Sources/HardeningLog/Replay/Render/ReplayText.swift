@@ -16,6 +16,9 @@ extension Replay.Report {
         out += "\nCompleteness\n"
         var loss = TextTable("what", "count")
         loss.add(["events missing (holes in seq)", Format.count(Int64(clamping: summary.missingEvents))])
+        if summary.lostTailEvents > 0 {
+            loss.add(["lost at the end of a run (file.closed)", Format.count(Int64(clamping: summary.lostTailEvents))])
+        }
         loss.add(["dropped by the bus (bus.dropped)", Format.count(summary.loss.droppedByBus)])
         loss.add(["sink outages (sink.failed)", Format.count(summary.loss.sinkFailures)])
         loss.add(["lost by sinks", Format.count(summary.loss.lostBySinks)])
