@@ -177,6 +177,34 @@ import Glibc
         #expect(events.count == 160)
     }
 
+    /// Two copies of the same segments (a backup copied next to the logs): every event is
+    /// counted once and the copies are reported, by the byte scanner and by the decoder alike.
+    @Test func copiesOfASegmentAreCountedOnceAndReported() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let sink = RotatingFileSink(configuration: .init(directory: directory.path + "/logs", maxFileBytes: 8_000, minRotationInterval: .zero))
+        let bus = makeBus(sink)
+        for batch in 0..<5 {
+            emit(bus, 50, from: batch * 50)
+            await bus.flush()
+        }
+        await bus.shutdown()
+        try FileManager.default.copyItem(atPath: directory.path + "/logs", toPath: directory.path + "/backup")
+        let single = try Replay().run(ReplayInputs([directory.path + "/logs"]))
+        let inputs = ReplayInputs([directory.path])
+        #expect(inputs.files.count == 2 * single.input.files)
+        let scanned = try Replay().run(inputs)
+        var decodedEvents = 0
+        let decoded = try Replay().run(inputs, onEvent: { _ in decodedEvents += 1 })
+        for report in [scanned, decoded] {
+            #expect(report.summary.json.jsonText == single.summary.json.jsonText, "each event once")
+            #expect(report.input.duplicateEvents == Int64(single.summary.events), "every copy reported")
+            #expect(report.text.contains("read twice (same run and seq; counted once)"))
+        }
+        #expect(single.input.duplicateEvents == 0)
+        #expect(decodedEvents < 2 * Int(single.summary.events))
+    }
+
     @Test func startupClosesWhatACrashLeftAndAdoptsAnOldLayoutActiveFile() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

@@ -60,3 +60,19 @@ public struct SequenceCoverage: Sendable, Hashable {
         ranges.replaceSubrange(low..<end, with: [merged])
     }
 }
+
+extension SequenceCoverage {
+    /// Whether `seq` was seen.
+    public func contains(_ seq: UInt64) -> Bool {
+        guard let last = ranges.last else { return false }
+        if seq > last.upperBound { return false }
+        if last.contains(seq) { return true }
+        var low = 0
+        var high = ranges.count
+        while low < high {
+            let middle = (low + high) / 2
+            if ranges[middle].upperBound < seq { low = middle + 1 } else { high = middle }
+        }
+        return low < ranges.count && ranges[low].contains(seq)
+    }
+}

@@ -52,10 +52,21 @@ struct LineScanner {
         }
     }
 
-    /// Folds `line` (without its newline) into `summary` and `timeline` if it can; `false`
+    /// What ``fold(_:into:timeline:duplicates:)`` did with a line.
+    enum Outcome {
+        /// Folded into the summary and the timeline.
+        case folded
+        /// The same `run` and `seq` as an event folded before: left out, counted in `duplicates`.
+        case duplicate
+        /// Not a line this scanner reads: nothing changed; the caller decodes it.
+        case declined
+    }
+
+    /// Folds `line` (without its newline) into `summary` and `timeline` if it can; `.declined`
     /// leaves both untouched.
-    mutating func fold(_ line: UnsafeBufferPointer<UInt8>, into summary: inout Summary, timeline: inout Timeline) -> Bool {
-        guard let base = line.baseAddress else { return false }
+    mutating func fold(_ line: UnsafeBufferPointer<UInt8>, into summary: inout Summary, timeline: inout Timeline,
+                       duplicates: inout DuplicateFilter) -> Outcome {
+        guard let base = line.baseAddress else { return .declined }
         keyBase = base
         var cursor = Cursor(base: base, count: line.count)
         guard cursor.expect(#"{"timestamp":""#), let timestampRange = cursor.stringBody(),
@@ -67,13 +78,14 @@ struct LineScanner {
             cursor.expect(#","host":""#), let hostRange = cursor.stringBody(),
             cursor.expect(#","run":""#), let runRange = cursor.stringBody(),
             cursor.expect(#","seq":"#), let seq = cursor.unsignedInteger()
-        else { return false }
-        if cursor.expect(#","trace_id":""#) { guard cursor.stringBody() != nil else { return false } }
-        if cursor.expect(#","span_id":""#) { guard cursor.stringBody() != nil else { return false } }
+        else { return .declined }
+        if cursor.expect(#","trace_id":""#) { guard cursor.stringBody() != nil else { return .declined } }
+        if cursor.expect(#","span_id":""#) { guard cursor.stringBody() != nil else { return .declined } }
         // The attrs object closes, then the event: `}}` and nothing after it.
-        guard cursor.expect(#","attrs":{"#), scanAttrs(&cursor), cursor.expect("}}"), cursor.atEnd else { return false }
+        guard cursor.expect(#","attrs":{"#), scanAttrs(&cursor), cursor.expect("}}"), cursor.atEnd else { return .declined }
 
         let run = interner.string(line, runRange)
+        if duplicates.isDuplicate(run: run, seq: seq) { return .duplicate }
         let position = StreamPosition(timestamp: timestamp, run: run, seq: seq)
         let kind = Self.fastKinds[kindIndex].kind
         // Decide everything before changing anything: a payload that does not read leaves the line to the decoder.
@@ -81,7 +93,7 @@ struct LineScanner {
         case .timingRecorded:
             guard let operation = string("operation", line), let duration = double("duration_ms", line),
                 let outcome = string("outcome", line)
-            else { return false }
+            else { return .declined }
             let slow = field("slow").map { $0.type == .bool && line[$0.value.lowerBound] == UInt8(ascii: "t") } ?? false
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(TimingRecorded(operation: operation, durationMs: duration, outcome: outcome, slow: slow))
@@ -89,80 +101,80 @@ struct LineScanner {
         case .retryAttemptFailed:
             guard let operation = string("operation", line), let attempt = integer("attempt", line),
                 let delay = double("delay_ms", line), isString("error_type"), isString("error")
-            else { return false }
+            else { return .declined }
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(RetryAttemptFailed(operation: operation, attempt: attempt, delayMs: delay, errorType: "", error: ""))
             if buildsTimeline { timeline.recordEvent(at: timestamp) }
         case .retrySucceeded:
             guard let operation = string("operation", line), let attempts = integer("attempts", line),
                 let elapsed = double("elapsed_ms", line)
-            else { return false }
+            else { return .declined }
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(RetrySucceeded(operation: operation, attempts: attempts, elapsedMs: elapsed))
             if buildsTimeline { timeline.recordEvent(at: timestamp) }
         case .retryExhausted:
             guard let operation = string("operation", line), let attempts = integer("attempts", line),
                 let elapsed = double("elapsed_ms", line), let reason = string("reason", line), isString("error_type"), isString("error")
-            else { return false }
+            else { return .declined }
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(RetryExhausted(operation: operation, attempts: attempts, elapsedMs: elapsed, reason: reason, errorType: "", error: ""))
             if buildsTimeline { timeline.recordEvent(at: timestamp) }
         case .breakerStateChanged:
             guard let breaker = string("breaker", line), let from = string("from", line), let to = string("to", line),
                 let reason = string("reason", line), let failures = integer("failures", line), let successes = integer("successes", line)
-            else { return false }
+            else { return .declined }
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(BreakerStateChanged(breaker: breaker, from: from, to: to, reason: reason, failures: failures, successes: successes),
                           at: position)
             if buildsTimeline { timeline.recordStateChange(at: timestamp, run: run, breaker: breaker, to: to) }
         case .breakerRejected:
             guard let breaker = string("breaker", line), let state = string("state", line), let retryAfter = double("retry_after_ms", line)
-            else { return false }
+            else { return .declined }
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(BreakerRejected(breaker: breaker, state: state, retryAfterMs: retryAfter))
             if buildsTimeline { timeline.recordEvent(at: timestamp) }
         case .fallbackUsed:
             guard let operation = string("operation", line), let fallback = string("fallback", line), isString("error_type"), isString("error")
-            else { return false }
+            else { return .declined }
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(FallbackUsed(operation: operation, fallback: fallback, errorType: "", error: ""))
             if buildsTimeline { timeline.recordEvent(at: timestamp) }
         case .errorRecorded:
             guard let operation = string("operation", line), let errorType = string("error_type", line),
                 let message = string("error", line, interned: false), isObjectOrAbsent("context")
-            else { return false }
+            else { return .declined }
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(ErrorRecorded(operation: operation, errorType: errorType, error: message), at: position)
             if buildsTimeline { timeline.recordError(at: timestamp) }
         case .healthProbed:
             guard let check = string("check", line), let status = string("status", line), let latency = double("latency_ms", line),
                 isStringOrAbsent("detail"), isObjectOrAbsent("observed")
-            else { return false }
+            else { return .declined }
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(HealthProbed(check: check, status: status, latencyMs: latency, detail: ""), at: position)
             if buildsTimeline { timeline.recordProbe(at: timestamp, check: check, healthy: status == "healthy") }
         case .healthChanged:
-            guard let check = string("check", line), isString("from"), isString("to"), isStringOrAbsent("detail") else { return false }
+            guard let check = string("check", line), isString("from"), isString("to"), isStringOrAbsent("detail") else { return .declined }
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(HealthChanged(check: check, from: "", to: "", detail: ""))
             if buildsTimeline { timeline.recordEvent(at: timestamp) }
         case .configChecked:
             guard let key = string("key", line), isString("source"), let status = string("status", line), isStringOrAbsent("detail")
-            else { return false }
+            else { return .declined }
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(ConfigChecked(key: key, source: "", status: status, detail: ""))
             if buildsTimeline { timeline.recordEvent(at: timestamp) }
         case .alertFired:
             guard let rule = string("rule", line), let check = string("check", line), isString("reason"),
                 integer("consecutive_failures", line) != nil
-            else { return false }
+            else { return .declined }
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(AlertFired(rule: rule, check: check, reason: "", consecutiveFailures: 0))
             if buildsTimeline { timeline.recordEvent(at: timestamp) }
         case .alertResolved:
             guard let rule = string("rule", line), let check = string("check", line), integer("consecutive_successes", line) != nil,
                 double("fired_for_ms", line) != nil
-            else { return false }
+            else { return .declined }
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             summary.apply(AlertResolved(rule: rule, check: check, consecutiveSuccesses: 0, firedForMs: 0))
             if buildsTimeline { timeline.recordEvent(at: timestamp) }
@@ -171,9 +183,10 @@ struct LineScanner {
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             if buildsTimeline { timeline.recordEvent(at: timestamp) }
         default:
-            return false
+            return .declined
         }
-        return true
+        duplicates.insert(run: run, seq: seq)
+        return .folded
     }
 
     /// The envelope's part of the fold: the run's coverage, and counts by kind and level.

@@ -39,6 +39,8 @@ public struct Replay: Sendable {
         public var eventsRead: Int64 = 0
         /// Events the filters kept.
         public var eventsKept: Int64 = 0
+        /// Events read again (the same `run` and `seq` as one already folded): counted once.
+        public var duplicateEvents: Int64 = 0
         /// Issues by kind.
         public var issuesByKind: Tally = [:]
         /// The first issues, in order.
@@ -63,6 +65,7 @@ public struct Replay: Sendable {
     public func run(_ inputs: ReplayInputs, onEvent: ((Event) -> Void)? = nil,
                     onFile: ((_ index: Int, _ path: String, _ account: InputAccount) -> Void)? = nil) throws(StrictReplayError) -> Report {
         var report = Report()
+        var duplicates = DuplicateFilter()
         // The byte scanner folds what it can when every event counts and none is wanted back.
         var scanner = scansBytes && filter.keepsEverything && onEvent == nil ? LineScanner(buildsTimeline: buildsTimeline) : nil
         for issue in inputs.issues {
@@ -77,13 +80,22 @@ public struct Replay: Sendable {
             reader.read(
                 path,
                 onLine: { line in
-                    guard scanner?.fold(line, into: &part, timeline: &timeline) == true else { return false }
-                    report.input.eventsRead += 1
-                    report.input.eventsKept += 1
-                    return true
+                    switch scanner?.fold(line, into: &part, timeline: &timeline, duplicates: &duplicates) {
+                    case .folded?:
+                        report.input.eventsRead += 1
+                        report.input.eventsKept += 1
+                        return true
+                    case .duplicate?:
+                        report.input.eventsRead += 1
+                        return true
+                    case .declined?, nil:
+                        return false
+                    }
                 },
                 onEvent: { event in
                     report.input.eventsRead += 1
+                    if duplicates.isDuplicate(run: event.run, seq: event.seq) { return }
+                    duplicates.insert(run: event.run, seq: event.seq)
                     guard filter.keeps(event) else {
                         part.recordRun(event)
                         return
@@ -103,6 +115,7 @@ public struct Replay: Sendable {
             report.timeline.merge(timeline)
             if strict, let firstIssue { throw StrictReplayError(issue: firstIssue) }
         }
+        report.input.duplicateEvents = duplicates.duplicates
         return report
     }
 

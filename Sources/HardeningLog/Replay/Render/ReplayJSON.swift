@@ -18,11 +18,14 @@ extension Replay.Report {
     /// byte for byte what the live process reports.
     public var json: AttributeValue {
         var object = summary.json.objectValue ?? Attributes()
-        object["input"] = .object([
+        var account: Attributes = [
             "files": .int(Int64(input.files)), "events_read": .int(input.eventsRead), "events_kept": .int(input.eventsKept),
             "issues": .object(["total": .int(input.issueCount), "by_kind": input.issuesByKind.json,
                                "first": .array(input.issues.map(\.json))]),
-        ])
+        ]
+        // Only where there are any: events read again (same run and seq), counted once.
+        if input.duplicateEvents > 0 { account.appendUnchecked("duplicate_events", .int(input.duplicateEvents)) }
+        object["input"] = .object(account)
         return .object(object)
     }
 }

@@ -26,6 +26,9 @@ extension Replay.Report {
             loss.add(["synthetic drops and outages (generate's workload; not loss)", Format.count(summary.loss.syntheticEvents)])
         }
         for (kind, count) in input.issuesByKind.sorted(by: { $0.key < $1.key }) { loss.add(["input: \(kind)", Format.count(count)]) }
+        if input.duplicateEvents > 0 {
+            loss.add(["read twice (same run and seq; counted once)", Format.count(input.duplicateEvents)])
+        }
         for (kind, count) in summary.malformed.sorted(by: { $0.key < $1.key }) { loss.add(["unreadable attrs: \(kind)", Format.count(count)]) }
         out += loss.render()
         for issue in input.issues.prefix(20) { out += "  ! \(issue)\n" }
