@@ -113,12 +113,12 @@ import Glibc
         """
         service: agent-under-test
         shutdown_timeout: 5s
-        shutdown_drain: 700ms
+        shutdown_drain: 2500ms
         server: {host: 127.0.0.1, port: 0, show_details: true}
         events: {stdout: json, directory: \(logs), file_format: gzip-stream}
         health:
           interval: 100ms
-          timeout: 1s
+          timeout: 3s
           checks:
             - name: vectors
               type: http
@@ -215,8 +215,12 @@ import Glibc
                 }
                 #expect(ready.status == 200, "the dependency came back but readiness did not")
                 kill(child.process.processIdentifier, SIGTERM)
-                try await Task.sleep(for: .milliseconds(200))
-                let draining = try await Self.get(client, base + "/health/ready")
+                // The drain lasts 2.5 s: long enough for a loaded machine to see it.
+                var draining = try await Self.get(client, base + "/health/ready")
+                for _ in 0..<50 where draining.status == 200 {
+                    try await Task.sleep(for: .milliseconds(20))
+                    draining = try await Self.get(client, base + "/health/ready")
+                }
                 let live = try await Self.get(client, base + "/health/live")
                 #expect(draining.status == 503 && live.status == 200, "ready \(draining.status), live \(live.status) while draining")
             }
