@@ -140,6 +140,7 @@ public final class Agent: Sendable {
         let router = AgentRoutes(agent: self).router()
         let application = Application(
             router: router,
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(server.idleTimeout.milliseconds)))),
             configuration: ApplicationConfiguration(address: .hostname(server.host, port: server.port), serverName: nil),
             onServerRunning: { channel in await onListening(server.host, channel.localAddress?.port ?? server.port) },
             logger: logger

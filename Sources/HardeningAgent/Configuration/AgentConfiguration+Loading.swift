@@ -131,6 +131,7 @@ extension AgentConfiguration {
         if let host = fields.string("host") { server.host = host }
         if let port = fields.int("port", in: 0...65535) { server.port = port }
         if let show = fields.bool("show_details") { server.showDetails = show }
+        if let idle = fields.duration("idle_timeout", minimum: .milliseconds(100)) { server.idleTimeout = idle }
         fields.rejectUnknownKeys()
     }
 

@@ -16,6 +16,9 @@ public struct AgentConfiguration: Sendable {
         public var port = 9464
         /// Whether `/health` lists the checks (else only the verdict).
         public var showDetails = false
+        /// A connection that sends and receives nothing for this long is closed by the server (idle
+        /// keep-alive connections, clients that connect and never speak).
+        public var idleTimeout: Duration = .seconds(30)
     }
 
     /// Where events go.

@@ -1,0 +1,65 @@
+import AsyncHTTPClient
+import Foundation
+import Hardening
+import HardeningTestKit
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Connections that never speak are closed by the agent after `server.idle_timeout`, and a pile of
+/// them does not keep `/health/live` from answering.
+@Suite(.serialized) struct IdleConnectionTests {
+    /// A TCP connection to 127.0.0.1:`port` that sends nothing.
+    private static func connect(_ port: Int) -> Int32? {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return nil }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(descriptor)
+            return nil
+        }
+        return descriptor
+    }
+
+    /// Whether the server closed `descriptor` (a read returns end of file) within `seconds`.
+    private static func closedByServer(_ descriptor: Int32, within seconds: Int32) -> Bool {
+        var poll = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        guard Glibc.poll(&poll, 1, seconds * 1000) == 1 else { return false }
+        var byte: UInt8 = 0
+        return read(descriptor, &byte, 1) == 0
+    }
+
+    @Test func idleConnectionsAreClosedAfterTheTimeoutAndLivenessStillAnswers() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("agent.yaml", """
+            server: {host: 127.0.0.1, port: 0, idle_timeout: 1s}
+            events: {stdout: off}
+            """)
+        let child = try AgentProcessTests.AgentChild(config: directory.path + "/agent.yaml", directory: directory.path, environment: [:])
+        let port = try await child.port()
+        let idle = (0..<200).compactMap { _ in Self.connect(port) }
+        defer { idle.forEach { close($0) } }
+        #expect(idle.count == 200)
+        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
+        let clock = ContinuousClock()
+        let started = clock.now
+        let live = try await AgentProcessTests.get(client, "http://127.0.0.1:\(port)/health/live")
+        let latency = started.duration(to: clock.now)
+        try await client.shutdown()
+        #expect(live.status == 200)
+        #expect(latency < .seconds(1), "/health/live took \(latency) with 200 idle connections open")
+        // Each idle connection is closed by the server within the timeout (plus scheduling slack).
+        let closed = idle.filter { Self.closedByServer($0, within: 5) }.count
+        #expect(closed == idle.count, "\(idle.count - closed) idle connections were still open")
+        #expect(try await child.terminate() == 0, "\(child.stderr)")
+    }
+}
