@@ -2,6 +2,8 @@ import AsyncHTTPClient
 import Foundation
 import Hardening
 import HardeningTestKit
+import NIOCore
+import NIOHTTP1
 import Testing
 
 #if canImport(Glibc)
@@ -9,7 +11,7 @@ import Glibc
 #endif
 
 /// Connections that never speak are closed by the agent after `server.idle_timeout`, and a pile of
-/// them does not keep `/health/live` from answering.
+/// them does not keep `/health/live` from answering; HEAD and other methods get proper answers.
 @Suite(.serialized) struct IdleConnectionTests {
     /// A TCP connection to 127.0.0.1:`port` that sends nothing.
     private static func connect(_ port: Int) -> Int32? {
@@ -51,8 +53,18 @@ import Glibc
         #expect(idle.count == 200)
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
         let live = try await AgentProcessTests.get(client, "http://127.0.0.1:\(port)/health/live")
-        try await client.shutdown()
         #expect(live.status == 200, "/health/live answers with 200 idle connections open")
+        // HEAD answers like GET, without a body; other methods are 405 with Allow.
+        var head = HTTPClientRequest(url: "http://127.0.0.1:\(port)/health/ready")
+        head.method = .HEAD
+        let headAnswer = try await client.execute(head, timeout: .seconds(10))
+        #expect(headAnswer.status.code == 200 && headAnswer.headers.first(name: "cache-control") == "no-store")
+        #expect(try await headAnswer.body.collect(upTo: 1 << 20).readableBytes == 0)
+        var post = HTTPClientRequest(url: "http://127.0.0.1:\(port)/health")
+        post.method = .POST
+        let postAnswer = try await client.execute(post, timeout: .seconds(10))
+        #expect(postAnswer.status.code == 405 && postAnswer.headers.first(name: "allow") == "GET, HEAD")
+        try await client.shutdown()
         // Each idle connection is closed by the server within the timeout (plus scheduling slack).
         let closed = idle.filter { Self.closedByServer($0, within: 5) }.count
         #expect(closed == idle.count, "\(idle.count - closed) idle connections were still open")

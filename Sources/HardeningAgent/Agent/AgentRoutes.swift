@@ -15,8 +15,31 @@ struct AgentRoutes: Sendable {
         router.get("/health/ready") { _, _ in ready() }
         router.get("/metrics") { _, _ in metrics() }
         router.get("/summary") { _, _ in await summary() }
+        // HEAD: the GET answer's status and headers, without its body.
+        router.head("/health") { _, _ in Self.headOf(health()) }
+        router.head("/health/live") { _, _ in Self.headOf(live()) }
+        router.head("/health/ready") { _, _ in Self.headOf(ready()) }
+        router.head("/metrics") { _, _ in Self.headOf(metrics()) }
+        router.head("/summary") { _, _ in Self.headOf(await summary()) }
+        // Other methods on a known path: 405 with Allow.
+        for path in Self.paths {
+            for method in [HTTPRequest.Method.post, .put, .delete, .patch] {
+                router.on(RouterPath(path), method: method) { _, _ in
+                    Response(status: .methodNotAllowed, headers: [.allow: "GET, HEAD", .cacheControl: "no-store"])
+                }
+            }
+        }
         return router
     }
+
+    static func headOf(_ response: Response) -> Response {
+        var headers = response.headers
+        headers[.contentLength] = nil
+        return Response(status: response.status, headers: headers)
+    }
+
+    /// Every endpoint.
+    static let paths = ["/health", "/health/live", "/health/ready", "/metrics", "/summary"]
 
     /// 200 while the snapshot is healthy or degraded, 503 when unhealthy (stale counts as
     /// unhealthy); health+json, with the checks only when `server.show_details` is set.
