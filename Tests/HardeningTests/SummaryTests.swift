@@ -141,3 +141,35 @@ private func delivered(_ payloads: [any EventPayload], run: String = "0123456789
         await bus.shutdown()
     }
 }
+
+/// A run's `file.closed` record, read in a file of its own (a rotation just before shutdown),
+/// tells the run's coverage how far it went and changes nothing else: the run's times and the
+/// replay-equals-live comparison stay as the events make them.
+@Suite struct ClosingRecordTests {
+    @Test func aClosingRecordAloneInAFileDoesNotMoveTheRunsTimes() {
+        let events = (1...5).map { seq in
+            Event(timestamp: Timestamp(microsecondsSinceEpoch: 1_000_000 * Int64(seq)), level: .info, kind: .logMessage, message: "e",
+                  service: "s", host: "h", run: "00000000000000aa", seq: UInt64(seq))
+        }
+        let live = Summary(folding: events)
+        let closing = Event(timestamp: Timestamp(microsecondsSinceEpoch: 99_000_000), level: .info, kind: .fileClosed, message: "",
+                            service: "s", host: "h", run: "00000000000000aa", seq: 0,
+                            attrs: FileClosed(lastSeqWritten: 5, lastSeqReceived: 5, lostEvents: 0, reason: "shutdown").attributes)
+        var lastFile = Summary()
+        lastFile.fold(closing)
+        var replayed = Summary(folding: events)
+        replayed.merge(lastFile)
+        #expect(replayed.json.jsonText == live.json.jsonText)
+        var reversed = lastFile
+        reversed.merge(Summary(folding: events))
+        #expect(reversed.json.jsonText == live.json.jsonText)
+        // The same record announcing more than was written: a lost tail.
+        var lossy = Summary()
+        lossy.fold(Event(timestamp: closing.timestamp, level: .error, kind: .fileClosed, message: "", service: "s", host: "h",
+                         run: "00000000000000aa", seq: 0,
+                         attrs: FileClosed(lastSeqWritten: 5, lastSeqReceived: 9, lostEvents: 4, reason: "shutdown").attributes))
+        lossy.merge(Summary(folding: events))
+        #expect(lossy.lostTailEvents == 4)
+        #expect(lossy.runs["00000000000000aa"]?.last == events.last?.timestamp)
+    }
+}

@@ -82,7 +82,12 @@ public struct Summary: Sendable {
     mutating func recordClosing(_ event: Event) {
         guard !event.run.isEmpty, let closed = try? event.payload(as: FileClosed.self), closed.lastSeqReceived > 0 else { return }
         if runs[event.run] == nil {
-            runs[event.run] = Run(service: event.service, host: event.host, timestamp: event.timestamp, seq: 0)
+            // A placeholder until the run's events are merged in: times that every real event
+            // replaces, so the record never moves the run's first or last time.
+            var placeholder = Run(service: event.service, host: event.host, timestamp: event.timestamp, seq: 0)
+            placeholder.first = Timestamp(microsecondsSinceEpoch: .max)
+            placeholder.last = Timestamp(microsecondsSinceEpoch: 0)
+            runs[event.run] = placeholder
         }
         runs[event.run]!.announcedHighest = max(runs[event.run]!.announcedHighest, UInt64(closed.lastSeqReceived))
     }
