@@ -93,6 +93,7 @@ public struct ConfigValidator: Sendable {
     /// Checks every rule against `sources`; emits one `config.checked` per rule on `bus`.
     public func validate(_ sources: ConfigSources, bus: EventBus? = nil) -> Report {
         var findings: [Finding] = []
+        let redactor = Redactor()
         for rule in rules {
             var finding: Finding
             if let found = sources.value(of: rule.key) {
@@ -108,7 +109,7 @@ public struct ConfigValidator: Sendable {
                                   detail: "required but not set: set \(rule.key) in the environment or in \(sources.dotEnvName). \(rule.help)")
             }
             // A URL or text value that carries a credential is shown redacted (`https://admin:[REDACTED]@host`).
-            if let redacted = Redactor().redacted(finding.detail) { finding.detail = redacted }
+            if let redacted = redactor.redacted(finding.detail) { finding.detail = redacted }
             findings.append(finding)
             bus?.emit(finding.event)
         }

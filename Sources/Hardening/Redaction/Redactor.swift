@@ -31,6 +31,7 @@ public struct Redactor: Sendable {
     private let knownSecretBytes: [[UInt8]]
     private let fragmentBytes: [[UInt8]]
     private let replacementBytes: [UInt8]
+    private let secretKeyBytes: [[UInt8]]
 
     /// The default rules.
     public init(
@@ -54,6 +55,7 @@ public struct Redactor: Sendable {
         self.knownSecretBytes = self.knownSecrets.map { Array($0.utf8) }
         self.fragmentBytes = secretKeyFragments.map { Array($0.lowercased().utf8) }
         self.replacementBytes = Array(replacement.utf8)
+        self.secretKeyBytes = self.secretKeys.map { Array($0.utf8) }
     }
 
     /// Whether an attr with this key holds a secret (ASCII case-insensitive, no allocation).
@@ -63,7 +65,10 @@ public struct Redactor: Sendable {
     }
 
     func isSecretKey(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        if bytes.count <= 24, !secretKeys.isEmpty, secretKeys.contains(String(decoding: bytes, as: UTF8.self).lowercased()) { return true }
+        // Exact keys, compared without building a string (the scanner asks for every `key=`).
+        for key in secretKeyBytes where key.count == bytes.count {
+            if zip(key, bytes).allSatisfy({ $0 == Redactor.lower($1) }) { return true }
+        }
         // `tokens`/`max_tokens`/`token_count` are counts, not credentials.
         if Redactor.hasSuffix(bytes, "tokens") || Redactor.hasSuffix(bytes, "_count") || Redactor.hasSuffix(bytes, "_id")
             && !Redactor.contains(bytes, Array("secret".utf8)) && !Redactor.contains(bytes, Array("key".utf8)) {
