@@ -24,6 +24,7 @@ public enum PayloadSamples {
         AlertResolved(rule: "consecutive_failures", check: "notion", consecutiveSuccesses: 2, firedForMs: 60_000),
         LogMessage(logger: "rag", source: "RAG", text: "hello", metadata: ["request": "r-1"]),
         BusDropped(count: 3, totalDropped: 10, policy: "drop_newest"),
+        SinkDropped(sink: "stdout", count: 5, totalDropped: 12, policy: "drop_newest"),
         SinkFailed(sink: "file:/x", error: "No space left on device", errno: 28, failedEvents: 12),
         SinkRecovered(sink: "file:/x", lostEvents: 0, failedWrites: 4, downtimeMs: 1500),
         FileOpened(fileID: "0123456789abcdef", firstSeq: 1, path: "events.jsonl", format: "jsonl"),

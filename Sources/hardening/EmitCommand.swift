@@ -29,14 +29,8 @@ struct EmitCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .customLong("log-dir"), help: "Write rotating files into this directory.")
-    var logDirectory: String?
-
-    @Flag(help: "Write events to standard output.")
-    var stdout = false
-
-    @Option(name: .customLong("stdout-format"), help: "json, human or auto.")
-    var stdoutFormat: StdoutFormatOption = .json
+    @OptionGroup(title: "Output")
+    var output: OutputOptions
 
     @Option(help: "An agent configuration file (YAML): its events section gives the sinks, its secrets are redacted.")
     var config: String?
@@ -48,7 +42,7 @@ struct EmitCommand: AsyncParsableCommand {
     var files: FileSinkOptions
 
     func validate() throws {
-        guard logDirectory != nil || stdout || config != nil else {
+        guard output.logDirectory != nil || output.stdout || config != nil else {
             throw ValidationError("Give --log-dir DIR, --stdout or --config FILE: the events need somewhere to go.")
         }
     }
@@ -68,20 +62,21 @@ struct EmitCommand: AsyncParsableCommand {
             }
             secrets = loaded.secrets + loaded.validation.allRules.filter(\.isSecret).compactMap { loaded.sources.value(of: $0.key)?.value }
             if service == nil { serviceName = loaded.service }
-            if let files = loaded.events.files, logDirectory == nil {
+            if let files = loaded.events.files, output.logDirectory == nil {
                 let sink = RotatingFileSink(configuration: files)
                 fileSink = sink
                 sinks.append(sink)
             }
-            if !stdout, let format = StdoutFormatOption(agentSetting: loaded.events.stdout) { sinks.append(StdoutSink(format: format.format)) }
+            if !output.stdout, let format = StdoutFormatOption(agentSetting: loaded.events.stdout) { sinks.append(StdoutSink(format: format.format)) }
         }
-        if let logDirectory {
+        if let logDirectory = output.logDirectory {
             let sink = RotatingFileSink(configuration: files.configuration(directory: logDirectory))
             fileSink = sink
             sinks.append(sink)
         }
-        if stdout { sinks.append(StdoutSink(format: stdoutFormat.format)) }
-        let bus = EventBus(configuration: .init(service: serviceName, overflowPolicy: .block, redactor: Redactor(knownSecrets: secrets)),
+        if let stdoutSink = output.stdoutSink() { sinks.append(stdoutSink) }
+        let bus = EventBus(configuration: output.busConfiguration(service: serviceName, overflow: .block,
+                                                                  redactor: Redactor(knownSecrets: secrets)),
                            sinks: sinks)
         let reader = StandardInputEmitter(bus: bus) { problem in FileHandleStandardError.write("hardening emit: \(problem)\n") }
         let group = ServiceGroup(configuration: .init(
@@ -96,6 +91,7 @@ struct EmitCommand: AsyncParsableCommand {
             let statistics = fileSink.statistics
             line += "; written \(statistics.writtenEvents), lost \(statistics.lostEvents)"
         }
+        line += OutputOptions.sinkLosses(bus)
         FileHandleStandardError.write(line + "\n")
         if let fileSink { try FileSinkOptions.failIfLost(fileSink, command: "emit") }
     }

@@ -21,7 +21,8 @@ struct GenerateCommand: AsyncParsableCommand {
         discussion: """
             Use it to test a Datadog, Loki or Vector pipeline before real traffic arrives, and to
             benchmark the sinks. SIGTERM or SIGINT stop it cleanly: every event emitted so far is
-            written before it exits. The summary line goes to stderr.
+            written before it exits, within --shutdown-timeout whatever a sink does (standard output that \
+            nobody reads holds up only itself). The summary line goes to stderr.
             """
     )
 
@@ -31,14 +32,8 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(help: "Events per second; 0 emits as fast as the sinks take them.")
     var rate: Double = 0
 
-    @Option(name: .customLong("log-dir"), help: "Write rotating files into this directory (default: ./hardening-logs/generate, unless only --stdout is given).")
-    var logDirectory: String?
-
-    @Flag(help: "Write events to standard output.")
-    var stdout = false
-
-    @Option(name: .customLong("stdout-format"), help: "json (one object a line), human (readable, coloured), or auto (human on a terminal, json otherwise).")
-    var stdoutFormat: StdoutFormatOption = .json
+    @OptionGroup(title: "Output (files go to ./hardening-logs/generate without --log-dir, unless only --stdout is given)")
+    var output: OutputOptions
 
     @OptionGroup(title: "Files")
     var files: FileSinkOptions
@@ -69,15 +64,15 @@ struct GenerateCommand: AsyncParsableCommand {
     func run() async throws {
         var sinks: [any EventSink] = []
         var fileSink: RotatingFileSink?
-        if let directory = logDirectory ?? (stdout ? nil : Self.defaultDirectory) {
+        if let directory = output.logDirectory ?? (output.stdout ? nil : Self.defaultDirectory) {
             let sink = RotatingFileSink(configuration: files.configuration(directory: directory))
             fileSink = sink
             sinks.append(sink)
         }
-        if stdout { sinks.append(StdoutSink(format: stdoutFormat.format)) }
+        if let stdoutSink = output.stdoutSink() { sinks.append(stdoutSink) }
         let live = SummarySink()
         if summaryJSON != nil { sinks.append(live) }
-        let bus = EventBus(configuration: .init(service: service, capacity: capacity, overflowPolicy: overflow.policy), sinks: sinks)
+        let bus = EventBus(configuration: output.busConfiguration(service: service, capacity: capacity, overflow: overflow.policy), sinks: sinks)
         let generator = GeneratorService(bus: bus, events: events, rate: rate, seed: seed)
         let logger = Logger(label: "hardening.generate", factory: { _ in SwiftLogNoOpLogHandler() })
         let group = ServiceGroup(configuration: .init(
@@ -100,6 +95,7 @@ struct GenerateCommand: AsyncParsableCommand {
             let fileStatistics = fileSink.statistics
             line += "; written \(fileStatistics.writtenEvents), lost \(fileStatistics.lostEvents), rotations \(fileStatistics.rotations)"
         }
+        line += OutputOptions.sinkLosses(bus)
         FileHandleStandardError.write(line + "\n")
         if let summaryJSON {
             let out = try OutputStream(path: summaryJSON)
@@ -159,6 +155,16 @@ final class GeneratorService: Service, Sendable {
     var emitted: Int { emittedCount.load(ordering: .relaxed) }
 
     func run() async throws {
+        // A stalled sink under the block policy can hold `emit`; graceful shutdown starts the
+        // bus's shutdown clock so that it lets go within the timeout.
+        try await withGracefulShutdownHandler {
+            try await emitAll()
+        } onGracefulShutdown: { [bus] in
+            bus.beginShutdown()
+        }
+    }
+
+    private func emitAll() async throws {
         var workload = SyntheticWorkload(seed: seed)
         let clock = ContinuousClock()
         let start = clock.now

@@ -61,6 +61,9 @@ final class StandardInputEmitter: Service, Sendable {
                 if start { OSThread(name: "hardening-stdin") { [self] in self.readUntilEnd() }.detach() }
             }
         } onGracefulShutdown: {
+            // A line may be blocked in `emit` behind a stalled sink (with the lock held): the
+            // shutdown clock lets it through within the timeout, then the rest is emitted.
+            self.bus.beginShutdown()
             self.finish(note: "stopped by a signal")
         }
     }

@@ -121,9 +121,10 @@ import Testing
         let bus = EventBus(configuration: .init(service: "flap"), sinks: [sink])
         try await TestServer.with(Self.router(script: script)) { port in
             try await Self.withClient { client in
-                let check = HTTPHealthCheck(name: "llm", url: "http://127.0.0.1:\(port)/flap", client: client)
+                // Generous limits: this is about the alert's logic, and the whole suite may load both cores.
+                let check = HTTPHealthCheck(name: "llm", url: "http://127.0.0.1:\(port)/flap", timeout: .seconds(20), client: client)
                 let alerts = HealthAlerts(rules: [AlertRule(name: "down", trigger: .consecutiveFailures(2), resolveAfterSuccesses: 2)], bus: bus)
-                let monitor = HealthMonitor(prober: HealthProber(checks: [check], timeout: .seconds(2), bus: bus), interval: .seconds(1),
+                let monitor = HealthMonitor(prober: HealthProber(checks: [check], timeout: .seconds(20), bus: bus), interval: .seconds(1),
                                             alerts: alerts, bus: bus)
                 var firingAfter: [Bool] = []
                 for _ in 0..<7 {

@@ -65,7 +65,7 @@ import Glibc
             let checkJSON = try await ChildProcess.runDetached([ChildProcess.hardeningExecutable, "health-check", "--config",
                                                                 directory.path + "/agent.yaml", "--format", "json"], environment: environment)
             #expect(String(decoding: check.stdout, as: UTF8.self).contains("[REDACTED]"), "\(String(decoding: check.stdout, as: UTF8.self))")
-            let files = try ChildProcess.run(["sh", "-c", "zcat -f '\(directory.path)'/logs/events-*"])
+            let files = try await ChildProcess.runDetached(["sh", "-c", "zcat -f '\(directory.path)'/logs/events-*"])
             let everything = bodies.joined() + child.stdout + child.stderr + String(decoding: files.stdout, as: UTF8.self)
                 + String(decoding: check.stdout + checkJSON.stdout, as: UTF8.self) + check.stderr + checkJSON.stderr
             #expect(everything.contains("llm") && everything.contains("/v1/"), "the outputs were searched")

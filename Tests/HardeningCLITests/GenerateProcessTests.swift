@@ -107,7 +107,7 @@ import Glibc
             #expect(issue.file == active, "\(issue)")
         }
         // A restart finishes the job: the killed run's active file is rotated and compressed.
-        let restart = try ChildProcess.run([ChildProcess.hardeningExecutable, "generate", "--events", "10", "--log-dir", directory.path,
+        let restart = try await ChildProcess.runDetached([ChildProcess.hardeningExecutable, "generate", "--events", "10", "--log-dir", directory.path,
                                             "--file-format", format, "--compression-delay", "0"])
         #expect(restart.status == 0, "\(restart.stderr)")
         let (after, _) = runEvents(directory.path)
@@ -162,7 +162,7 @@ import Glibc
         }
         // The segments layout's stable name is a link, replaced at each rotation; `tail -F`
         // follows it by name. Rotations slower than the tailer's poll (minimum interval).
-        let generate = try ChildProcess.run([ChildProcess.hardeningExecutable, "generate", "--events", "6000", "--rate", "3000",
+        let generate = try await ChildProcess.runDetached([ChildProcess.hardeningExecutable, "generate", "--events", "6000", "--rate", "3000",
                                              "--log-dir", directory.path, "--max-file-bytes", "100000",
                                              "--min-rotation-interval", "0.4", "--compression-delay", "3600"])
         #expect(generate.status == 0, "\(generate.stderr)")

@@ -64,13 +64,25 @@ import Testing
         #expect(bus.statistics.dropped == 0)
     }
 
-    @Test func dropNewestCountsExactlyWhatItDropped() async {
+    /// A bus whose drain is stuck on a gated sink (the sink's own queue holds one event and
+    /// blocks the drain when full), so that the next emits fill the bus's own buffer.
+    private func stuckBus(capacity: Int, policy: OverflowPolicy) async -> (EventBus, GatedSink) {
         let gate = GatedSink()
-        let bus = EventBus(configuration: configuration(capacity: 10, policy: .dropNewest), sinks: [gate])
-        // The first event may be taken by the drain (which then blocks in the gate) before the
-        // rest arrive; emit one, wait until it is taken, then fill the buffer.
-        bus.emit(.info, "first", message: "")
-        while bus.statistics.delivered == 0 { await Task.yield() }
+        var configuration = configuration(capacity: capacity, policy: policy)
+        configuration.sinkQueueCapacity = 1
+        configuration.sinkOverflowPolicies = ["gated": .block]
+        let bus = EventBus(configuration: configuration, sinks: [gate])
+        // The first is in the gate, the second waits in the sink's queue, the third is held by
+        // the drain, which waits for room: from then on the bus's buffer takes what is emitted.
+        for (index, name) in ["first", "second", "third"].enumerated() {
+            bus.emit(.info, EventKind(name), message: "")
+            while bus.statistics.delivered <= index { await Task.yield() }
+        }
+        return (bus, gate)
+    }
+
+    @Test func dropNewestCountsExactlyWhatItDropped() async {
+        let (bus, gate) = await stuckBus(capacity: 10, policy: .dropNewest)
         var accepted = 0
         for index in 0..<100 where bus.emit(Event(timestamp: .init(microsecondsSinceEpoch: 0), level: .info, kind: "k", message: "\(index)")) {
             accepted += 1
@@ -89,13 +101,11 @@ import Testing
         // The kept events are the oldest ten.
         #expect(events.filter { $0.kind == "k" }.map(\.message) == (0..<10).map { "\($0)" })
         #expect(events.map(\.seq) == Array(1...UInt64(events.count)))
+        #expect(bus.sinkStatistics.map(\.dropped) == [0])
     }
 
     @Test func dropOldestKeepsTheNewest() async {
-        let gate = GatedSink()
-        let bus = EventBus(configuration: configuration(capacity: 10, policy: .dropOldest), sinks: [gate])
-        bus.emit(.info, "first", message: "")
-        while bus.statistics.delivered == 0 { await Task.yield() }
+        let (bus, gate) = await stuckBus(capacity: 10, policy: .dropOldest)
         for index in 0..<100 { bus.emit(.info, "k", message: "\(index)") }
         #expect(bus.statistics.dropped == 90)
         gate.open()
@@ -109,9 +119,11 @@ import Testing
 
     @Test func blockPolicyWaitsAndDropsNothing() async {
         let gate = GatedSink()
-        let bus = EventBus(configuration: configuration(capacity: 4, policy: .block), sinks: [gate])
+        var configuration = configuration(capacity: 4, policy: .block)
+        configuration.sinkQueueCapacity = 4
+        let bus = EventBus(configuration: configuration, sinks: [gate])
         let done = AsyncFlag()
-        let producer = Task.detached {
+        let producer = onOwnThread {
             for index in 0..<50 { bus.emit(.info, "k", message: "\(index)") }
             done.set()
         }
@@ -122,6 +134,84 @@ import Testing
         await bus.shutdown()
         #expect(gate.events.map(\.message) == (0..<50).map { "\($0)" })
         #expect(bus.statistics.dropped == 0)
+    }
+
+    @Test func aStalledSinkDropsOnlyItsOwnEvents() async {
+        let gate = GatedSink()
+        let memory = InMemorySink()
+        var configuration = configuration(capacity: 1000, policy: .dropNewest)
+        configuration.sinkQueueCapacity = 10
+        let bus = EventBus(configuration: configuration, sinks: [gate, memory])
+        bus.emit(.info, "first", message: "")
+        while bus.sinkStatistics[0].busyFor == .zero { await Task.yield() }
+        // Five at a time, so that the healthy sink's queue (as small as the stalled one's) never fills.
+        for group in 0..<20 {
+            for index in (group * 5)..<(group * 5 + 5) { bus.emit(.info, "k", message: "\(index)") }
+            await waiting(until: { memory.events.filter { $0.kind == "k" }.count == group * 5 + 5 })
+        }
+        await waiting(until: { bus.sinkStatistics[0].dropped == 90 })
+        #expect(bus.statistics.dropped == 0, "the bus itself dropped nothing")
+        #expect(bus.sinkStatistics.map(\.dropped) == [90, 0])
+        gate.open()
+        await bus.shutdown()
+        // The healthy sink has everything, with the stalled one's drops reported.
+        let kept = memory.events
+        #expect(kept.filter { $0.kind == "k" }.map(\.message) == (0..<100).map { "\($0)" })
+        #expect(kept.map(\.seq) == Array(1...UInt64(kept.count)))
+        let reported = kept.filter { $0.kind == .sinkDropped }.compactMap { try? $0.payload(as: SinkDropped.self) }
+        #expect(reported.map(\.count).reduce(0, +) == 90)
+        #expect(reported.allSatisfy { $0.sink == "gated" && $0.policy == "drop_newest" })
+        #expect(reported.last?.totalDropped == 90)
+        // The stalled one has the first ten that fit in its queue, and a hole where the rest were.
+        #expect(gate.events.filter { $0.kind == "k" }.map(\.message) == (0..<10).map { "\($0)" })
+        var summary = Summary()
+        for event in kept { summary.fold(event) }
+        #expect(summary.loss.droppedBySinkQueues == ["gated": 90])
+        #expect(summary.loss.droppedByBus == 0)
+    }
+
+    @Test func aSinkThatNeverReturnsCannotHoldShutdownPastItsTimeout() async {
+        let gate = GatedSink()
+        let memory = InMemorySink()
+        var configuration = configuration(capacity: 64, policy: .block)
+        configuration.sinkQueueCapacity = 16
+        configuration.shutdownTimeout = .milliseconds(600)
+        let bus = EventBus(configuration: configuration, sinks: [gate, memory])
+        // The producer blocks once the gated sink's queue and the bus's buffer are full.
+        let producer = onOwnThread {
+            for index in 0..<1000 { bus.emit(.info, "k", message: "\(index)") }
+        }
+        while bus.statistics.pending < 64 { await Task.yield() }
+        // As a producer's graceful-shutdown handler does: start the clock, then the producer
+        // gets through once the stalled sink stops blocking the drain.
+        bus.beginShutdown()
+        await producer.value
+        await bus.shutdown()
+        #expect(memory.events.filter { $0.kind == "k" }.count == 1000, "the healthy sink got every event")
+        #expect(memory.isClosed)
+        let stalled = bus.sinkStatistics[0]
+        #expect(stalled.isAbandoned)
+        #expect(stalled.dropped + stalled.abandoned >= 1000, "what the stalled sink did not get is counted")
+        #expect(bus.statistics.dropped == 0)
+        gate.open()  // lets the abandoned thread end
+    }
+
+    /// Runs `body`, which blocks in `emit` under the `block` policy, on a thread of its own: a
+    /// blocked thread of the concurrency pool (as wide as the cores) would starve every other test.
+    private func onOwnThread(_ body: @escaping @Sendable () -> Void) -> Task<Void, Never> {
+        Task {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                OSThread(name: "test-producer") {
+                    body()
+                    continuation.resume()
+                }.detach()
+            }
+        }
+    }
+
+    /// Waits until `condition` holds (`flush` would wait for the stalled sink too).
+    private func waiting(until condition: () -> Bool) async {
+        for _ in 0..<2000 where !condition() { try? await Task.sleep(for: .milliseconds(5)) }
     }
 
     @Test func redactsBeforeDelivery() async {

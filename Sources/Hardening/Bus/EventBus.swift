@@ -6,17 +6,21 @@ import ServiceLifecycle
 /// `emit` is synchronous, never throws, and is safe from any thread or task. It takes the
 /// timestamp, appends to a bounded buffer under a short lock, and returns; it never does I/O.
 /// A dedicated drain thread takes batches out of the buffer, numbers them (`seq`, from 1 per
-/// run, with no hole), redacts secrets, and hands each batch to every sink in turn. Blocking
-/// I/O therefore never runs on the Swift concurrency pool.
+/// run, with no hole), redacts secrets, and hands each batch to every sink's own queue. Each
+/// sink runs on a thread of its own, so blocking I/O never runs on the Swift concurrency pool
+/// and a sink that stalls (standard output that nobody reads) holds up only itself.
 ///
 /// When the buffer is full, the ``OverflowPolicy`` decides; every dropped event is counted and
-/// reported as a `bus.dropped` event. ``flush()`` returns once everything emitted before it is on
-/// every sink. As a swift-service-lifecycle `Service`, ``run()`` waits for graceful shutdown
+/// reported as a `bus.dropped` event. When a sink's queue is full, that sink's policy decides
+/// (``Configuration/sinkOverflowPolicies``, else the bus's): its drops are counted for it alone
+/// and reported as `sink.dropped`; under `block` the drain waits for the sink, and the bus's
+/// buffer fills behind it. ``flush()`` returns once everything emitted before it is on every
+/// sink. As a swift-service-lifecycle `Service`, ``run()`` waits for graceful shutdown
 /// (SIGTERM/SIGINT in a `ServiceGroup`) and then delivers and flushes everything before it
-/// returns.
+/// returns, within ``Configuration/shutdownTimeout`` whatever a sink does.
 ///
 /// The drain thread starts with the bus and runs until ``shutdown()`` (which ``run()`` calls);
-/// a bus that is never shut down keeps its thread, and whatever its sinks buffer, to the end of
+/// a bus that is never shut down keeps its threads, and whatever its sinks buffer, to the end of
 /// the process.
 public final class EventBus: Service, Sendable {
     /// How the bus is set up.
@@ -48,6 +52,17 @@ public final class EventBus: Service, Sendable {
         public var napInterval: Duration
         /// Empty naps in a row before the drain sleeps deeply.
         public var deepSleepAfter: Int
+        /// How many delivered events each sink's own queue holds before its policy applies.
+        public var sinkQueueCapacity: Int
+        /// The overflow policy of a sink's queue, by sink ``EventSink/name``; a sink not named
+        /// here uses ``overflowPolicy``. `["stdout": .dropNewest]` with `.block` for the bus keeps
+        /// the files lossless while a stalled standard output only loses its own lines.
+        public var sinkOverflowPolicies: [String: OverflowPolicy]
+        /// How long ``shutdown()`` may take: a sink still blocking the drain at half of it drops
+        /// what it cannot take, and a sink that has not closed by the end is abandoned (its
+        /// thread left to end with the process; what it had not written counted in
+        /// ``SinkStatistics/abandoned``). It counts from ``beginShutdown()`` if that came first.
+        public var shutdownTimeout: Duration
 
         /// Creates a configuration; `host` defaults to the machine's host name.
         public init(
@@ -61,7 +76,10 @@ public final class EventBus: Service, Sendable {
             redactor: Redactor? = Redactor(),
             traceContext: TraceContextProvider = .serviceContext,
             napInterval: Duration = .milliseconds(1),
-            deepSleepAfter: Int = 100
+            deepSleepAfter: Int = 100,
+            sinkQueueCapacity: Int = 65_536,
+            sinkOverflowPolicies: [String: OverflowPolicy] = [:],
+            shutdownTimeout: Duration = .seconds(10)
         ) {
             self.service = service
             self.host = host ?? HostName.current()
@@ -74,6 +92,9 @@ public final class EventBus: Service, Sendable {
             self.traceContext = traceContext
             self.napInterval = napInterval
             self.deepSleepAfter = max(0, deepSleepAfter)
+            self.sinkQueueCapacity = max(1, sinkQueueCapacity)
+            self.sinkOverflowPolicies = sinkOverflowPolicies
+            self.shutdownTimeout = max(.zero, shutdownTimeout)
         }
     }
 
@@ -89,6 +110,33 @@ public final class EventBus: Service, Sendable {
         public var delivered: Int64
         /// Events waiting in the buffer.
         public var pending: Int
+    }
+
+    /// What one sink's queue has done.
+    public struct SinkStatistics: Sendable, Hashable {
+        /// The sink's name.
+        public var name: String
+        /// Events waiting in its queue.
+        public var queued: Int
+        /// Events its queue dropped under its overflow policy (reported as `sink.dropped`).
+        public var dropped: Int64
+        /// Events it never wrote because shutdown gave up on it.
+        public var abandoned: Int64
+        /// How long the sink call now running has taken (zero when it waits for work): a
+        /// stalled sink shows here.
+        public var busyFor: Duration
+        /// Whether shutdown gave up on the sink.
+        public var isAbandoned: Bool
+
+        /// Creates statistics.
+        public init(name: String, queued: Int, dropped: Int64, abandoned: Int64, busyFor: Duration, isAbandoned: Bool) {
+            self.name = name
+            self.queued = queued
+            self.dropped = dropped
+            self.abandoned = abandoned
+            self.busyFor = busyFor
+            self.isAbandoned = isAbandoned
+        }
     }
 
     private enum Phase { case running, closing, closed }
@@ -107,6 +155,7 @@ public final class EventBus: Service, Sendable {
         var flushWaiters: [CheckedContinuation<Void, Never>] = []
         var shutdownWaiters: [CheckedContinuation<Void, Never>] = []
         var thread: OSThread?
+        var shutdownStarted: ContinuousClock.Instant?
     }
 
     /// The configuration the bus was made with.
@@ -117,12 +166,18 @@ public final class EventBus: Service, Sendable {
     public let clock: any WallClock
 
     private let state: ConditionLock<State>
+    private let lanes: [SinkLane]
 
-    /// Creates the bus and starts its drain thread; sinks are started on it before the first batch.
+    /// Creates the bus and starts its drain thread and a thread for every sink; each sink is
+    /// started on its own thread before its first batch.
     public init(configuration: Configuration, sinks: [any EventSink], clock: any WallClock = SystemWallClock()) {
         self.configuration = configuration
         self.sinks = sinks
         self.clock = clock
+        self.lanes = sinks.map { sink in
+            SinkLane(sink: sink, capacity: configuration.sinkQueueCapacity,
+                     policy: configuration.sinkOverflowPolicies[sink.name] ?? configuration.overflowPolicy)
+        }
         var initial = State(pending: Deque())
         initial.pending.reserveCapacity(min(configuration.capacity, 65_536))
         self.state = ConditionLock(initial)
@@ -246,9 +301,28 @@ public final class EventBus: Service, Sendable {
         }
     }
 
-    /// Delivers everything emitted so far, flushes and closes every sink, and stops the drain.
-    /// Events emitted afterwards are counted in ``Statistics/rejectedAfterShutdown``.
+    /// Starts the shutdown clock (``Configuration/shutdownTimeout``) without closing anything:
+    /// emitting still works, but a sink that blocks the drain is waited for only until half the
+    /// timeout has passed. A producer that may be blocked in `emit` under the `block` policy calls
+    /// it when graceful shutdown begins, so that a stalled sink cannot hold it (and with it the
+    /// whole shutdown) forever. ``shutdown()`` calls it too.
+    public func beginShutdown() {
+        let started = state.withLock { state -> ContinuousClock.Instant in
+            if let started = state.shutdownStarted { return started }
+            let now = ContinuousClock.now
+            state.shutdownStarted = now
+            return now
+        }
+        let blockDeadline = started.advanced(by: configuration.shutdownTimeout / 2)
+        for lane in lanes { lane.beginShutdown(blockUntil: blockDeadline) }
+    }
+
+    /// Delivers everything emitted so far, flushes and closes every sink, and stops the drain,
+    /// within ``Configuration/shutdownTimeout`` (a sink that does not finish by then is
+    /// abandoned and shown in ``sinkStatistics``). Events emitted afterwards are counted in
+    /// ``Statistics/rejectedAfterShutdown``.
     public func shutdown() async {
+        beginShutdown()
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let closed = state.withLock { state -> Bool in
                 guard state.phase != .closed else { return true }
@@ -276,6 +350,9 @@ public final class EventBus: Service, Sendable {
         await shutdown()
     }
 
+    /// What each sink's queue has done, in sink order.
+    public var sinkStatistics: [SinkStatistics] { lanes.map(\.statistics) }
+
     /// What the bus has done so far.
     public var statistics: Statistics {
         state.withLock { state in
@@ -299,7 +376,7 @@ public final class EventBus: Service, Sendable {
     private func drain() {
         let context = SinkContext(clock: clock, run: configuration.run, service: configuration.service,
                                   host: configuration.host, reporter: { [weak self] in self?.report($0) })
-        for sink in sinks { sink.start(context: context) }
+        for lane in lanes { lane.start(context: context) }
         let tickNanoseconds = max(1_000_000, configuration.tickInterval.nanoseconds)
         let napNanoseconds = min(tickNanoseconds, max(10_000, configuration.napInterval.nanoseconds))
         var emptyNaps = 0
@@ -307,10 +384,9 @@ public final class EventBus: Service, Sendable {
         var seq: UInt64 = 0
         var redactionCache = Redactor.Cache()
         var lastTick = clock.now()
+        var lastSinkDropReport = Timestamp(microsecondsSinceEpoch: 0)
         var closingRounds = 0
         var work = Work()
-        var batch: [Event] = []
-        batch.reserveCapacity(maxBatch)
         while true {
             var wakeBlocked = false
             // Under the lock only swap buffers (O(1)), so that emitters never wait for a copy.
@@ -345,12 +421,11 @@ public final class EventBus: Service, Sendable {
             if wakeBlocked { state.broadcast(.second) }
             while !work.events.isEmpty {
                 let count = min(maxBatch, work.events.count)
-                batch.append(contentsOf: work.events.prefix(count))
+                var batch = Array(work.events.prefix(count))
                 work.events.removeFirst(count)
                 deliver(&batch, seq: &seq, redactionCache: &redactionCache)
-                batch.removeAll(keepingCapacity: true)
             }
-            batch.append(contentsOf: work.reports)
+            var batch = work.reports
             work.reports.removeAll(keepingCapacity: true)
             if work.dropped > 0 {
                 let payload = BusDropped(count: work.dropped, totalDropped: work.droppedTotal,
@@ -359,42 +434,76 @@ public final class EventBus: Service, Sendable {
                                    message: payload.message, attrs: payload.attributes))
                 work.dropped = 0
             }
-            if !batch.isEmpty {
-                deliver(&batch, seq: &seq, redactionCache: &redactionCache)
-                batch.removeAll(keepingCapacity: true)
+            // A stalled sink drops in every round: one report a second per sink (and a last one
+            // when closing) says the same with the counts summed.
+            let sinceReport = clock.now().duration(since: lastSinkDropReport)
+            let reportSinkDrops = work.closing || sinceReport >= Self.sinkDropReportInterval || sinceReport < .zero
+            for lane in lanes where reportSinkDrops {
+                guard let dropped = lane.takeDropped() else { continue }
+                lastSinkDropReport = clock.now()
+                // Counted as accepted and delivered, as the bus.dropped report is.
+                state.withLock { state in
+                    state.accepted += 1
+                    state.delivered += 1
+                }
+                let payload = SinkDropped(sink: lane.sink.name, count: dropped.count, totalDropped: dropped.total,
+                                          policy: lane.policy.rawValue)
+                batch.append(Event(timestamp: clock.now(), level: payload.defaultLevel, kind: SinkDropped.kind,
+                                   message: payload.message, attrs: payload.attributes))
             }
+            if !batch.isEmpty { deliver(&batch, seq: &seq, redactionCache: &redactionCache) }
             let now = clock.now()
             if now.duration(since: lastTick) >= configuration.tickInterval || now < lastTick {
                 lastTick = now
-                for sink in sinks { sink.tick(now: now) }
+                for lane in lanes { lane.enqueueTick(now) }
             }
             if !work.flushWaiters.isEmpty || work.closing {
-                for sink in sinks { sink.flush() }
-                for waiter in work.flushWaiters { waiter.resume() }
+                let barrier = FlushBarrier(lanes: lanes, waiters: work.flushWaiters)
                 work.flushWaiters.removeAll()
+                for lane in lanes { lane.enqueueFlush(barrier) }
+                // While closing, what sinks report as they flush (sink.failed, file.rotated) is
+                // delivered in the next round: wait for the flush, as long as the timeout allows.
+                if work.closing { barrier.wait(until: deadlines().block) }
             }
             if work.closing {
-                // Events emitted while closing, and what sinks reported while flushing
-                // (sink.failed, file.rotated), are delivered too, a bounded number of rounds.
+                // Events emitted while closing, and what sinks reported while flushing, are
+                // delivered too, a bounded number of rounds.
                 let more = state.withLock { !$0.pending.isEmpty || !$0.reports.isEmpty || $0.droppedSinceReport > 0 }
                 closingRounds += 1
                 if more && closingRounds < 8 { continue }
-                for sink in sinks { sink.close() }
-                let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-                    state.phase = .closed
-                    let waiters = state.shutdownWaiters + state.flushWaiters
-                    state.shutdownWaiters.removeAll()
-                    state.flushWaiters.removeAll()
-                    state.rejectedAfterShutdown += Int64(state.pending.count + state.reports.count)
-                    state.pending.removeAll()
-                    state.reports.removeAll()
-                    return waiters
-                }
-                state.broadcast(.second)
-                for waiter in waiters { waiter.resume() }
+                close()
                 return
             }
         }
+    }
+
+    /// How often a sink whose queue keeps dropping is reported (`sink.dropped`).
+    static let sinkDropReportInterval: Duration = .seconds(1)
+
+    /// When a stalled sink stops blocking the drain, and when shutdown gives up on a sink.
+    private func deadlines() -> (block: ContinuousClock.Instant, finish: ContinuousClock.Instant) {
+        let started = state.withLock { $0.shutdownStarted } ?? .now
+        return (started.advanced(by: configuration.shutdownTimeout / 2), started.advanced(by: configuration.shutdownTimeout))
+    }
+
+    /// Closes every sink (all at once, each on its own thread), waits for them until the
+    /// shutdown deadline, and wakes everyone waiting on the bus.
+    private func close() {
+        for lane in lanes { lane.requestClose() }
+        let finish = deadlines().finish
+        for lane in lanes { _ = lane.awaitFinished(until: finish) }
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.phase = .closed
+            let waiters = state.shutdownWaiters + state.flushWaiters
+            state.shutdownWaiters.removeAll()
+            state.flushWaiters.removeAll()
+            state.rejectedAfterShutdown += Int64(state.pending.count + state.reports.count)
+            state.pending.removeAll()
+            state.reports.removeAll()
+            return waiters
+        }
+        state.broadcast(.second)
+        for waiter in waiters { waiter.resume() }
     }
 
     private func deliver(_ events: inout [Event], seq: inout UInt64, redactionCache: inout Redactor.Cache) {
@@ -410,7 +519,8 @@ public final class EventBus: Service, Sendable {
             events[index].run = run
             redactor?.redact(&events[index], cache: &redactionCache)
         }
-        for sink in sinks { sink.write(events) }
+        // Every lane gets the same storage: nothing is copied per sink.
+        for lane in lanes { lane.enqueue(events) }
     }
 }
 

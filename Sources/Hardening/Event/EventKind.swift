@@ -23,8 +23,9 @@ public struct EventKind: RawRepresentable, Hashable, Sendable, Comparable, Custo
 
     /// The version of the kind list and of `schemas/`. Bumped when a kind or a required attr is
     /// added; readers accept any version. Version 2 added `timeout.fired`, `bulkhead.rejected`
-    /// and `rate_limiter.rejected`; version 3 `metric.counted` and `metric.recorded`.
-    public static let schemaVersion = 3
+    /// and `rate_limiter.rejected`; version 3 `metric.counted` and `metric.recorded`; version 4
+    /// `sink.dropped` and `file.closed`.
+    public static let schemaVersion = 4
 }
 
 extension EventKind {
@@ -48,6 +49,7 @@ extension EventKind {
     public static let alertResolved: EventKind = "alert.resolved"
     public static let logMessage: EventKind = "log.message"
     public static let busDropped: EventKind = "bus.dropped"
+    public static let sinkDropped: EventKind = "sink.dropped"
     public static let sinkFailed: EventKind = "sink.failed"
     public static let sinkRecovered: EventKind = "sink.recovered"
     public static let fileOpened: EventKind = "file.opened"
@@ -62,6 +64,6 @@ extension EventKind {
         .timingRecorded, .errorRecorded,
         .healthProbed, .healthChanged, .configChecked,
         .alertFired, .alertResolved, .logMessage,
-        .busDropped, .sinkFailed, .sinkRecovered, .fileOpened, .fileRotated, .fileClosed,
+        .busDropped, .sinkDropped, .sinkFailed, .sinkRecovered, .fileOpened, .fileRotated, .fileClosed,
     ]
 }

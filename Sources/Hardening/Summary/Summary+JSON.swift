@@ -31,6 +31,11 @@ extension Summary {
             "malformed_events": malformed.json,
         ]
         // Only where there are any: generate's made-up drops and outages, apart from real loss.
+        // Only where a sink's own queue dropped some: by sink.
+        if !loss.droppedBySinkQueues.isEmpty {
+            attrs.appendUnchecked("dropped_by_sink_queues", .object(Attributes(
+                uniqueKeysWithValues: loss.droppedBySinkQueues.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })))
+        }
         if loss.syntheticEvents > 0 { attrs.appendUnchecked("synthetic_events", .int(loss.syntheticEvents)) }
         // Only where a run's closing record says so: events lost after the last one written.
         if lostTailEvents > 0 { attrs.appendUnchecked("lost_tail_events", .int(Int64(clamping: lostTailEvents))) }

@@ -128,7 +128,9 @@ public struct Summary: Sendable {
     }
 
     private mutating func foldPayload(_ event: Event) throws(PayloadDecodingError) {
-        if event.kind == .busDropped || event.kind == .sinkFailed || event.kind == .sinkRecovered, event.attrs["synthetic"] == .bool(true) {
+        if event.kind == .busDropped || event.kind == .sinkDropped || event.kind == .sinkFailed || event.kind == .sinkRecovered,
+            event.attrs["synthetic"] == .bool(true)
+        {
             // `hardening generate`'s made-up drops and outages: shown apart, never real loss.
             loss.syntheticEvents += 1
             return
@@ -174,6 +176,9 @@ public struct Summary: Sendable {
             apply(try event.payload(as: MetricRecorded.self), at: StreamPosition(event))
         case .busDropped:
             loss.droppedByBus += try event.payload(as: BusDropped.self).count
+        case .sinkDropped:
+            let dropped = try event.payload(as: SinkDropped.self)
+            loss.droppedBySinkQueues[dropped.sink, default: 0] += dropped.count
         case .sinkFailed:
             _ = try event.payload(as: SinkFailed.self)
             loss.sinkFailures += 1

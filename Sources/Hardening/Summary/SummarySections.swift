@@ -384,6 +384,8 @@ extension Summary {
     public struct Loss: Sendable, Hashable {
         /// Events the bus dropped on overflow (`bus.dropped`).
         public var droppedByBus: Int64 = 0
+        /// Events a sink's own queue dropped, by sink (`sink.dropped`): the other sinks have them.
+        public var droppedBySinkQueues: [String: Int64] = [:]
         /// Sink outages (`sink.failed`).
         public var sinkFailures: Int64 = 0
         /// Events sinks could not write (`sink.recovered`'s `lost_events`).
@@ -394,6 +396,7 @@ extension Summary {
 
         mutating func merge(_ other: Loss) {
             droppedByBus += other.droppedByBus
+            droppedBySinkQueues.merge(other.droppedBySinkQueues, uniquingKeysWith: +)
             sinkFailures += other.sinkFailures
             lostBySinks += other.lostBySinks
             syntheticEvents += other.syntheticEvents

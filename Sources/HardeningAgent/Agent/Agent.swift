@@ -64,8 +64,11 @@ public final class Agent: Sendable {
         // the sink list is completed through a box before the bus starts.
         let webhookBox = DeferredSink(name: "webhook")
         if configuration.alerts.webhook != nil { sinks.append(webhookBox) }
+        // Every sink drops only its own events when it falls behind (each has its own queue),
+        // and the bus gives up on a sink still stalled at the shutdown timeout.
         let bus = EventBus(configuration: .init(service: configuration.service, overflowPolicy: .dropNewest,
-                                                redactor: Redactor(knownSecrets: configuration.secrets)),
+                                                redactor: Redactor(knownSecrets: configuration.secrets),
+                                                shutdownTimeout: configuration.shutdownTimeout),
                            sinks: sinks)
         self.bus = bus
         if let hook = configuration.alerts.webhook {

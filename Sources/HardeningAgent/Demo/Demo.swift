@@ -100,8 +100,11 @@ public enum Demo {
         let live = SummarySink()
         var sinks: [any EventSink] = [fileSink, live]
         if let format = options.stdout { sinks.append(StdoutSink(format: format)) }
+        // Lossless for the files and the live summary; standard output (a terminal, or a pipe
+        // that may be read slowly) drops only its own lines when its reader falls behind.
         let bus = EventBus(configuration: .init(service: "rag-demo", capacity: 1 << 16, overflowPolicy: .block,
-                                                redactor: Redactor(knownSecrets: ConfigRule.ragService.filter(\.isSecret).compactMap { environment[$0.key] })),
+                                                redactor: Redactor(knownSecrets: ConfigRule.ragService.filter(\.isSecret).compactMap { environment[$0.key] }),
+                                                sinkOverflowPolicies: ["stdout": .dropNewest]),
                            sinks: sinks)
         let script = DemoScript(duration: options.duration)
         let fakes = FakeDependencies(script: script, seed: options.seed)

@@ -68,6 +68,8 @@ public final class PrometheusEventSink: EventSink, Sendable {
         static let metricRecorders = Family(name: "hardening_metric_recorder_last", kind: .gauge,
                                             help: "The last value of swift-metrics recorders and gauges, by series.", labels: ["series"])
         static let dropped = Family(name: "hardening_events_dropped_total", kind: .counter, help: "Events the bus dropped on overflow.", labels: [])
+        static let sinkDropped = Family(name: "hardening_sink_dropped_events_total", kind: .counter,
+                                        help: "Events a sink's own full queue dropped, by sink.", labels: ["sink"])
         static let sinkFailures = Family(name: "hardening_sink_failures_total", kind: .counter, help: "Sink outages.", labels: [])
         static let sinkLost = Family(name: "hardening_sink_lost_events_total", kind: .counter, help: "Events sinks could not write.", labels: [])
     }
@@ -185,6 +187,9 @@ public final class PrometheusEventSink: EventSink, Sendable {
         case .busDropped:
             guard let dropped = try? event.payload(as: BusDropped.self) else { return }
             counter(Families.dropped, []).increment(by: dropped.count)
+        case .sinkDropped:
+            guard let dropped = try? event.payload(as: SinkDropped.self) else { return }
+            counter(Families.sinkDropped, [dropped.sink]).increment(by: dropped.count)
         case .sinkFailed:
             counter(Families.sinkFailures, []).increment()
         case .sinkRecovered:

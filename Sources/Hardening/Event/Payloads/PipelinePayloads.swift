@@ -30,6 +30,44 @@ public struct BusDropped: EventPayload {
     }
 }
 
+/// `sink.dropped`: one sink's own queue was full and its overflow policy dropped events for that
+/// sink alone (the others got them; the events have their `seq`, so that sink's output has a
+/// hole where they were).
+public struct SinkDropped: EventPayload {
+    public static let kind = EventKind.sinkDropped
+    /// The sink's name.
+    public var sink: String
+    /// Events dropped since the previous `sink.dropped` of this sink.
+    public var count: Int64
+    /// Events this sink's queue dropped since the bus started.
+    public var totalDropped: Int64
+    /// The sink's overflow policy (`drop_newest`, `drop_oldest`, `block`).
+    public var policy: String
+
+    /// Creates the payload.
+    public init(sink: String, count: Int64, totalDropped: Int64, policy: String) {
+        self.sink = sink
+        self.count = count
+        self.totalDropped = totalDropped
+        self.policy = policy
+    }
+
+    public var defaultLevel: EventLevel { .warning }
+    public var message: String { "sink \(sink) dropped \(count) event(s) (its queue was full, \(policy)); \(totalDropped) in total" }
+    public var attributes: Attributes {
+        Attributes(uniqueKeysWithValues: [
+            ("sink", .string(sink)), ("count", .int(count)), ("total_dropped", .int(totalDropped)), ("policy", .string(policy)),
+        ])
+    }
+    public init(attributes: Attributes) throws(PayloadDecodingError) {
+        let reader = AttributeReader(attributes, kind: Self.kind)
+        sink = try reader.string("sink")
+        count = try reader.int("count")
+        totalDropped = try reader.int("total_dropped")
+        policy = try reader.string("policy")
+    }
+}
+
 /// `sink.failed`: a sink could not write and is counting what it loses.
 public struct SinkFailed: EventPayload {
     public static let kind = EventKind.sinkFailed

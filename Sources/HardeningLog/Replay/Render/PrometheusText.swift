@@ -118,6 +118,8 @@ extension Replay.Report {
                     recorders.map { ([("series", $0.key)], Double($0.value.count)) })
         text.family("hardening_events_dropped_total", "counter", "Events the bus dropped on overflow.", [([], Double(summary.loss.droppedByBus))])
         text.family("hardening_events_missing_total", "counter", "Events never seen (holes in seq).", [([], Double(summary.missingEvents))])
+        text.family("hardening_sink_dropped_events_total", "counter", "Events a sink's own full queue dropped, by sink.",
+                    counts(summary.loss.droppedBySinkQueues, "sink"))
         text.family("hardening_sink_failures_total", "counter", "Sink outages.", [([], Double(summary.loss.sinkFailures))])
         text.family("hardening_sink_lost_events_total", "counter", "Events sinks could not write.", [([], Double(summary.loss.lostBySinks))])
         text.family("hardening_replay_issues_total", "counter", "Damaged or unreadable input found by replay, by kind.",

@@ -20,6 +20,9 @@ extension Replay.Report {
             loss.add(["lost at the end of a run (file.closed)", Format.count(Int64(clamping: summary.lostTailEvents))])
         }
         loss.add(["dropped by the bus (bus.dropped)", Format.count(summary.loss.droppedByBus)])
+        for (sink, count) in summary.loss.droppedBySinkQueues.sorted(by: { $0.key < $1.key }) {
+            loss.add(["dropped by \(sink)'s own queue (sink.dropped; the other sinks have them)", Format.count(count)])
+        }
         loss.add(["sink outages (sink.failed)", Format.count(summary.loss.sinkFailures)])
         loss.add(["lost by sinks", Format.count(summary.loss.lostBySinks)])
         if summary.loss.syntheticEvents > 0 {

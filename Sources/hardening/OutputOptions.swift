@@ -1,0 +1,59 @@
+import ArgumentParser
+import Hardening
+import HardeningLog
+
+/// Where `generate` and `emit` send events besides the files' own settings: the directory,
+/// standard output, and how long a stalled sink may hold shutdown.
+struct OutputOptions: ParsableArguments {
+    @Option(name: .customLong("log-dir"), help: "Write rotating files into this directory.")
+    var logDirectory: String?
+
+    @Flag(help: "Write events to standard output.")
+    var stdout = false
+
+    @Option(name: .customLong("stdout-format"), help: "json (one object a line), human (readable, coloured), or auto (human on a terminal, json otherwise).")
+    var stdoutFormat: StdoutFormatOption = .json
+
+    @Option(name: .customLong("stdout-overflow"), help: """
+        What standard output's own queue does when its reader falls behind: block, drop-newest or drop-oldest \
+        (default: as the bus). Its drops are its own: the files still get every event.
+        """)
+    var stdoutOverflow: OverflowOption?
+
+    @Option(name: .customLong("shutdown-timeout"), help: """
+        Seconds SIGTERM, SIGINT or the end of input may take: a sink still stalled then (standard output that \
+        nobody reads) is given up, and what it did not write is reported.
+        """)
+    var shutdownTimeout: Double = 10
+
+    func validate() throws {
+        guard shutdownTimeout > 0, shutdownTimeout.isFinite else { throw ValidationError("--shutdown-timeout must be more than 0 seconds.") }
+    }
+
+    /// The stdout sink, if asked for.
+    func stdoutSink() -> StdoutSink? {
+        stdout ? StdoutSink(format: stdoutFormat.format) : nil
+    }
+
+    /// The bus's configuration with these options' queue policy and shutdown timeout.
+    func busConfiguration(service: String, capacity: Int = 65_536, overflow: OverflowPolicy,
+                          redactor: Redactor? = Redactor()) -> EventBus.Configuration {
+        var configuration = EventBus.Configuration(service: service, capacity: capacity, overflowPolicy: overflow, redactor: redactor)
+        if let stdoutOverflow { configuration.sinkOverflowPolicies["stdout"] = stdoutOverflow.policy }
+        configuration.shutdownTimeout = .milliseconds(Int64((shutdownTimeout * 1000).rounded()))
+        return configuration
+    }
+
+    /// What sinks' own queues dropped or left unwritten, for the stderr summary line ("" when
+    /// nothing).
+    static func sinkLosses(_ bus: EventBus) -> String {
+        var text = ""
+        for sink in bus.sinkStatistics {
+            if sink.dropped > 0 { text += "; \(sink.name) dropped \(sink.dropped) (its queue was full)" }
+            if sink.isAbandoned {
+                text += "; \(sink.name) given up at the shutdown timeout, \(sink.abandoned) event(s) not written"
+            }
+        }
+        return text
+    }
+}
