@@ -17,6 +17,11 @@ struct AgentCommand: AsyncParsableCommand {
             /health/ready, /metrics (Prometheus text), /summary (the live summary as JSON). The line \
             "listening on http://HOST:PORT" goes to stderr once the server accepts connections.
 
+            The server closes a connection idle for server.idle_timeout, a request head not complete \
+            server.header_timeout after its first byte, and a request not answered in full within \
+            server.request_timeout; past server.max_connections the connection idle the longest is shed. \
+            /summary is rebuilt every server.summary_refresh, never per request.
+
             SIGTERM or SIGINT: readiness turns failing, probes stop, in-flight requests are answered, queued \
             alerts are posted, every event is written, and the agent exits 0 (within shutdown_timeout).
 
@@ -47,6 +52,9 @@ struct AgentCommand: AsyncParsableCommand {
             FileHandleStandardError.write("hardening agent: the configuration rules failed; nothing was started.\n" + report.text)
             throw ExitCode(1)
         }
+        // Connections, probes and files all take descriptors: the agent uses what the hard limit
+        // allows (server.max_connections keeps clients to their share).
+        DescriptorLimit.raiseToHardLimit()
         let agent = Agent(configuration: configuration)
         // Checked before anything started; recorded once the bus exists.
         for finding in report.findings { agent.bus.emit(finding.event) }

@@ -141,6 +141,28 @@ import Testing
         }
     }
 
+    @Test func serverSettingsAreReadAndTheHostIsChecked() throws {
+        let yaml = """
+            server: {host: "::1", port: 0, idle_timeout: 5s, header_timeout: 2s, request_timeout: 7s, max_connections: 64, summary_refresh: 250ms}
+            """
+        let server = try AgentConfiguration.parse(yaml: yaml, file: "agent.yaml", environment: [:]).server
+        #expect(server.host == "::1" && server.idleTimeout == .seconds(5) && server.headerTimeout == .seconds(2))
+        #expect(server.requestTimeout == .seconds(7) && server.maxConnections == 64 && server.summaryRefresh == .milliseconds(250))
+        for host in ["127.0.0.1", "0.0.0.0", "localhost", "agent-1.internal.example", "::"] {
+            #expect((try? AgentConfiguration.parse(yaml: "server: {host: '\(host)'}", file: "a.yaml", environment: [:])) != nil, "\(host)")
+        }
+        for host in ["127.0.0.256", "http://localhost", "local host", "-bad.example", "a..b", "300.1.1.1", "::g"] {
+            do {
+                _ = try AgentConfiguration.parse(yaml: "server:\n  host: '\(host)'\n  max_connections: 0", file: "a.yaml", environment: [:])
+                Issue.record("server.host '\(host)' was accepted")
+            } catch {
+                let lines = error.problems.map(\.description)
+                #expect(lines.contains { $0.hasPrefix("a.yaml:2: server.host: expected an IP address or a host name") }, "\(lines)")
+                #expect(lines.contains("a.yaml:3: server.max_connections: expected a whole number in 1...1000000, got 0"), "\(lines)")
+            }
+        }
+    }
+
     @Test func invalidYAMLSaysWhere() {
         do {
             _ = try AgentConfiguration.parse(yaml: "service: a\nserver:\n  port: [1, 2\n", file: "bad.yaml", environment: [:])

@@ -178,9 +178,15 @@ import Glibc
                 let live = try await Self.get(client, base + "/health/live")
                 let ready = try await Self.get(client, base + "/health/ready")
                 #expect(live.status == 200 && ready.status == 200 && ready.body.contains("pass"))
-                let summary = try await Self.get(client, base + "/summary")
+                // /summary is a snapshot rebuilt every server.summary_refresh (1 s by default).
+                var summary = try await Self.get(client, base + "/summary")
+                var summaryDocument = try JSONDocument.parse(Array(summary.body.utf8))
+                for _ in 0..<150 where summaryDocument["health"]?["vectors"]?["last_status"] != "healthy" {
+                    try await Task.sleep(for: .milliseconds(20))
+                    summary = try await Self.get(client, base + "/summary")
+                    summaryDocument = try JSONDocument.parse(Array(summary.body.utf8))
+                }
                 #expect(summary.status == 200 && summary.contentType == "application/json")
-                let summaryDocument = try JSONDocument.parse(Array(summary.body.utf8))
                 #expect(summaryDocument["health"]?["vectors"]?["last_status"] == "healthy", "\(summary.body.prefix(400))")
                 let notFound = try await Self.get(client, base + "/nothing")
                 #expect(notFound.status == 404)

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Hardening
+import HardeningLog
 import HardeningTestKit
 import NIOCore
 import NIOHTTP1
@@ -37,6 +38,39 @@ import Glibc
         guard Glibc.poll(&poll, 1, seconds * 1000) == 1 else { return false }
         var byte: UInt8 = 0
         return read(descriptor, &byte, 1) == 0
+    }
+
+    /// The short version of `tools/load/agent_flood.py` (the full sizes are in README's
+    /// reliability table): 600 idle and 50 slowloris connections against a limit of 512 while
+    /// /health/live is asked every 50 ms; 50 clients polling /summary while a healthy upstream is
+    /// probed every 250 ms with a 1 s timeout; HTTP/1.0 closes; a reader that never reads is
+    /// closed at the request timeout. The latency bound is loose here (the whole suite shares two
+    /// cores); the script's own default (100 ms at p99) is for a quiet machine.
+    @Test func aFloodOfIdleSlowAndPollingClientsCannotTakeTheAgentDown() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let script = root.appendingPathComponent("tools/load/agent_flood.py").path
+        let run = try await ChildProcess.runDetached([
+            "python3", script, "--binary", ChildProcess.hardeningExecutable, "--idle", "600", "--slow", "50", "--clients", "50",
+            "--seconds", "4", "--idle-timeout", "2", "--header-timeout", "1", "--request-timeout", "2", "--max-live-ms", "2000",
+        ])
+        let output = String(decoding: run.stdout, as: UTF8.self)
+        #expect(run.status == 0, "\(output)\n\(run.stderr)")
+        let last = try JSONDocument.parse(Array((output.split(separator: "\n").last ?? "").utf8))
+        #expect(last["problems"] == .array([]), "\(output)")
+        guard case .array(let results)? = last["results"] else {
+            Issue.record("no results: \(output)")
+            return
+        }
+        #expect(results.count == 3)
+        let idle = results[0]
+        #expect(idle["idle_closed_by_server"] == .int(600) && idle["slowloris_closed_by_server"] == .int(50), "\(output)")
+        #expect(idle["live_failures"] == .int(0))
+        if case .int(let shed)? = idle["server_metrics"]?["hardening_server_connections_shed_total"] {
+            #expect(shed > 0, "600 idle connections against a limit of 512 shed some")
+        } else {
+            Issue.record("no shed count: \(output)")
+        }
+        #expect(results[1]["alerts_fired"] == .int(0) && results[1]["upstream_probes"]?["unhealthy"] == nil, "\(output)")
     }
 
     @Test func idleConnectionsAreClosedAfterTheTimeoutAndLivenessStillAnswers() async throws {

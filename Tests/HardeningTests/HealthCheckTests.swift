@@ -115,6 +115,20 @@ private struct DelayedCheck: HealthCheck {
         #expect(missing.status == .unhealthy && missing.message.contains("cannot read free space"))
     }
 
+    /// A source that cannot be read now (out of descriptors, say) is a degraded probe with the
+    /// reason, never the keys it holds reported as missing.
+    @Test func configCheckThatCannotReadItsSourcesIsDegradedNotMissingKeys() async {
+        struct Unreadable: Error, CustomStringConvertible { var description: String { "open .env: Too many open files (errno 24)" } }
+        let validator = ConfigValidator(rules: [ConfigRule("API_KEY", .text, help: "the key")])
+        let fine = await ConfigHealthCheck(validator: validator) { ConfigSources(environment: ["API_KEY": "x"]) }.check()
+        #expect(fine.status == .healthy)
+        let missing = await ConfigHealthCheck(validator: validator) { ConfigSources(environment: [:]) }.check()
+        #expect(missing.status == .unhealthy && missing.message.contains("API_KEY"))
+        let unreadable = await ConfigHealthCheck(validator: validator) { throw Unreadable() }.check()
+        #expect(unreadable.status == .degraded)
+        #expect(unreadable.message.contains("Too many open files") && !unreadable.message.contains("API_KEY"), "\(unreadable.message)")
+    }
+
     @Test func theProberTimesOutSlowChecksAndReportsEachProbe() async throws {
         let clock = ManualClock()
         let sink = InMemorySink()

@@ -35,11 +35,14 @@ public struct ConfigHealthCheck: HealthCheck {
     public var isCritical: Bool
     /// The rules.
     public let validator: ConfigValidator
-    /// Reads the sources afresh for every probe.
-    public let sources: @Sendable () -> ConfigSources
+    /// Reads the sources afresh for every probe; an error it throws (a `.env` that exists but
+    /// cannot be read now: out of descriptors, permission) makes the probe degraded with the
+    /// reason, never a list of keys that only look missing.
+    public let sources: @Sendable () throws -> ConfigSources
 
     /// Checks `validator`'s rules against `sources()` on every probe.
-    public init(name: String = "config", validator: ConfigValidator, isCritical: Bool = true, sources: @escaping @Sendable () -> ConfigSources) {
+    public init(name: String = "config", validator: ConfigValidator, isCritical: Bool = true,
+                sources: @escaping @Sendable () throws -> ConfigSources) {
         self.name = name
         self.validator = validator
         self.isCritical = isCritical
@@ -47,7 +50,13 @@ public struct ConfigHealthCheck: HealthCheck {
     }
 
     public func check() async -> HealthResult {
-        let report = validator.validate(sources())
+        let current: ConfigSources
+        do {
+            current = try sources()
+        } catch {
+            return HealthResult(status: .degraded, message: "the configuration could not be read again: \(error)")
+        }
+        let report = validator.validate(current)
         let observed: Attributes = ["rules": .int(Int64(report.findings.count)), "problems": .int(Int64(report.problems.count + report.fileProblems.count))]
         if report.passed { return HealthResult(status: .healthy, message: "\(report.findings.count) configuration rules pass", observed: observed) }
         let keys = report.problems.map(\.key) + (report.fileProblems.isEmpty ? [] : ["\(report.fileProblems.count) unreadable line(s)"])

@@ -1,9 +1,17 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import AsyncHTTPClient
 import Hardening
 import HardeningLog
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import UnixSignals
 
@@ -34,13 +42,22 @@ public final class Agent: Sendable {
     /// The rotating file sink, if configured.
     public let fileSink: RotatingFileSink?
     private let client: HTTPClient
+    /// The probes' own event loop: a flood on the server cannot delay a probe into a timeout.
+    private let probeLoops: MultiThreadedEventLoopGroup
     private let logger: Logger
+    /// The HTTP server's connection limit and what its connection guards did.
+    let connections: ConnectionLimiter
+    /// `/summary`'s answer, rebuilt in the background.
+    let summarySnapshot: SummarySnapshot
 
     /// Builds every part from `configuration` (nothing runs until ``run(onListening:)``).
     public init(configuration: AgentConfiguration) {
         self.configuration = configuration
-        let client = HTTPHealthCheck.probingClient()
+        let probeLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.probeLoops = probeLoops
+        let client = HTTPHealthCheck.probingClient(eventLoopGroup: probeLoops)
         self.client = client
+        self.connections = ConnectionLimiter(maxConnections: configuration.server.maxConnections)
         let events = configuration.events
         var sinks: [any EventSink] = []
         if let files = events.files {
@@ -57,6 +74,7 @@ public final class Agent: Sendable {
         }
         let summary = SummarySink()
         let metrics = PrometheusEventSink()
+        self.summarySnapshot = SummarySnapshot(summary: summary, interval: configuration.server.summaryRefresh)
         self.summary = summary
         self.metrics = metrics
         sinks += [summary, metrics] as [any EventSink]
@@ -113,7 +131,15 @@ public final class Agent: Sendable {
                 let envFile = configuration.validation.envFile
                 return ConfigHealthCheck(name: check.name, validator: ConfigValidator(rules: rules), isCritical: check.isCritical) {
                     // The .env file is read again; the environment and the file's values are as loaded.
-                    let text = envFile.flatMap { try? PosixFileSystem().readText($0) }
+                    // A missing file reads as empty (as at load); any other failure is no reading at all.
+                    var text: String?
+                    if let envFile {
+                        do {
+                            text = try PosixFileSystem().readText(envFile)
+                        } catch let error as FileSystemError where error.code == ENOENT {
+                            text = nil
+                        }
+                    }
                     var sources = ConfigSources(environment: loaded.environment, dotEnv: text, dotEnvName: loaded.dotEnvName)
                     sources.fileValues = loaded.fileValues
                     sources.fileName = loaded.fileName
@@ -143,13 +169,15 @@ public final class Agent: Sendable {
         let router = AgentRoutes(agent: self).router()
         let application = Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(server.idleTimeout.milliseconds)))),
+            server: .guardedHTTP1(idleTimeout: server.idleTimeout, headerTimeout: server.headerTimeout, requestTimeout: server.requestTimeout,
+                                  limiter: connections),
             configuration: ApplicationConfiguration(address: .hostname(server.host, port: server.port), serverName: nil),
             onServerRunning: { channel in await onListening(server.host, channel.localAddress?.port ?? server.port) },
             logger: logger
         )
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: bus)]
         if let webhook { services.append(.init(service: webhook)) }
+        services.append(.init(service: summarySnapshot))
         services.append(.init(service: application))
         services.append(.init(service: DrainDelay(duration: configuration.shutdownDrain)))
         services.append(.init(service: monitor))
@@ -159,7 +187,13 @@ public final class Agent: Sendable {
         let group = ServiceGroup(configuration: groupConfiguration)
         bus.emit(LogMessage(logger: "hardening.agent", source: "agent",
                             text: "hardening agent starting: \(configuration.file), \(configuration.health.checks.count) checks every \(Int64(configuration.health.interval.milliseconds)) ms"))
-        try await group.run(thenClosing: client, bus)
+        do {
+            try await group.run(thenClosing: client, bus)
+        } catch {
+            try? await probeLoops.shutdownGracefully()
+            throw error
+        }
+        try? await probeLoops.shutdownGracefully()
     }
 }
 

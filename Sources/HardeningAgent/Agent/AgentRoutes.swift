@@ -14,13 +14,13 @@ struct AgentRoutes: Sendable {
         router.get("/health/live") { _, _ in live() }
         router.get("/health/ready") { _, _ in ready() }
         router.get("/metrics") { _, _ in metrics() }
-        router.get("/summary") { _, _ in await summary() }
+        router.get("/summary") { _, _ in summary() }
         // HEAD: the GET answer's status and headers, without its body.
         router.head("/health") { _, _ in Self.headOf(health()) }
         router.head("/health/live") { _, _ in Self.headOf(live()) }
         router.head("/health/ready") { _, _ in Self.headOf(ready()) }
         router.head("/metrics") { _, _ in Self.headOf(metrics()) }
-        router.head("/summary") { _, _ in Self.headOf(await summary()) }
+        router.head("/summary") { _, _ in Self.headOf(summary()) }
         // Other methods on a known path: 405 with Allow.
         for path in Self.paths {
             for method in [HTTPRequest.Method.post, .put, .delete, .patch] {
@@ -65,15 +65,17 @@ struct AgentRoutes: Sendable {
     }
 
     func metrics() -> Response {
-        Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
-                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: agent.metrics.exposition())))
+        var text = agent.metrics.exposition()
+        text += ServerMetricsText.exposition(agent.connections.statistics, maxConnections: agent.connections.maxConnections)
+        return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
     }
 
-    /// The live `Summary` (every event delivered before the request).
-    func summary() async -> Response {
-        let summary = await agent.summary.summary(after: agent.bus)
-        return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(string: summary.jsonText + "\n")))
+    /// The live `Summary` as of its latest background snapshot (at most `server.summary_refresh`
+    /// old): never computed per request.
+    func summary() -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                 body: ResponseBody(byteBuffer: agent.summarySnapshot.body))
     }
 
     static func json(_ value: AttributeValue, status: HTTPResponse.Status, contentType: String) -> Response {

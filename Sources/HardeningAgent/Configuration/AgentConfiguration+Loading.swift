@@ -128,10 +128,21 @@ extension AgentConfiguration {
 
     private static func readServer(_ fields: YAMLFields?, into server: inout Server) {
         guard let fields else { return }
-        if let host = fields.string("host") { server.host = host }
+        if let host = fields.string("host") {
+            if HostSyntax.isValid(host) {
+                server.host = host
+            } else {
+                fields.problems.add(fields.entry("host")?.line ?? fields.line, fields.keyPath("host"),
+                                    "expected an IP address or a host name (such as 127.0.0.1, ::1, 0.0.0.0 or localhost), got '\(host)'")
+            }
+        }
         if let port = fields.int("port", in: 0...65535) { server.port = port }
         if let show = fields.bool("show_details") { server.showDetails = show }
         if let idle = fields.duration("idle_timeout", minimum: .milliseconds(100)) { server.idleTimeout = idle }
+        if let header = fields.duration("header_timeout", minimum: .milliseconds(100)) { server.headerTimeout = header }
+        if let request = fields.duration("request_timeout", minimum: .milliseconds(100)) { server.requestTimeout = request }
+        if let limit = fields.int("max_connections", in: 1...1_000_000) { server.maxConnections = limit }
+        if let refresh = fields.duration("summary_refresh", minimum: .milliseconds(10)) { server.summaryRefresh = refresh }
         fields.rejectUnknownKeys()
     }
 

@@ -19,6 +19,18 @@ public struct AgentConfiguration: Sendable {
         /// A connection that sends and receives nothing for this long is closed by the server (idle
         /// keep-alive connections, clients that connect and never speak).
         public var idleTimeout: Duration = .seconds(30)
+        /// A request whose head (request line and headers) has not arrived this long after its
+        /// first byte is closed: one byte a second (slowloris) cannot hold a connection.
+        public var headerTimeout: Duration = .seconds(10)
+        /// A request not answered in full this long after its head arrived (a body sent slowly, a
+        /// reader that never reads the answer) is closed.
+        public var requestTimeout: Duration = .seconds(30)
+        /// The most connections held at once; one more sheds the connection idle the longest (or
+        /// is refused when none is idle), so that no client can take every descriptor.
+        public var maxConnections = 512
+        /// How often `/summary` is rebuilt in the background; every answer is at most this old
+        /// and costs no more than a copy.
+        public var summaryRefresh: Duration = .seconds(1)
     }
 
     /// Where events go.

@@ -58,10 +58,13 @@ public struct HTTPHealthCheck: HealthCheck {
     /// retries establishing it until the time limit, and the probe could only say "timeout"),
     /// and redirects are not followed (a health endpoint that redirects is misconfigured). Shut
     /// it down when done.
-    public static func probingClient() -> HTTPClient {
+    ///
+    /// The agent gives it event loops of its own (`eventLoopGroup`), so that a flood of requests
+    /// on its HTTP server cannot delay a probe's answer into a timeout.
+    public static func probingClient(eventLoopGroup: any EventLoopGroup = HTTPClient.defaultEventLoopGroup) -> HTTPClient {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         configuration.connectionPool.retryConnectionEstablishment = false
-        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        return HTTPClient(eventLoopGroup: eventLoopGroup, configuration: configuration)
     }
 
     /// Creates the check; `client` is the application's (the agent shares one for every check;
