@@ -62,6 +62,9 @@ import Testing
             #"14,"attrs":{"operation":"op","duration_ms":3,"outcome":"success"}"#,
             #"15,"attrs":{"operation":"op","duration_ms":1e999,"outcome":"success"}}"#,
             #"16,"attrs":{"operation":"op","duration_ms":3,"outcome":"success","x":[1,2,]}}"#,
+            #"20,"attrs":{"operation":"op","duration_ms":-5,"outcome":"success"}}"#,
+            #"21,"attrs":{"operation":"op","duration_ms":1e308,"outcome":"success"}}"#,
+            #"22,"attrs":{"operation":"op","duration_ms":1e308,"outcome":"success"}}"#,
         ]
         var text = variants.map { head + $0 + "\n" }.joined()
         text += #"{"timestamp":"2026-11-29T00:00:01.000000Z","level":"warning","event":"health.probed","message":"m","service":"s","host":"h","run":"0123456789abcdef","seq":17,"attrs":{"check":"db","status":"unhealthy","latency_ms":5,"detail":7}}"# + "\n"
@@ -72,6 +75,8 @@ import Testing
         let reports = try both(path)
         expectSame(reports)
         #expect(reports.fast.summary.operations["op"]?.count ?? 0 >= 8)
+        #expect(reports.fast.summary.operations["op"]?.latency.invalidDurations ?? 0 >= 1)
+        #expect(reports.fast.text.contains("! op: "), "the text report says what is wrong with the durations")
     }
 
     @Test func mutatedLinesGiveTheSameReport() throws {

@@ -27,6 +27,36 @@ private func delivered(_ payloads: [any EventPayload], run: String = "0123456789
         #expect(query.latency.percentileMilliseconds(100) == 100)
     }
 
+    /// Hostile numbers: sums stop at the largest value instead of wrapping negative,
+    /// percentiles stay between min and max, negative durations are counted and reported.
+    @Test func hugeAndNegativeDurationsNeitherWrapNorHide() throws {
+        var payloads: [any EventPayload] = [1e308, 1e308, 1e308, 5, -5].map {
+            TimingRecorded(operation: "op", durationMs: $0, outcome: "success")
+        }
+        payloads += [BusDropped(count: .max, totalDropped: .max, policy: "drop_newest"), BusDropped(count: .max, totalDropped: .max, policy: "drop_newest")]
+        payloads += [RetryAttemptFailed(operation: "op", attempt: 1, delayMs: 1e300, errorType: "E", error: ""),
+                     RetryAttemptFailed(operation: "op", attempt: 2, delayMs: 1e300, errorType: "E", error: "")]
+        let summary = Summary(folding: delivered(payloads))
+        let latency = try #require(summary.operations["op"]?.latency)
+        #expect(latency.count == 5 && latency.invalidDurations == 1 && latency.isTotalSaturated)
+        #expect(latency.meanMilliseconds > 0, "a saturated total never wraps negative")
+        #expect(latency.minMilliseconds == 0 && latency.maxMilliseconds == 9e15)
+        for percentile in [50.0, 90, 99] {
+            let value = latency.percentileMilliseconds(percentile)
+            #expect(value >= latency.minMilliseconds && value <= latency.maxMilliseconds, "p\(percentile) = \(value)")
+        }
+        #expect(latency.problem == "1 negative or non-finite duration(s) counted as 0; the total reached the largest number it can hold (the mean is a lower bound)")
+        #expect(summary.loss.droppedByBus == .max)
+        #expect(summary.retries["op"]?.waitedMicroseconds == .max)
+        let json = summary.json.jsonText
+        #expect(json.contains(#""invalid_durations":1,"total_saturated":true"#), "\(json)")
+        // Merging keeps the flags and saturates too.
+        var merged = summary
+        merged.merge(summary)
+        #expect(merged.operations["op"]?.latency.isTotalSaturated == true && merged.operations["op"]?.latency.invalidDurations == 2)
+        #expect(merged.loss.droppedByBus == .max)
+    }
+
     @Test func retriesBreakersAndLimitsAreCounted() throws {
         let summary = Summary(folding: delivered([
             RetryAttemptFailed(operation: "notion", attempt: 1, delayMs: 100, errorType: "E", error: "x"),

@@ -175,15 +175,15 @@ public struct Summary: Sendable {
         case .metricRecorded:
             apply(try event.payload(as: MetricRecorded.self), at: StreamPosition(event))
         case .busDropped:
-            loss.droppedByBus += try event.payload(as: BusDropped.self).count
+            loss.droppedByBus.saturatingAdd(try event.payload(as: BusDropped.self).count)
         case .sinkDropped:
             let dropped = try event.payload(as: SinkDropped.self)
-            loss.droppedBySinkQueues[dropped.sink, default: 0] += dropped.count
+            loss.droppedBySinkQueues.add(dropped.sink, dropped.count)
         case .sinkFailed:
             _ = try event.payload(as: SinkFailed.self)
             loss.sinkFailures += 1
         case .sinkRecovered:
-            loss.lostBySinks += try event.payload(as: SinkRecovered.self).lostEvents
+            loss.lostBySinks.saturatingAdd(try event.payload(as: SinkRecovered.self).lostEvents)
         default:
             break
         }

@@ -3,7 +3,7 @@ public typealias Tally = [String: Int64]
 
 extension Dictionary where Key == String, Value == Int64 {
     /// Adds `amount` to `key`'s count.
-    public mutating func add(_ key: String, _ amount: Int64 = 1) { self[key, default: 0] &+= amount }
+    public mutating func add(_ key: String, _ amount: Int64 = 1) { self[key, default: 0].saturatingAdd(amount) }
     /// Adds every count of `other`.
     public mutating func merge(_ other: Tally) { for (key, value) in other { add(key, value) } }
     /// The counts as a JSON object with sorted keys.
@@ -83,14 +83,14 @@ extension Summary {
 
         mutating func record(_ failed: RetryAttemptFailed) {
             retriedAttempts += 1
-            waitedMicroseconds &+= LatencyStats.microseconds(milliseconds: failed.delayMs)
+            waitedMicroseconds.saturatingAdd(LatencyStats.microseconds(milliseconds: failed.delayMs))
         }
 
         mutating func merge(_ other: Retries) {
             retriedAttempts += other.retriedAttempts
             succeededAfterRetry += other.succeededAfterRetry
             exhausted.merge(other.exhausted)
-            waitedMicroseconds += other.waitedMicroseconds
+            waitedMicroseconds.saturatingAdd(other.waitedMicroseconds)
         }
 
         var json: AttributeValue {
@@ -143,14 +143,14 @@ extension Summary {
         /// leaves open.
         private mutating func addOpenTime(from state: String, since: StreamPosition, to leaving: String, at position: StreamPosition) {
             guard state == "open", leaving == "open", since < position else { return }
-            openMicroseconds &+= position.timestamp.microsecondsSinceEpoch - since.timestamp.microsecondsSinceEpoch
+            openMicroseconds.saturatingAdd(position.timestamp.microsecondsSinceEpoch &- since.timestamp.microsecondsSinceEpoch)
         }
 
         mutating func merge(_ other: Breaker) {
             transitions.merge(other.transitions)
             opened += other.opened
             rejected += other.rejected
-            openMicroseconds += other.openMicroseconds
+            openMicroseconds.saturatingAdd(other.openMicroseconds)
             for (run, theirs) in other.instances {
                 guard let mine = instances[run] else {
                     instances[run] = theirs
@@ -356,7 +356,7 @@ extension Summary {
 
         mutating func record(_ value: Double, at position: StreamPosition) {
             count += 1
-            sumMillionths &+= Int64(Swift.min(Swift.max((value * 1e6).rounded(), -9e18), 9e18))
+            sumMillionths.saturatingAdd(Int64(Swift.min(Swift.max((value * 1e6).rounded(), -9e18), 9e18)))
             min = Swift.min(min, value)
             max = Swift.max(max, value)
             if last.map({ $0.at < position }) ?? true { last = (value, position) }
@@ -364,7 +364,7 @@ extension Summary {
 
         mutating func merge(_ other: Recorded) {
             count += other.count
-            sumMillionths &+= other.sumMillionths
+            sumMillionths.saturatingAdd(other.sumMillionths)
             min = Swift.min(min, other.min)
             max = Swift.max(max, other.max)
             if let theirs = other.last, last.map({ $0.at < theirs.at }) ?? true { last = theirs }
@@ -385,7 +385,7 @@ extension Summary {
         /// Events the bus dropped on overflow (`bus.dropped`).
         public var droppedByBus: Int64 = 0
         /// Events a sink's own queue dropped, by sink (`sink.dropped`): the other sinks have them.
-        public var droppedBySinkQueues: [String: Int64] = [:]
+        public var droppedBySinkQueues: Tally = [:]
         /// Sink outages (`sink.failed`).
         public var sinkFailures: Int64 = 0
         /// Events sinks could not write (`sink.recovered`'s `lost_events`).
@@ -395,10 +395,10 @@ extension Summary {
         public var syntheticEvents: Int64 = 0
 
         mutating func merge(_ other: Loss) {
-            droppedByBus += other.droppedByBus
-            droppedBySinkQueues.merge(other.droppedBySinkQueues, uniquingKeysWith: +)
+            droppedByBus.saturatingAdd(other.droppedByBus)
+            droppedBySinkQueues.merge(other.droppedBySinkQueues)
             sinkFailures += other.sinkFailures
-            lostBySinks += other.lostBySinks
+            lostBySinks.saturatingAdd(other.lostBySinks)
             syntheticEvents += other.syntheticEvents
         }
     }

@@ -19,7 +19,7 @@ public struct Timeline: Sendable {
 
         mutating func add(micros: Int64, failed: Bool) {
             count += 1
-            totalMicroseconds &+= micros
+            totalMicroseconds.saturatingAdd(micros)
             maxMicroseconds = max(maxMicroseconds, micros)
             if failed { errors += 1 }
         }

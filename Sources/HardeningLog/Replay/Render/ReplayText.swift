@@ -60,6 +60,9 @@ extension Replay.Report {
                           + [Format.milliseconds(latency.maxMilliseconds)])
             }
             out += table.render()
+            for (name, operation) in summary.operations.sorted(by: { $0.key < $1.key }) {
+                if let problem = operation.latency.problem { out += "  ! \(name): \(problem)\n" }
+            }
         }
 
         if !summary.retries.isEmpty {
