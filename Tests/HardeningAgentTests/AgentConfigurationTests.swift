@@ -179,6 +179,64 @@ import Testing
         }
     }
 
+    /// Every key given twice is reported, in every mapping, not only the first Yams meets.
+    @Test func everyDuplicatedKeyIsReported() {
+        let yaml = """
+            service: a
+            server:
+              port: 1
+              # a comment
+              port: 2
+            health:
+              checks:
+                - name: a
+                  type: tcp
+                  port: 1
+                  type: disk
+                - name: b
+                  type: tcp
+                  note: |
+                    name: not a key
+                    name: still text
+            service: b
+            events:
+              stdout: off
+              stdout: json
+            """
+        do {
+            _ = try AgentConfiguration.parse(yaml: yaml, file: "dup.yaml", environment: [:])
+            Issue.record("duplicated keys loaded")
+        } catch {
+            #expect(error.problems.map(\.description) == [
+                "dup.yaml:5: server.port: key given more than once (first on line 3)",
+                "dup.yaml:11: health.checks[0].type: key given more than once (first on line 9)",
+                "dup.yaml:17: service: key given more than once (first on line 1)",
+                "dup.yaml:20: events.stdout: key given more than once (first on line 19)",
+            ])
+        }
+    }
+
+    /// A file with a hundred thousand unknown keys: the problems are capped (kept and shown),
+    /// with the count of the rest, and reading it stays fast.
+    @Test func aFloodOfProblemsIsCappedWithTheCountOfTheRest() {
+        var yaml = "server:\n"
+        for index in 0..<100_000 { yaml += "  unknown_key_\(index): 1\n" }
+        let started = ContinuousClock.now
+        do {
+            _ = try AgentConfiguration.parse(yaml: yaml, file: "big.yaml", environment: [:])
+            Issue.record("a file of unknown keys loaded")
+        } catch {
+            #expect(error.problems.count == AgentConfigurationError.keptProblems)
+            #expect(error.moreProblems == 100_000 - AgentConfigurationError.keptProblems)
+            let lines = error.description.split(separator: "\n")
+            #expect(lines.count == AgentConfigurationError.shownProblems + 2, "a header, the shown problems and the count of the rest")
+            #expect(lines.first == "100000 problem(s) in the configuration:")
+            #expect(lines.last == "  … and 99900 more problem(s) not shown")
+            #expect(lines[1] == "  big.yaml:2: server.unknown_key_0: unknown key; expected one of header_timeout, host, idle_timeout, max_connections, port, request_timeout, show_details, summary_refresh")
+        }
+        print("100,000 unknown keys read in \(ContinuousClock.now - started)")
+    }
+
     @Test func secretsResolveFromTheEnvFileAndNeverAppearInProblems() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

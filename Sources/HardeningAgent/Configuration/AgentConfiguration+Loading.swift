@@ -37,6 +37,17 @@ extension AgentConfiguration {
         do {
             root = try Yams.compose(yaml: yaml)
         } catch let error as YamlError {
+            if case .duplicatedKeysInMapping = error {
+                // Yams stops at the first mapping with a duplicate: find every one.
+                let duplicates = DuplicateKeyScanner.duplicates(in: yaml)
+                if !duplicates.isEmpty {
+                    let found = ProblemCollector(file: file)
+                    for duplicate in duplicates {
+                        found.add(duplicate.line, duplicate.key, "key given more than once (first on line \(duplicate.firstLine))")
+                    }
+                    throw found.error
+                }
+            }
             throw AgentConfigurationError(problems: [yamlProblem(error, file: file)])
         } catch {
             throw AgentConfigurationError(problems: [ConfigFileProblem(file: file, line: 0, key: "", message: "not YAML: \(error)")])
@@ -92,7 +103,7 @@ extension AgentConfiguration {
             }
         }
         configuration.secrets = secrets.values
-        guard problems.problems.isEmpty else { throw AgentConfigurationError(problems: problems.sorted) }
+        guard problems.isEmpty else { throw problems.error }
         return configuration
     }
 

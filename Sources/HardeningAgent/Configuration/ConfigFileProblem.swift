@@ -19,10 +19,27 @@ public struct ConfigFileProblem: Sendable, Hashable, CustomStringConvertible {
 /// An agent configuration file that cannot be used: every problem found, so that one edit can
 /// fix them all. The agent does not start half-configured.
 public struct AgentConfigurationError: Error, Sendable, CustomStringConvertible {
-    /// Every problem, in file order.
+    /// The problems, in file order: every one, up to ``keptProblems``.
     public var problems: [ConfigFileProblem]
+    /// Problems found beyond ``keptProblems`` (counted, not kept: a file of a million bad keys
+    /// must not take a million lines of memory and output).
+    public var moreProblems: Int
+
+    /// How many problems are kept; the description shows at most ``shownProblems`` of them.
+    public static let keptProblems = 1000
+    /// How many problems the description lists before saying how many more there are.
+    public static let shownProblems = 100
+
+    /// Creates the error.
+    public init(problems: [ConfigFileProblem], moreProblems: Int = 0) {
+        self.problems = problems
+        self.moreProblems = moreProblems
+    }
 
     public var description: String {
-        "\(problems.count) problem(s) in the configuration:\n" + problems.map { "  \($0)" }.joined(separator: "\n")
+        let total = problems.count + moreProblems
+        var text = "\(total) problem(s) in the configuration:\n" + problems.prefix(Self.shownProblems).map { "  \($0)" }.joined(separator: "\n")
+        if total > Self.shownProblems { text += "\n  … and \(total - Self.shownProblems) more problem(s) not shown" }
+        return text
     }
 }

@@ -4,15 +4,30 @@ import Yams
 /// Collects problems while a configuration file is read.
 final class ProblemCollector {
     let file: String
+    /// The first ``AgentConfigurationError/keptProblems`` problems found.
     private(set) var problems: [ConfigFileProblem] = []
+    /// Problems found beyond those.
+    private(set) var more = 0
 
     init(file: String) { self.file = file }
 
     func add(_ line: Int, _ key: String, _ message: String) {
+        guard problems.count < AgentConfigurationError.keptProblems else {
+            more += 1
+            return
+        }
         problems.append(ConfigFileProblem(file: file, line: line, key: key, message: message))
     }
 
-    var sorted: [ConfigFileProblem] { problems.sorted { ($0.line, $0.key) < ($1.line, $1.key) } }
+    var isEmpty: Bool { problems.isEmpty }
+
+    /// Whether another problem would only be counted (its message is not worth building).
+    var isFull: Bool { problems.count >= AgentConfigurationError.keptProblems }
+
+    /// The error: the kept problems in file order, and how many more.
+    var error: AgentConfigurationError {
+        AgentConfigurationError(problems: problems.sorted { ($0.line, $0.key) < ($1.line, $1.key) }, moreProblems: more)
+    }
 }
 
 /// Typed reads of one YAML mapping, each problem reported with file, line and key path; keys
@@ -195,16 +210,23 @@ final class YAMLFields {
     /// Reports every key that no read asked for; `known` are keys of the section that other
     /// variants use (a tcp check's `port` on an http check is "not used", not "unknown").
     func rejectUnknownKeys(known allKeys: [String] = [], variant: String? = nil) {
+        let known = Set(read).union(allKeys).sorted()
+        let knownSet = Set(allKeys)
         for entry in entries where !read.contains(entry.key) {
-            if allKeys.contains(entry.key) {
+            if knownSet.contains(entry.key) {
                 problems.add(entry.line, keyPath(entry.key), "not used by \(variant ?? "this section")")
                 continue
             }
-            let known = Set(read).union(allKeys).sorted()
+            guard !problems.isFull else {
+                problems.add(entry.line, keyPath(entry.key), "")
+                continue
+            }
             var message = "unknown key"
-            if let close = known.min(by: { Self.distance($0, entry.key) < Self.distance($1, entry.key) }),
-                Self.distance(close, entry.key) <= max(2, entry.key.count / 3) {
-                message += "; did you mean '\(close)'?"
+            let allowed = max(2, entry.key.count / 3)
+            // A key whose length differs from a known one by more than the allowed distance cannot be close to it.
+            let closest = known.filter { abs($0.count - entry.key.count) <= allowed }.map { ($0, Self.distance($0, entry.key)) }.min { $0.1 < $1.1 }
+            if let closest, closest.1 <= allowed {
+                message += "; did you mean '\(closest.0)'?"
             } else if !known.isEmpty {
                 message += "; expected one of \(known.joined(separator: ", "))"
             }
