@@ -23,6 +23,7 @@ public final class FaultInjectingFileSystem: FileSystem {
         var writeFault = WriteFault.none
         var failRenames: Int32?
         var failOpens: Int32?
+        var failOpensSuffix: String?
         var writes = 0
         var syncs = 0
         var shortPending = false
@@ -39,8 +40,14 @@ public final class FaultInjectingFileSystem: FileSystem {
     public func setWriteFault(_ fault: WriteFault) { state.withLock { $0.writeFault = fault } }
     /// Makes renames fail with `errno` (or work again with `nil`).
     public func setRenameFault(_ errno: Int32?) { state.withLock { $0.failRenames = errno } }
-    /// Makes opens fail with `errno` (or work again with `nil`).
-    public func setOpenFault(_ errno: Int32?) { state.withLock { $0.failOpens = errno } }
+    /// Makes opens fail with `errno` (or work again with `nil`); only of paths ending with
+    /// `suffix` when one is given (`".gz.tmp"`: compressions fail, the sink's own files do not).
+    public func setOpenFault(_ errno: Int32?, forPathsEndingWith suffix: String? = nil) {
+        state.withLock {
+            $0.failOpens = errno
+            $0.failOpensSuffix = suffix
+        }
+    }
     /// Writes attempted so far.
     public var writeCount: Int { state.withLock { $0.writes } }
     /// `fsync` calls on files (not directories) so far.
@@ -49,7 +56,8 @@ public final class FaultInjectingFileSystem: FileSystem {
     public var failedWriteCount: Int { state.withLock { $0.failedWrites } }
 
     public func open(_ path: String, flags: Int32, mode: UInt32) throws(FileSystemError) -> Int32 {
-        if let code = state.withLock({ $0.failOpens }) { throw FileSystemError(code: code, operation: "open", path: path) }
+        let (code, suffix) = state.withLock { ($0.failOpens, $0.failOpensSuffix) }
+        if let code, suffix.map({ path.hasSuffix($0) }) ?? true { throw FileSystemError(code: code, operation: "open", path: path) }
         return try base.open(path, flags: flags, mode: mode)
     }
 

@@ -161,6 +161,41 @@ import Glibc
         await bus.shutdown()
     }
 
+    /// A compression that fails (a full disk) keeps the plain segment, says so, and is tried
+    /// again while the sink runs, not only at the next start.
+    @Test func aFailedCompressionIsTriedAgainWhileRunning() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let fileSystem = FaultInjectingFileSystem()
+        fileSystem.setOpenFault(ENOSPC, forPathsEndingWith: ".gz.tmp")
+        let sink = RotatingFileSink(configuration: .init(directory: directory.path, maxFileBytes: 30_000, minRotationInterval: .zero,
+                                                         compression: .init(level: 6, delay: .zero, retryDelay: .milliseconds(200))),
+                                    fileSystem: fileSystem)
+        let memory = InMemorySink()
+        let bus = EventBus(configuration: .init(service: "s", run: "00000000000000ee", tickInterval: .milliseconds(5)), sinks: [sink, memory])
+        emit(bus, 300)
+        await bus.flush()
+        emit(bus, 300, from: 300)
+        await bus.flush()
+        sink.waitForBackgroundWork()
+        let plain = names(in: directory.path).filter { $0.hasPrefix("events-") && !$0.hasSuffix(".gz") }
+        #expect(plain.count >= 2, "a closed segment and the active one: \(plain)")
+        for _ in 0..<400 where !memory.events.contains(where: { $0.kind == .sinkFailed }) {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let failure = try #require(try memory.events.first { $0.kind == .sinkFailed }?.payload(as: SinkFailed.self))
+        #expect(failure.errno == Int64(ENOSPC) && failure.error.contains("original kept, tried again in 200 ms"), "\(failure.error)")
+        // The disk has room again: without a restart, the closed segment is compressed.
+        fileSystem.setOpenFault(nil)
+        let closed = plain[0]
+        for _ in 0..<600 where !names(in: directory.path).contains(closed + ".gz") {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(names(in: directory.path).contains(closed + ".gz"))
+        #expect(!names(in: directory.path).contains(closed), "the plain copy is gone once the .gz is complete")
+        await bus.shutdown()
+    }
+
     @Test func retentionDeletesOnlyCompressedSegmentsOldestFirst() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

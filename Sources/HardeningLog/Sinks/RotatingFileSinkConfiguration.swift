@@ -27,11 +27,15 @@ extension RotatingFileSink {
         /// How long a rotated segment stays plain, so that agents finish reading it (Datadog reads
         /// a rotated file for up to 60 s, Fluent Bit 5 s).
         public var delay: Duration
+        /// How long after a failed compression (a full disk) it is tried again; each failure
+        /// doubles the wait, up to ten minutes. The plain segment is kept meanwhile.
+        public var retryDelay: Duration
 
         /// Creates the settings.
-        public init(level: Int = 6, delay: Duration = .seconds(60)) {
+        public init(level: Int = 6, delay: Duration = .seconds(60), retryDelay: Duration = .seconds(10)) {
             self.level = level
             self.delay = delay
+            self.retryDelay = retryDelay
         }
     }
 

@@ -24,7 +24,12 @@ final class SegmentMaintenance: Sendable {
         var context: SinkContext?
         /// The segment being written (never deleted by retention).
         var activeSegment: String?
+        /// Compressions that failed, by path: when to try again and the wait after that.
+        var retries: [String: (due: ContinuousClock.Instant, nextDelay: Duration)] = [:]
     }
+
+    /// The longest wait between two tries of a failed compression.
+    static let longestRetryDelay: Duration = .seconds(600)
 
     private let configuration: RotatingFileSink.Configuration
     private let fileSystem: any FileSystem
@@ -83,8 +88,15 @@ final class SegmentMaintenance: Sendable {
             let job = state.withLockAndWaiter { state, waiter -> Job? in
                 state.pointee.busy = false
                 while state.pointee.jobs.isEmpty && !state.pointee.stopping {
+                    // Failed compressions whose time has come are tried again.
+                    let now = ContinuousClock.now
+                    for (path, retry) in state.pointee.retries where retry.due <= now {
+                        state.pointee.jobs.append(.compress(path: path))
+                    }
+                    if !state.pointee.jobs.isEmpty { break }
                     self.state.broadcast(.second)
-                    waiter.wait(.first, nanoseconds: 1_000_000_000)
+                    let nextRetry = state.pointee.retries.values.map(\.due).min().map { now.duration(to: $0) } ?? .seconds(1)
+                    waiter.wait(.first, nanoseconds: min(1_000_000_000, max(1_000_000, nextRetry.nanoseconds)))
                 }
                 if state.pointee.jobs.isEmpty { return nil }
                 state.pointee.busy = true
@@ -115,47 +127,62 @@ final class SegmentMaintenance: Sendable {
         let target = path + ".gz"
         let temporary = target + ".tmp"
         do throws(FileSystemError) {
-            if try fileSystem.info(target) != nil {
-                // A crash came after the rename and before the unlink: the .gz is complete.
-                try fileSystem.remove(path)
-                return
-            }
-            guard try fileSystem.info(path) != nil else { return }
-            try fileSystem.remove(temporary)
-            let source = try fileSystem.open(path, flags: O_RDONLY | O_NOFOLLOW, mode: 0)
-            defer { fileSystem.close(source) }
-            let destination = try fileSystem.open(temporary, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
-                                                  mode: configuration.fileMode)
-            var closed = false
-            defer { if !closed { fileSystem.close(destination) } }
-            try fileSystem.changeMode(destination, configuration.fileMode, path: temporary)
-            guard let compressor = try? GzipCompressor(level: configuration.compression?.level ?? 6) else {
-                throw FileSystemError(code: ENOMEM, operation: "deflateInit", path: path)
-            }
-            var input = [UInt8](repeating: 0, count: 256 << 10)
-            var output: [UInt8] = []
-            output.reserveCapacity(128 << 10)
-            while true {
-                let count = try input.withUnsafeMutableBytes { buffer in
-                    Result { () throws(FileSystemError) in try fileSystem.read(source, into: buffer, path: path) }
-                }.get()
-                if count == 0 { break }
-                input.withUnsafeBytes { compressor.append(UnsafeRawBufferPointer(rebasing: $0[0..<count]), into: &output) }
-                try writeAll(destination, &output, path: temporary)
-            }
-            compressor.finishMember(into: &output)
-            try writeAll(destination, &output, path: temporary)
-            try fileSystem.sync(destination, path: temporary)
-            fileSystem.close(destination)
-            closed = true
-            try fileSystem.rename(temporary, to: target)
-            try? fileSystem.syncDirectory(configuration.directory)
-            try fileSystem.remove(path)
+            try compress(path, into: target, through: temporary)
+            state.withLock { _ = $0.retries.removeValue(forKey: path) }
         } catch {
             try? fileSystem.remove(temporary)
-            report(SinkFailed(sink: "file:\(configuration.directory)", error: "compression of \(path) failed, original kept: \(error)",
+            let retryIn = state.withLock { state -> Duration in
+                let delay = state.retries[path]?.nextDelay ?? max(.milliseconds(1), configuration.compression?.retryDelay ?? .seconds(10))
+                state.retries[path] = (ContinuousClock.now.advanced(by: delay), min(delay * 2, Self.longestRetryDelay))
+                return delay
+            }
+            report(SinkFailed(sink: "file:\(configuration.directory)",
+                              error: "compression of \(path) failed, original kept, tried again in \(Self.describe(retryIn)): \(error)",
                               errno: Int64(error.code), failedEvents: 0))
         }
+    }
+
+    private static func describe(_ duration: Duration) -> String {
+        duration < .seconds(1) ? "\(duration.nanoseconds / 1_000_000) ms" : "\(duration.components.seconds) s"
+    }
+
+    private func compress(_ path: String, into target: String, through temporary: String) throws(FileSystemError) {
+        if try fileSystem.info(target) != nil {
+            // A crash came after the rename and before the unlink: the .gz is complete.
+            try fileSystem.remove(path)
+            return
+        }
+        guard try fileSystem.info(path) != nil else { return }
+        try fileSystem.remove(temporary)
+        let source = try fileSystem.open(path, flags: O_RDONLY | O_NOFOLLOW, mode: 0)
+        defer { fileSystem.close(source) }
+        let destination = try fileSystem.open(temporary, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
+                                              mode: configuration.fileMode)
+        var closed = false
+        defer { if !closed { fileSystem.close(destination) } }
+        try fileSystem.changeMode(destination, configuration.fileMode, path: temporary)
+        guard let compressor = try? GzipCompressor(level: configuration.compression?.level ?? 6) else {
+            throw FileSystemError(code: ENOMEM, operation: "deflateInit", path: path)
+        }
+        var input = [UInt8](repeating: 0, count: 256 << 10)
+        var output: [UInt8] = []
+        output.reserveCapacity(128 << 10)
+        while true {
+            let count = try input.withUnsafeMutableBytes { buffer in
+                Result { () throws(FileSystemError) in try fileSystem.read(source, into: buffer, path: path) }
+            }.get()
+            if count == 0 { break }
+            input.withUnsafeBytes { compressor.append(UnsafeRawBufferPointer(rebasing: $0[0..<count]), into: &output) }
+            try writeAll(destination, &output, path: temporary)
+        }
+        compressor.finishMember(into: &output)
+        try writeAll(destination, &output, path: temporary)
+        try fileSystem.sync(destination, path: temporary)
+        fileSystem.close(destination)
+        closed = true
+        try fileSystem.rename(temporary, to: target)
+        try? fileSystem.syncDirectory(configuration.directory)
+        try fileSystem.remove(path)
     }
 
     private func writeAll(_ descriptor: Int32, _ bytes: inout [UInt8], path: String) throws(FileSystemError) {
