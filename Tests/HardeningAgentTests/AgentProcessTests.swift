@@ -144,6 +144,36 @@ import Glibc
         """
     }
 
+    /// A file where the log directory should be: the agent keeps serving but is unhealthy,
+    /// says why on stderr (the path and the system's reason), and counts the failure in /metrics.
+    @Test func anUnwritableLogDirectoryMakesTheAgentUnhealthyAndSaysWhy() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("blocked", "a file, not a directory\n")
+        try directory.write("agent.yaml", """
+            server: {host: 127.0.0.1, port: 0}
+            events: {stdout: off, directory: blocked/logs}
+            health:
+              interval: 200ms
+              checks:
+                - {name: events, type: sinks}
+            """)
+        let child = try AgentChild(config: directory.path + "/agent.yaml", directory: directory.path, environment: [:])
+        let port = try await child.port()
+        try await HTTPHealthCheckTests.withClient { client in
+            var health = try await Self.get(client, "http://127.0.0.1:\(port)/health")
+            for _ in 0..<250 where health.status != 503 {
+                try await Task.sleep(for: .milliseconds(20))
+                health = try await Self.get(client, "http://127.0.0.1:\(port)/health")
+            }
+            #expect(health.status == 503, "\(health.body)")
+            let metrics = try await Self.get(client, "http://127.0.0.1:\(port)/metrics").body
+            #expect(metrics.contains("hardening_sink_failures_total 1"), "\(metrics)")
+        }
+        #expect(child.stderr.contains("blocked/logs: Not a directory (errno 20)"), "\(child.stderr)")
+        #expect(try await child.terminate() == 0, "\(child.stderr)")
+    }
+
     @Test func theAgentServesEveryEndpointAlertsAndStopsCleanlyOnSIGTERM() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

@@ -1,7 +1,8 @@
 /// Where delivered events go: stdout, rotating files, an in-memory list, a summary.
 ///
-/// The ``EventBus`` calls every method from its one drain thread, in order, never concurrently,
-/// so a sink may do blocking I/O in them and needs no lock for state only these methods touch.
+/// The ``EventBus`` calls every method of a sink from that sink's own thread, in order, never
+/// concurrently, so a sink may do blocking I/O in them (a slow one holds up only itself) and
+/// needs no lock for state only these methods touch.
 /// A sink never throws: it reports its own failures through ``SinkContext/report(_:level:)``, counts
 /// what it could not write, and keeps trying.
 public protocol EventSink: AnyObject, Sendable {

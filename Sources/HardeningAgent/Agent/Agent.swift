@@ -77,7 +77,7 @@ public final class Agent: Sendable {
         self.summarySnapshot = SummarySnapshot(summary: summary, interval: configuration.server.summaryRefresh)
         self.summary = summary
         self.metrics = metrics
-        sinks += [summary, metrics] as [any EventSink]
+        sinks += [summary, metrics, StderrNoticeSink()] as [any EventSink]
         // The webhook needs the bus for its own events and the bus needs the webhook as a sink:
         // the sink list is completed through a box before the bus starts.
         let webhookBox = DeferredSink(name: "webhook")

@@ -86,7 +86,7 @@ public final class StdoutSink: EventSink {
     public func close() {}
 
     /// Writes everything, retrying short writes and `EINTR`/`EAGAIN`; returns errno on failure.
-    static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32? {
+    package static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32? {
         var offset = 0
         var spins = 0
         while offset < bytes.count {
