@@ -102,13 +102,13 @@ struct ReplayCommand: ParsableCommand {
         let encoder = JSONLineEncoder(maxLineBytes: 16 << 20)
         let report: Replay.Report
         do {
+            // Only `--format events` needs the events back: every other format takes the byte
+            // scanner's fast path, and progress counts without decoding.
+            let onEvent: ((Event) -> Void)? = format == .events ? { event in out.write(bytes: encoder.encode(event)) } : nil
             report = try replay.run(
-                inputs,
-                onEvent: { event in
-                    progress.event()
-                    if format == .events { out.write(bytes: encoder.encode(event)) }
-                },
-                onFile: { index, path, _ in progress.file(index, path) })
+                inputs, onEvent: onEvent,
+                onFile: { index, path, account in progress.file(index, path, eventsRead: account.eventsRead) },
+                onProgress: { progress.read($0) })
         } catch {
             progress.finish()
             out.close()
@@ -167,14 +167,15 @@ final class ProgressLine {
         return total > 64 << 20 || files.contains("-")
     }
 
-    func file(_ index: Int, _ path: String) {
+    func file(_ index: Int, _ path: String, eventsRead: Int64) {
         fileIndex = index + 1
+        events = eventsRead
         draw()
     }
 
-    func event() {
-        events += 1
-        if events & 0x3FFFF == 0 { draw() }
+    func read(_ read: Int64) {
+        events = read
+        draw()
     }
 
     private func draw() {

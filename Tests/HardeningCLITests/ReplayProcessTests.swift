@@ -66,6 +66,52 @@ import Testing
         #expect(try withoutInput(recent.stdout) == withoutInput(all.stdout), "everything is from the last two hours")
     }
 
+    /// The command takes the byte scanner's fast path for every format but `events`: on mixed
+    /// and damaged input (garbage, torn and odd-but-valid lines, a copied segment, gzip), with
+    /// and without a filter, its JSON is byte for byte what the full decoder gives.
+    @Test func theFastPathGivesTheDecodersReportByteForByte() async throws {
+        let directory = TemporaryDirectory(prefix: "replay-fast-path")
+        defer { directory.remove() }
+        let logs = directory.path + "/logs"
+        let generated = try await ChildProcess.runDetached([hardening, "generate", "--events", "20000", "--log-dir", logs, "--seed", "4",
+                                                            "--max-file-bytes", "1000000", "--min-rotation-interval", "0",
+                                                            "--compression-delay", "0"])
+        #expect(generated.status == 0, "\(generated.stderr)")
+        let segments = try FileManager.default.contentsOfDirectory(atPath: logs).filter { $0.hasPrefix("events-") }.sorted()
+        #expect(segments.count >= 3)
+        // A copy of a compressed segment, and a plain file of odd, damaged and valid lines.
+        let copied = try #require(segments.first { $0.hasSuffix(".gz") })
+        try FileManager.default.copyItem(atPath: logs + "/" + copied, toPath: logs + "/copy-of-" + copied)
+        let head = #"{"timestamp":"2026-11-29T00:00:00.000000Z","level":"info","event":"timing.recorded","message":"m","service":"s","host":"h","run":"00000000000000f1","seq":"#
+        let odd = [
+            head + #"1,"attrs":{"operation":"op","duration_ms":12.5,"outcome":"success","slow":false}}"#,
+            head + #"2,"attrs":{"operation":"o\u0070","duration_ms":3,"outcome":"success"}}"#,
+            "garbage that is not JSON",
+            #"{"event":"timing.recorded","timestamp":"2026-11-29T00:00:01Z","level":"info","message":"","seq":3,"run":"00000000000000f1","attrs":{"operation":"op","duration_ms":1,"outcome":"error"}}"#,
+            head + #"5,"attrs":{"operation":"op","duration_ms":-4,"outcome":"success"}}"#,
+            head + #"6,"attrs":{"operation":"op","duration_"#,
+        ]
+        let oddFile = directory.path + "/odd.jsonl"
+        try (odd.joined(separator: "\n") + "\n").write(toFile: oddFile, atomically: true, encoding: .utf8)
+        for filter in [[], ["--since", "2026-11-29T00:00:00.5Z"], ["--level", "warning"], ["--event", "breaker.*", "--host", "h"]] {
+            let cli = try await ChildProcess.runDetached([hardening, "replay", logs, oddFile, "--format", "json"] + filter)
+            #expect(cli.status == 0, "\(cli.stderr)")
+            var replayFilter = ReplayFilter()
+            if filter.first == "--since" { replayFilter.since = Timestamp(rfc3339: filter[1]) }
+            if filter.first == "--level" { replayFilter.minimumLevel = .warning }
+            if filter.first == "--event" {
+                replayFilter.kinds = ["breaker.*"]
+                replayFilter.hosts = ["h"]
+            }
+            var decoding = Replay(filter: replayFilter)
+            decoding.scansBytes = false
+            decoding.buildsTimeline = false
+            let decoded = try decoding.run(ReplayInputs([logs, oddFile]))
+            #expect(String(decoding: cli.stdout, as: UTF8.self) == decoded.json.jsonText + "\n", "filter \(filter)")
+            #expect(decoded.input.duplicateEvents > 0 && decoded.input.issueCount >= 2, "\(decoded.input.issuesByKind)")
+        }
+    }
+
     @Test func damagedInputIsReportedWithFileAndLineAndStrictMakesItFatal() throws {
         let directory = TemporaryDirectory(prefix: "replay-damaged")
         defer { directory.remove() }

@@ -13,6 +13,14 @@ import Testing
         return (try Replay().run(ReplayInputs([path])), try decoding.run(ReplayInputs([path])))
     }
 
+    private func both(_ path: String, filter: ReplayFilter) throws -> (fast: Replay.Report, decoded: Replay.Report) {
+        var fast = Replay(filter: filter)
+        fast.scansBytes = true
+        var decoding = Replay(filter: filter)
+        decoding.scansBytes = false
+        return (try fast.run(ReplayInputs([path])), try decoding.run(ReplayInputs([path])))
+    }
+
     private func expectSame(_ reports: (fast: Replay.Report, decoded: Replay.Report)) {
         #expect(reports.fast.json.jsonText == reports.decoded.json.jsonText)
         #expect(reports.fast.html == reports.decoded.html, "the timelines agree too")
@@ -39,6 +47,48 @@ import Testing
         let lean = try withoutTimeline.run(ReplayInputs([directory.path + "/events.jsonl"]))
         #expect(lean.json.jsonText == reports.fast.json.jsonText, "the timeline changes nothing in the summary")
         #expect(lean.timeline.buckets.isEmpty && !reports.fast.timeline.buckets.isEmpty)
+    }
+
+    /// The CLI folds from bytes whatever the filter (but one on operations): each filter gives
+    /// the report the decoder gives, and keeps what it should.
+    @Test func everyEnvelopeFilterGivesTheSameReportOnBothPaths() throws {
+        let directory = TemporaryDirectory(prefix: "scanner-filters")
+        defer { directory.remove() }
+        var workload = SyntheticWorkload(seed: 9)
+        let encoder = JSONLineEncoder()
+        var bytes: [UInt8] = []
+        for seq in 1...6_000 {
+            let next = workload.next()
+            let event = Event(timestamp: Timestamp(microsecondsSinceEpoch: 1_796_000_000_000_000 + Int64(seq) * 1000), level: next.level,
+                              kind: next.kind, message: next.message, service: seq % 3 == 0 ? "rag" : "ingest",
+                              host: seq % 2 == 0 ? "web-1" : "web-2", run: "0123456789abcdef", seq: UInt64(seq), attrs: next.attrs)
+            encoder.append(event, to: &bytes)
+        }
+        let path = directory.path + "/events.jsonl"
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        var filters: [ReplayFilter] = []
+        var since = ReplayFilter()
+        since.since = Timestamp(microsecondsSinceEpoch: 1_796_000_000_000_000 + 2_000_000)
+        since.until = Timestamp(microsecondsSinceEpoch: 1_796_000_000_000_000 + 4_500_000)
+        filters.append(since)
+        var service = ReplayFilter()
+        service.services = ["rag"]
+        service.hosts = ["web-1"]
+        filters.append(service)
+        var level = ReplayFilter()
+        level.minimumLevel = .warning
+        filters.append(level)
+        var kinds = ReplayFilter()
+        kinds.kinds = ["breaker.*", "timing.recorded"]
+        filters.append(kinds)
+        for filter in filters {
+            let reports = try both(path, filter: filter)
+            expectSame(reports)
+            #expect(reports.fast.input.eventsRead == 6_000)
+            #expect(reports.fast.input.eventsKept > 0 && reports.fast.input.eventsKept < 6_000, "\(filter)")
+            #expect(reports.fast.input.eventsKept == reports.decoded.input.eventsKept)
+            #expect(reports.fast.summary.runs["0123456789abcdef"]?.seen.count == 6_000, "every event read counts in its run")
+        }
     }
 
     @Test func oddButValidLinesAndDamagedLinesGiveTheSameReport() throws {

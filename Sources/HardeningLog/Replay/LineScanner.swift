@@ -32,9 +32,14 @@ struct LineScanner {
 
     /// Whether the timeline is fed (the summary always is).
     private let buildsTimeline: Bool
+    /// The envelope conditions of the replay's filter (`nil`: every event counts). A filter on
+    /// operations needs the attrs of every kind: the caller decodes instead.
+    private let filter: ReplayFilter?
 
-    init(buildsTimeline: Bool = true) {
+    init(buildsTimeline: Bool = true, filter: ReplayFilter? = nil) {
+        precondition(filter?.operations.isEmpty ?? true, "a filter on operations is the decoder's")
         self.buildsTimeline = buildsTimeline
+        self.filter = filter.flatMap { $0.keepsEverything ? nil : $0 }
         fields.reserveCapacity(16)
     }
 
@@ -58,6 +63,8 @@ struct LineScanner {
         case folded
         /// The same `run` and `seq` as an event folded before: left out, counted in `duplicates`.
         case duplicate
+        /// Read and counted in its run (for loss accounting), but the filter left it out.
+        case filteredOut
         /// Not a line this scanner reads: nothing changed; the caller decodes it.
         case declined
     }
@@ -88,6 +95,11 @@ struct LineScanner {
         if duplicates.isDuplicate(run: run, seq: seq) { return .duplicate }
         let position = StreamPosition(timestamp: timestamp, run: run, seq: seq)
         let kind = Self.fastKinds[kindIndex].kind
+        if let filter, !keeps(filter, timestamp, level, kind, line, serviceRange, hostRange) {
+            recordRun(position, line, serviceRange, hostRange, &summary)
+            duplicates.insert(run: run, seq: seq)
+            return .filteredOut
+        }
         // Decide everything before changing anything: a payload that does not read leaves the line to the decoder.
         switch kind {
         case .timingRecorded:
@@ -189,10 +201,28 @@ struct LineScanner {
         return .folded
     }
 
+    /// `ReplayFilter.keeps` on the envelope (the filter has no operations).
+    private mutating func keeps(_ filter: ReplayFilter, _ timestamp: Timestamp, _ level: EventLevel, _ kind: EventKind,
+                                _ line: UnsafeBufferPointer<UInt8>, _ service: Range<Int>, _ host: Range<Int>) -> Bool {
+        if let since = filter.since, timestamp < since { return false }
+        if let until = filter.until, timestamp >= until { return false }
+        if !filter.services.isEmpty, !filter.services.contains(interner.string(line, service)) { return false }
+        if !filter.hosts.isEmpty, !filter.hosts.contains(interner.string(line, host)) { return false }
+        if let minimum = filter.minimumLevel, level < minimum { return false }
+        if !filter.kinds.isEmpty, !filter.kinds.contains(where: { ReplayFilter.matches(pattern: $0, kind: kind.rawValue) }) { return false }
+        return true
+    }
+
     /// The envelope's part of the fold: the run's coverage, and counts by kind and level.
     private mutating func commit(_ kind: Int, _ level: EventLevel, _ position: StreamPosition, _ line: UnsafeBufferPointer<UInt8>,
                                  _ service: Range<Int>, _ host: Range<Int>, _ summary: inout Summary) {
         counts[kind * EventLevel.allCases.count + level.ordinal] += 1
+        recordRun(position, line, service, host, &summary)
+    }
+
+    /// The run's coverage: every event read counts, kept or not (loss accounting).
+    private mutating func recordRun(_ position: StreamPosition, _ line: UnsafeBufferPointer<UInt8>,
+                                    _ service: Range<Int>, _ host: Range<Int>, _ summary: inout Summary) {
         guard !position.run.isEmpty else { return }
         if pendingRun?.run == position.run {
             // Service and host only matter for an event that may be the run's earliest.

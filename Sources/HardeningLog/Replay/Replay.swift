@@ -61,13 +61,18 @@ public struct Replay: Sendable {
     }
 
     /// Replays `inputs`. Kept events are also handed to `onEvent` as they are read (the
-    /// `events` output); `onFile` is told when each file starts (for a progress display).
+    /// `events` output; asking for them means decoding every event); `onFile` is told when each
+    /// file starts, and `onProgress` every 65,536 events read (for a progress display).
     public func run(_ inputs: ReplayInputs, onEvent: ((Event) -> Void)? = nil,
-                    onFile: ((_ index: Int, _ path: String, _ account: InputAccount) -> Void)? = nil) throws(StrictReplayError) -> Report {
+                    onFile: ((_ index: Int, _ path: String, _ account: InputAccount) -> Void)? = nil,
+                    onProgress: ((_ eventsRead: Int64) -> Void)? = nil) throws(StrictReplayError) -> Report {
         var report = Report()
         var duplicates = DuplicateFilter()
-        // The byte scanner folds what it can when every event counts and none is wanted back.
-        var scanner = scansBytes && filter.keepsEverything && onEvent == nil ? LineScanner(buildsTimeline: buildsTimeline) : nil
+        // The byte scanner folds what it can unless the events are wanted back or the filter
+        // needs every kind's attrs (operations).
+        var scanner = scansBytes && filter.operations.isEmpty && onEvent == nil
+            ? LineScanner(buildsTimeline: buildsTimeline, filter: filter) : nil
+        var nextProgress: Int64 = Self.progressInterval
         for issue in inputs.issues {
             try take(issue, into: &report.input)
         }
@@ -80,20 +85,28 @@ public struct Replay: Sendable {
             reader.read(
                 path,
                 onLine: { line in
-                    switch scanner?.fold(line, into: &part, timeline: &timeline, duplicates: &duplicates) {
+                    let outcome = scanner?.fold(line, into: &part, timeline: &timeline, duplicates: &duplicates)
+                    switch outcome {
                     case .folded?:
-                        report.input.eventsRead += 1
                         report.input.eventsKept += 1
-                        return true
-                    case .duplicate?:
-                        report.input.eventsRead += 1
-                        return true
+                    case .duplicate?, .filteredOut?:
+                        break
                     case .declined?, nil:
                         return false
                     }
+                    report.input.eventsRead += 1
+                    if report.input.eventsRead >= nextProgress {
+                        nextProgress += Self.progressInterval
+                        onProgress?(report.input.eventsRead)
+                    }
+                    return true
                 },
                 onEvent: { event in
                     report.input.eventsRead += 1
+                    if report.input.eventsRead >= nextProgress {
+                        nextProgress += Self.progressInterval
+                        onProgress?(report.input.eventsRead)
+                    }
                     if duplicates.isDuplicate(run: event.run, seq: event.seq) { return }
                     duplicates.insert(run: event.run, seq: event.seq)
                     guard filter.keeps(event) else {
@@ -118,6 +131,9 @@ public struct Replay: Sendable {
         report.input.duplicateEvents = duplicates.duplicates
         return report
     }
+
+    /// How many events between two `onProgress` calls.
+    static let progressInterval: Int64 = 65_536
 
     private func take(_ issue: ReadIssue, into account: inout InputAccount) throws(StrictReplayError) {
         if strict { throw StrictReplayError(issue: issue) }
