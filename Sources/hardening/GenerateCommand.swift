@@ -47,6 +47,9 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(help: "Capacity of the bus buffer, in events.")
     var capacity: Int = 65_536
 
+    @Option(name: .customLong("capacity-bytes"), help: "Capacity of the bus buffer and of each sink's queue, in bytes of events (estimated).")
+    var capacityBytes: Int = 2 << 20
+
     @Option(help: "The service field of the events.")
     var service: String = "hardening-generate"
 
@@ -59,6 +62,7 @@ struct GenerateCommand: AsyncParsableCommand {
     func validate() throws {
         guard events >= 0 else { throw ValidationError("--events must be 0 or more, not \(events).") }
         guard rate >= 0, rate.isFinite else { throw ValidationError("--rate must be 0 (unlimited) or a positive number.") }
+        guard capacity > 0, capacityBytes > 0 else { throw ValidationError("--capacity and --capacity-bytes must be more than 0.") }
     }
 
     func run() async throws {
@@ -72,7 +76,10 @@ struct GenerateCommand: AsyncParsableCommand {
         if let stdoutSink = output.stdoutSink() { sinks.append(stdoutSink) }
         let live = SummarySink()
         if summaryJSON != nil { sinks.append(live) }
-        let bus = EventBus(configuration: output.busConfiguration(service: service, capacity: capacity, overflow: overflow.policy), sinks: sinks)
+        var busConfiguration = output.busConfiguration(service: service, capacity: capacity, overflow: overflow.policy)
+        busConfiguration.capacityBytes = capacityBytes
+        busConfiguration.sinkQueueCapacityBytes = capacityBytes
+        let bus = EventBus(configuration: busConfiguration, sinks: sinks)
         let generator = GeneratorService(bus: bus, events: events, rate: rate, seed: seed)
         let logger = Logger(label: "hardening.generate", factory: { _ in SwiftLogNoOpLogHandler() })
         let group = ServiceGroup(configuration: .init(

@@ -33,6 +33,9 @@ public final class EventBus: Service, Sendable {
         public var run: String
         /// How many events the buffer holds before the overflow policy applies.
         public var capacity: Int
+        /// How many bytes (``Event/estimatedBytes``) the buffer holds before the overflow policy
+        /// applies, whichever limit comes first: memory stays bounded whatever the events' size.
+        public var capacityBytes: Int
         /// What `emit` does when the buffer is full.
         public var overflowPolicy: OverflowPolicy
         /// The most events handed to the sinks in one batch.
@@ -54,6 +57,9 @@ public final class EventBus: Service, Sendable {
         public var deepSleepAfter: Int
         /// How many delivered events each sink's own queue holds before its policy applies.
         public var sinkQueueCapacity: Int
+        /// How many bytes (``Event/estimatedBytes``) each sink's own queue holds before its policy
+        /// applies, whichever limit comes first.
+        public var sinkQueueCapacityBytes: Int
         /// The overflow policy of a sink's queue, by sink ``EventSink/name``; a sink not named
         /// here uses ``overflowPolicy``. `["stdout": .dropNewest]` with `.block` for the bus keeps
         /// the files lossless while a stalled standard output only loses its own lines.
@@ -79,7 +85,9 @@ public final class EventBus: Service, Sendable {
             deepSleepAfter: Int = 100,
             sinkQueueCapacity: Int = 65_536,
             sinkOverflowPolicies: [String: OverflowPolicy] = [:],
-            shutdownTimeout: Duration = .seconds(10)
+            shutdownTimeout: Duration = .seconds(10),
+            capacityBytes: Int = 2 << 20,
+            sinkQueueCapacityBytes: Int = 2 << 20
         ) {
             self.service = service
             self.host = host ?? HostName.current()
@@ -93,6 +101,8 @@ public final class EventBus: Service, Sendable {
             self.napInterval = napInterval
             self.deepSleepAfter = max(0, deepSleepAfter)
             self.sinkQueueCapacity = max(1, sinkQueueCapacity)
+            self.capacityBytes = max(1, capacityBytes)
+            self.sinkQueueCapacityBytes = max(1, sinkQueueCapacityBytes)
             self.sinkOverflowPolicies = sinkOverflowPolicies
             self.shutdownTimeout = max(.zero, shutdownTimeout)
         }
@@ -143,6 +153,8 @@ public final class EventBus: Service, Sendable {
 
     private struct State {
         var pending: Deque<Event>
+        /// ``Event/estimatedBytes`` of `pending`.
+        var pendingBytes = 0
         var reports: [Event] = []
         var droppedSinceReport: Int64 = 0
         var droppedTotal: Int64 = 0
@@ -175,11 +187,11 @@ public final class EventBus: Service, Sendable {
         self.sinks = sinks
         self.clock = clock
         self.lanes = sinks.map { sink in
-            SinkLane(sink: sink, capacity: configuration.sinkQueueCapacity,
+            SinkLane(sink: sink, capacity: configuration.sinkQueueCapacity, capacityBytes: configuration.sinkQueueCapacityBytes,
                      policy: configuration.sinkOverflowPolicies[sink.name] ?? configuration.overflowPolicy)
         }
         var initial = State(pending: Deque())
-        initial.pending.reserveCapacity(min(configuration.capacity, 65_536))
+        initial.pending.reserveCapacity(min(configuration.capacity, 4096))
         self.state = ConditionLock(initial)
         let thread = OSThread(name: "hardening-bus") { [self] in self.drain() }
         state.withLock { $0.thread = thread }
@@ -232,25 +244,34 @@ public final class EventBus: Service, Sendable {
     @usableFromInline @discardableResult
     func enqueue(_ event: Event) -> Bool {
         let capacity = configuration.capacity
+        let capacityBytes = configuration.capacityBytes
         let policy = configuration.overflowPolicy
+        let bytes = event.estimatedBytes
         var wake = false
         let accepted = state.withLockAndWaiter { state, waiter -> Bool in
             guard state.pointee.phase != .closed else {
                 state.pointee.rejectedAfterShutdown += 1
                 return false
             }
-            if state.pointee.pending.count >= capacity {
+            // Full by count, or by bytes (an event larger than the whole budget still goes into an empty buffer).
+            func isFull(_ state: UnsafeMutablePointer<State>) -> Bool {
+                state.pointee.pending.count >= capacity
+                    || (!state.pointee.pending.isEmpty && state.pointee.pendingBytes + bytes > capacityBytes)
+            }
+            if isFull(state) {
                 switch policy {
                 case .dropNewest:
                     state.pointee.droppedSinceReport += 1
                     state.pointee.droppedTotal += 1
                     return false
                 case .dropOldest:
-                    state.pointee.pending.removeFirst()
-                    state.pointee.droppedSinceReport += 1
-                    state.pointee.droppedTotal += 1
+                    while isFull(state), let oldest = state.pointee.pending.popFirst() {
+                        state.pointee.pendingBytes -= oldest.estimatedBytes
+                        state.pointee.droppedSinceReport += 1
+                        state.pointee.droppedTotal += 1
+                    }
                 case .block:
-                    while state.pointee.pending.count >= capacity, state.pointee.phase != .closed {
+                    while isFull(state), state.pointee.phase != .closed {
                         state.pointee.blockedEmitters += 1
                         waiter.wait(.second)
                         state.pointee.blockedEmitters -= 1
@@ -262,6 +283,7 @@ public final class EventBus: Service, Sendable {
                 }
             }
             state.pointee.pending.append(event)
+            state.pointee.pendingBytes += bytes
             state.pointee.accepted += 1
             if state.pointee.drainSleeping {
                 state.pointee.drainSleeping = false
@@ -406,6 +428,7 @@ public final class EventBus: Service, Sendable {
                 }
                 if !state.pointee.pending.isEmpty { emptyNaps = 0 }
                 swap(&work.events, &state.pointee.pending)
+                state.pointee.pendingBytes = 0
                 swap(&work.reports, &state.pointee.reports)
                 if state.pointee.droppedSinceReport > 0 {
                     work.dropped = state.pointee.droppedSinceReport
@@ -499,6 +522,7 @@ public final class EventBus: Service, Sendable {
             state.flushWaiters.removeAll()
             state.rejectedAfterShutdown += Int64(state.pending.count + state.reports.count)
             state.pending.removeAll()
+            state.pendingBytes = 0
             state.reports.removeAll()
             return waiters
         }
@@ -520,7 +544,9 @@ public final class EventBus: Service, Sendable {
             redactor?.redact(&events[index], cache: &redactionCache)
         }
         // Every lane gets the same storage: nothing is copied per sink.
-        for lane in lanes { lane.enqueue(events) }
+        var bytes = 0
+        for event in events { bytes += event.estimatedBytes }
+        for lane in lanes { lane.enqueue(events, bytes: bytes) }
     }
 }
 

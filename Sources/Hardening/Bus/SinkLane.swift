@@ -5,7 +5,8 @@ import DequeModule
 ///
 /// The bus's drain numbers and redacts a batch once and hands the same batch (shared, not
 /// copied) to every lane; each lane's thread calls its sink in order, never concurrently. When a
-/// lane holds ``capacity`` events, its ``policy`` decides: drop the newest or the oldest for this
+/// lane holds ``capacity`` events or ``capacityBytes`` bytes (``Event/estimatedBytes``), its
+/// ``policy`` decides: drop the newest or the oldest for this
 /// sink alone (counted, and reported by the bus as `sink.dropped`), or make the drain wait
 /// (`block`), which in turn fills the bus's buffer and makes emitters wait: the lossless choice.
 ///
@@ -15,13 +16,17 @@ import DequeModule
 final class SinkLane: Sendable {
     /// Work for the lane's thread.
     private enum Item {
-        case batch([Event])
+        case batch([Event], bytes: Int)
         case flush(FlushBarrier)
     }
 
     private struct State {
         var items: Deque<Item> = []
         var queuedEvents = 0
+        var queuedBytes = 0
+        /// The lane's thread waits for work: only then does a new item need a wake-up (a futex
+        /// call the drain otherwise saves on every batch).
+        var waitingForWork = false
         /// Events of the batch the sink is writing now.
         var writingEvents = 0
         /// The flush the sink is doing now.
@@ -48,14 +53,17 @@ final class SinkLane: Sendable {
     let sink: any EventSink
     /// The most events queued for the sink before ``policy`` applies.
     let capacity: Int
+    /// The most bytes queued for the sink before ``policy`` applies.
+    let capacityBytes: Int
     /// What happens to a batch that does not fit.
     let policy: OverflowPolicy
     /// `.first`: work for the lane's thread; `.second`: room, or the thread finished.
     private let state = ConditionLock(State())
 
-    init(sink: any EventSink, capacity: Int, policy: OverflowPolicy) {
+    init(sink: any EventSink, capacity: Int, capacityBytes: Int = .max, policy: OverflowPolicy) {
         self.sink = sink
         self.capacity = max(1, capacity)
+        self.capacityBytes = max(1, capacityBytes)
         self.policy = policy
     }
 
@@ -81,14 +89,17 @@ final class SinkLane: Sendable {
         while true {
             let next = state.withLockAndWaiter { state, waiter -> Next in
                 while state.pointee.items.isEmpty && state.pointee.tick == nil && !state.pointee.closeRequested {
+                    state.pointee.waitingForWork = true
                     waiter.wait(.first)
+                    state.pointee.waitingForWork = false
                 }
                 state.pointee.callStarted = .now
                 state.pointee.taken += 1
                 if let item = state.pointee.items.popFirst() {
                     switch item {
-                    case .batch(let events):
+                    case .batch(let events, let bytes):
                         state.pointee.queuedEvents -= events.count
+                        state.pointee.queuedBytes -= bytes
                         state.pointee.writingEvents = events.count
                         return .batch(events)
                     case .flush(let barrier):
@@ -128,53 +139,88 @@ final class SinkLane: Sendable {
 
     // MARK: - Called by the drain
 
-    /// Queues a batch, applying ``policy`` when it does not fit.
-    func enqueue(_ events: [Event]) {
+    /// Queues a batch (`bytes`: the sum of its events' ``Event/estimatedBytes``), applying
+    /// ``policy`` when it does not fit.
+    func enqueue(_ events: [Event], bytes: Int) {
         guard !events.isEmpty else { return }
-        state.withLockAndWaiter { state, waiter in
+        let wake = state.withLockAndWaiter { state, waiter -> Bool in
+            // Whether the lane's thread waits for work is read when returning (the block policy
+            // may have waited with the lock released), and cleared once it is woken.
+            defer { state.pointee.waitingForWork = false }
             guard !state.pointee.abandoned, !state.pointee.finished else {
                 state.pointee.abandonedEvents += Int64(events.count)
-                return
+                return false
             }
-            let room = capacity - state.pointee.queuedEvents
-            if events.count <= room {
-                append(events, to: state)
-                return
+            if fits(events.count, bytes, state) {
+                append(events, bytes: bytes, to: state)
+                return state.pointee.waitingForWork
             }
             switch policy {
             case .dropNewest:
-                if room > 0 { append(Array(events.prefix(room)), to: state) }
-                drop(events.dropFirst(max(0, room)), in: state)
+                appendFittingPrefix(of: events, in: state)
             case .dropOldest:
-                makeRoom(for: min(events.count, capacity), in: state)
-                let kept = events.count <= capacity ? events : Array(events.suffix(capacity))
-                drop(events.prefix(events.count - kept.count), in: state)
-                append(kept, to: state)
+                // The newest that fit in the whole queue stay; room is made for them.
+                var keptBytes = 0
+                var kept = 0
+                for event in events.reversed() {
+                    let size = event.estimatedBytes
+                    guard kept < capacity, kept == 0 || keptBytes + size <= capacityBytes else { break }
+                    kept += 1
+                    keptBytes += size
+                }
+                drop(events.prefix(events.count - kept), in: state)
+                makeRoom(for: kept, bytes: keptBytes, in: state)
+                append(kept == events.count ? events : Array(events.suffix(kept)), bytes: keptBytes, to: state)
             case .block:
-                waitForRoom(events.count, state: state, waiter: waiter)
-                let room = capacity - state.pointee.queuedEvents
+                waitForRoom(events.count, bytes, state: state, waiter: waiter)
                 if state.pointee.abandoned {
                     state.pointee.abandonedEvents += Int64(events.count)
-                } else if events.count <= room || state.pointee.queuedEvents == 0 {
-                    // A batch larger than the whole queue goes in when the queue is empty.
-                    append(events, to: state)
+                } else if fits(events.count, bytes, state) {
+                    append(events, bytes: bytes, to: state)
                 } else {
                     // The shutdown deadline passed with the sink stalled.
-                    if room > 0 { append(Array(events.prefix(room)), to: state) }
-                    drop(events.dropFirst(max(0, room)), in: state)
+                    appendFittingPrefix(of: events, in: state)
                 }
             }
+            return state.pointee.waitingForWork
         }
-        state.signal(.first)
+        if wake { state.signal(.first) }
     }
 
-    /// Waits until `count` events fit (or the queue is empty). Before shutdown it waits as long
-    /// as it takes; once the shutdown deadline has passed, only while the sink is still taking
-    /// work: a slow sink is waited for, a stalled one is not.
-    private func waitForRoom(_ count: Int, state: UnsafeMutablePointer<State>, waiter: ConditionLock<State>.Waiter) {
+    /// Whether `count` events of `bytes` fit now; anything fits an empty queue (a batch larger
+    /// than the whole queue goes in alone).
+    private func fits(_ count: Int, _ bytes: Int, _ state: UnsafeMutablePointer<State>) -> Bool {
+        state.pointee.queuedEvents == 0
+            || (capacity - state.pointee.queuedEvents >= count && capacityBytes - state.pointee.queuedBytes >= bytes)
+    }
+
+    /// Appends as many of `events`, from the first, as fit (at least one into an empty queue);
+    /// the rest are dropped.
+    private func appendFittingPrefix(of events: [Event], in state: UnsafeMutablePointer<State>) {
+        var roomEvents = capacity - state.pointee.queuedEvents
+        var roomBytes = capacityBytes - state.pointee.queuedBytes
+        var count = 0
+        var bytes = 0
+        for event in events {
+            let size = event.estimatedBytes
+            let first = count == 0 && state.pointee.queuedEvents == 0
+            guard first || (roomEvents > 0 && size <= roomBytes) else { break }
+            roomEvents -= 1
+            roomBytes -= size
+            count += 1
+            bytes += size
+        }
+        if count > 0 { append(count == events.count ? events : Array(events.prefix(count)), bytes: bytes, to: state) }
+        drop(events.dropFirst(count), in: state)
+    }
+
+    /// Waits until `count` events of `bytes` fit (or the queue is empty). Before shutdown it
+    /// waits as long as it takes; once the shutdown deadline has passed, only while the sink is
+    /// still taking work: a slow sink is waited for, a stalled one is not.
+    private func waitForRoom(_ count: Int, _ bytes: Int, state: UnsafeMutablePointer<State>, waiter: ConditionLock<State>.Waiter) {
         var takenBefore = state.pointee.taken
         var checkedProgress = ContinuousClock.now
-        while state.pointee.queuedEvents > 0, capacity - state.pointee.queuedEvents < count, !state.pointee.abandoned {
+        while !fits(count, bytes, state), !state.pointee.abandoned {
             if let stalled = state.pointee.stalledAtTaken, stalled == state.pointee.taken { return }
             guard let deadline = state.pointee.blockDeadline else {
                 // Woken by room, or by the start of shutdown.
@@ -202,9 +248,10 @@ final class SinkLane: Sendable {
     /// as stalled.
     static let stallThreshold: Duration = .milliseconds(250)
 
-    private func append(_ events: [Event], to state: UnsafeMutablePointer<State>) {
-        state.pointee.items.append(.batch(events))
+    private func append(_ events: [Event], bytes: Int, to state: UnsafeMutablePointer<State>) {
+        state.pointee.items.append(.batch(events, bytes: bytes))
         state.pointee.queuedEvents += events.count
+        state.pointee.queuedBytes += bytes
     }
 
     /// Counts dropped events, except the `sink.dropped` reports themselves: counting those
@@ -217,24 +264,34 @@ final class SinkLane: Sendable {
         state.pointee.droppedTotal += count
     }
 
-    /// Drops the oldest queued events until `count` more fit (flush barriers stay).
-    private func makeRoom(for count: Int, in state: UnsafeMutablePointer<State>) {
+    /// Drops the oldest queued events until `count` more events of `bytes` fit (flush barriers stay).
+    private func makeRoom(for count: Int, bytes: Int, in state: UnsafeMutablePointer<State>) {
         var index = 0
-        while capacity - state.pointee.queuedEvents < count, index < state.pointee.items.count {
-            guard case .batch(let queued) = state.pointee.items[index] else {
+        while !(capacity - state.pointee.queuedEvents >= count && capacityBytes - state.pointee.queuedBytes >= bytes),
+            index < state.pointee.items.count
+        {
+            guard case .batch(let queued, let queuedBytes) = state.pointee.items[index] else {
                 index += 1
                 continue
             }
-            let excess = count - (capacity - state.pointee.queuedEvents)
-            if queued.count <= excess {
-                state.pointee.items.remove(at: index)
-                state.pointee.queuedEvents -= queued.count
-                drop(queued, in: state)
-            } else {
-                state.pointee.items[index] = .batch(Array(queued.dropFirst(excess)))
-                state.pointee.queuedEvents -= excess
-                drop(queued.prefix(excess), in: state)
+            // Drop the batch's events from its front until the newcomers fit.
+            var dropped = 0
+            var droppedBytes = 0
+            for event in queued {
+                if capacity - (state.pointee.queuedEvents - dropped) >= count
+                    && capacityBytes - (state.pointee.queuedBytes - droppedBytes) >= bytes { break }
+                dropped += 1
+                droppedBytes += event.estimatedBytes
             }
+            if dropped == queued.count {
+                state.pointee.items.remove(at: index)
+            } else {
+                state.pointee.items[index] = .batch(Array(queued.dropFirst(dropped)), bytes: queuedBytes - droppedBytes)
+                index += 1
+            }
+            state.pointee.queuedEvents -= dropped
+            state.pointee.queuedBytes -= droppedBytes
+            drop(queued.prefix(dropped), in: state)
         }
     }
 
@@ -296,6 +353,7 @@ final class SinkLane: Sendable {
             for case .flush(let barrier) in state.pointee.items { barriers.append(barrier) }
             state.pointee.items.removeAll()
             state.pointee.queuedEvents = 0
+            state.pointee.queuedBytes = 0
             for barrier in barriers { barrier.arrive(self) }
             return false
         }

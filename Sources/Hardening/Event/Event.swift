@@ -70,3 +70,17 @@ public struct Event: Sendable, Hashable {
         return try P(attributes: attrs)
     }
 }
+
+extension Event {
+    /// About how many bytes the event takes in memory: its fixed size, its message and its
+    /// attrs at a typical size each. An estimate in constant time (no walk of nested values),
+    /// for the byte bounds of the bus and the sink queues; it undercounts long attr strings.
+    @inlinable
+    public var estimatedBytes: Int {
+        MemoryLayout<Event>.stride + 64 + message.utf8.count + (attrs.count + extra.count) * Self.estimatedBytesPerAttr
+    }
+
+    /// What one attr is taken to cost: the pair's storage and a short heap string.
+    @usableFromInline
+    static let estimatedBytesPerAttr = MemoryLayout<(key: String, value: AttributeValue)>.stride + 48
+}

@@ -53,7 +53,7 @@ public final class GzipCompressor {
 
     private func run(_ input: UnsafeRawBufferPointer, flush: Int32, into output: inout [UInt8]) {
         let bound = Int(deflateBound(stream, uLong(input.count))) + 64
-        if scratch.count < min(bound, 4 << 20) { scratch = [UInt8](repeating: 0, count: min(max(bound, 16 << 10), 4 << 20)) }
+        if scratch.count < min(bound, 256 << 10) { scratch = [UInt8](repeating: 0, count: min(max(bound, 16 << 10), 256 << 10)) }
         stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
         stream.pointee.avail_in = uInt(input.count)
         scratch.withUnsafeMutableBufferPointer { buffer in

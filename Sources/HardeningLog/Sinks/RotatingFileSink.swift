@@ -108,7 +108,7 @@ public final class RotatingFileSink: EventSink {
         }
         self.state = Locked(initial)
         self.staging = Locked(Staging(buffer: LineBuffer(reservingBytes: min(configuration.maxBufferBytes, 1 << 20) + 64 << 10)))
-        self.queue = WriterQueue(maxPendingBytes: max(16 << 20, configuration.maxBufferBytes * 4))
+        self.queue = WriterQueue(maxPendingBytes: max(2 << 20, configuration.maxBufferBytes * 2))
     }
 
     /// What the sink has done so far.

@@ -63,7 +63,7 @@ final class WriterQueue: Sendable {
                 }
                 state.withLock { state in
                     state.processed += 1
-                    if let spare, state.recycled.count < 4 { state.recycled.append(spare) }
+                    if let spare, state.recycled.count < 1 { state.recycled.append(spare) }
                 }
                 state.broadcast(.second)
             }

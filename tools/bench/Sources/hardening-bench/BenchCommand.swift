@@ -51,6 +51,8 @@ struct Pipeline: AsyncParsableCommand {
     @Option var events = 1_000_000
     @Option var level = 6
     @Option var seed: UInt64 = 1
+    @Option(help: "Bytes the bus buffer and the sink's queue each hold (default: the bus's default).")
+    var capacityBytes: Int?
     @Option(help: "Directory for the log file; the uncompressed lines are also written to DIR/raw.jsonl for the peers.")
     var out: String
 
@@ -58,8 +60,12 @@ struct Pipeline: AsyncParsableCommand {
         let prepared = prepareEvents(events, seed: seed)
         let sink = RotatingFileSink(configuration: .init(directory: out, format: .gzipStream, maxFileBytes: nil,
                                                          compression: nil, streamCompressionLevel: level))
-        let bus = EventBus(configuration: .init(service: "bench", host: "bench-host", capacity: 65_536, overflowPolicy: .block),
-                           sinks: [sink])
+        var configuration = EventBus.Configuration(service: "bench", host: "bench-host", capacity: 65_536, overflowPolicy: .block)
+        if let capacityBytes {
+            configuration.capacityBytes = capacityBytes
+            configuration.sinkQueueCapacityBytes = capacityBytes
+        }
+        let bus = EventBus(configuration: configuration, sinks: [sink])
         let start = monotonicSeconds()
         for event in prepared { bus.emit(event) }
         await bus.shutdown()
