@@ -76,3 +76,16 @@ extension SequenceCoverage {
         return low < ranges.count && ranges[low].contains(seq)
     }
 }
+
+extension SequenceCoverage {
+    /// Whether a number was seen by both.
+    public func intersects(_ other: SequenceCoverage) -> Bool {
+        var mine = 0
+        var theirs = 0
+        while mine < ranges.count, theirs < other.ranges.count {
+            if ranges[mine].overlaps(other.ranges[theirs]) { return true }
+            if ranges[mine].upperBound < other.ranges[theirs].upperBound { mine += 1 } else { theirs += 1 }
+        }
+        return false
+    }
+}

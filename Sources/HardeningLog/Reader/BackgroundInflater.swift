@@ -27,6 +27,8 @@ final class BackgroundInflater: Sendable {
 
     static let chunkBytes = 256 << 10
     static let depth = 4
+    /// How much compressed input is read at a time.
+    static let readBytes = 256 << 10
 
     private let state = ConditionLock(State())
     private let thread: Locked<OSThread?> = Locked(nil)
@@ -58,7 +60,11 @@ final class BackgroundInflater: Sendable {
 
     private static func produce(descriptor: Int32, path: String, fileSystem: any FileSystem, firstChunk: [UInt8],
                                 state: ConditionLock<State>) {
-        func push(_ item: Item) {
+        defer {
+            state.withLock { $0.finished = true }
+            state.signal(.first)
+        }
+        inflate(descriptor: descriptor, path: path, fileSystem: fileSystem, firstChunk: firstChunk) { item in
             state.withLockAndWaiter { state, waiter in
                 if case .bytes = item {
                     while state.pointee.bytesQueued >= depth { waiter.wait(.second) }
@@ -68,10 +74,13 @@ final class BackgroundInflater: Sendable {
             }
             state.signal(.first)
         }
-        defer {
-            state.withLock { $0.finished = true }
-            state.signal(.first)
-        }
+    }
+
+    /// Inflates `firstChunk` and then the rest of `descriptor` on the calling thread, handing
+    /// each piece to `push` in order (the background thread's work; replay of many files calls
+    /// it inline, since its workers already use every core).
+    static func inflate(descriptor: Int32, path: String, fileSystem: any FileSystem, firstChunk: [UInt8],
+                        push: (Item) -> Void) {
         guard let decompressor = try? GzipDecompressor() else { return }
         var output: [UInt8] = []
         output.reserveCapacity(chunkBytes + (64 << 10))
@@ -92,7 +101,7 @@ final class BackgroundInflater: Sendable {
         }
         firstChunk.withUnsafeBytes { inflate($0) }
         var offset = Int64(firstChunk.count)
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var chunk = [UInt8](repeating: 0, count: readBytes)
         while true {
             let count: Int
             do throws(FileSystemError) {

@@ -20,6 +20,9 @@ public struct LogReader: Sendable {
     public var decoder: JSONLineDecoder
     /// The file system to read through.
     public var fileSystem: any FileSystem
+    /// Whether gzip is inflated on a thread of its own while lines are read (one file at a time
+    /// uses two cores); replay reading several files at once turns it off.
+    public var inflatesInBackground = true
 
     /// Creates a reader.
     public init(maxLineBytes: Int = 16 << 20, decoder: JSONLineDecoder = JSONLineDecoder(),
@@ -28,6 +31,9 @@ public struct LogReader: Sendable {
         self.decoder = decoder
         self.fileSystem = fileSystem
     }
+
+    /// How much is read from a file at a time.
+    static let readBytes = 256 << 10
 
     /// Everything read from some files: the events in order and the issues found.
     public struct Result: Sendable {
@@ -68,7 +74,7 @@ public struct LogReader: Sendable {
         }
         defer { if path != "-" { fileSystem.close(descriptor) } }
         var splitter = LineSplitter(file: path, maxLineBytes: maxLineBytes, decoder: decoder)
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var chunk = [UInt8](repeating: 0, count: Self.readBytes)
         var first = true
         var offset: Int64 = 0
         while true {
@@ -83,10 +89,7 @@ public struct LogReader: Sendable {
             if first {
                 first = false
                 if LogReader.looksCompressed(chunk[0..<count]) {
-                    // gzip: the rest of the file is read and inflated on another core.
-                    let inflater = BackgroundInflater(descriptor: descriptor, path: path, fileSystem: fileSystem,
-                                                      firstChunk: Array(chunk[0..<count]))
-                    while let item = inflater.next() {
+                    func take(_ item: BackgroundInflater.Item) {
                         switch item {
                         case .bytes(let bytes):
                             bytes.withUnsafeBytes { splitter.feed($0, onLine: onLine, onEvent: onEvent, onIssue: onIssue) }
@@ -101,7 +104,16 @@ public struct LogReader: Sendable {
                                               message: tail.reason))
                         }
                     }
-                    inflater.join()
+                    let firstChunk = Array(chunk[0..<count])
+                    if inflatesInBackground {
+                        // gzip: the rest of the file is read and inflated on another core.
+                        let inflater = BackgroundInflater(descriptor: descriptor, path: path, fileSystem: fileSystem, firstChunk: firstChunk)
+                        while let item = inflater.next() { take(item) }
+                        inflater.join()
+                    } else {
+                        BackgroundInflater.inflate(descriptor: descriptor, path: path, fileSystem: fileSystem, firstChunk: firstChunk,
+                                                   push: take)
+                    }
                     break
                 }
             }

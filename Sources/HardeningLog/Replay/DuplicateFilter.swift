@@ -33,4 +33,29 @@ struct DuplicateFilter {
         if let current { seen[current.run] = current.coverage }
         current = (run, seen.removeValue(forKey: run) ?? SequenceCoverage())
     }
+
+    /// Whether an event folded here was also folded by `other` (two replay workers read copies of
+    /// one segment: their results cannot simply be merged).
+    func overlaps(_ other: DuplicateFilter) -> Bool {
+        let theirs = other.coverages
+        for (run, coverage) in coverages {
+            if let other = theirs[run], coverage.intersects(other) { return true }
+        }
+        return false
+    }
+
+    private var coverages: [String: SequenceCoverage] {
+        var all = seen
+        if let current { all[current.run] = current.coverage }
+        return all
+    }
+
+    /// Takes in another filter's events (which do not overlap these).
+    mutating func add(_ other: DuplicateFilter) {
+        for (run, coverage) in other.coverages {
+            select(run)
+            current!.coverage.merge(coverage)
+        }
+        duplicates += other.duplicates
+    }
 }

@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Hardening
 
 /// Reads log files and folds their events into the same ``Summary`` the live process keeps
@@ -60,76 +67,217 @@ public struct Replay: Sendable {
         public var input = InputAccount()
     }
 
+    /// How many files are read and folded at once when there are several: each worker on a
+    /// core of its own, inflating gzip inline, and the parts merged (the merge is exact). A
+    /// single file is read with gzip inflated on a second core instead.
+    public var workers = Replay.defaultWorkers
+
+    /// The machine's cores, at most 4.
+    public static var defaultWorkers: Int {
+        max(1, min(4, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+    }
+
     /// Replays `inputs`. Kept events are also handed to `onEvent` as they are read (the
-    /// `events` output; asking for them means decoding every event); `onFile` is told when each
-    /// file starts, and `onProgress` every 65,536 events read (for a progress display).
+    /// `events` output; asking for them means decoding every event, one file after the other);
+    /// `onFile` is told when a file starts, and `onProgress` every 65,536 events read (for a
+    /// progress display; from the calling thread).
     public func run(_ inputs: ReplayInputs, onEvent: ((Event) -> Void)? = nil,
                     onFile: ((_ index: Int, _ path: String, _ account: InputAccount) -> Void)? = nil,
                     onProgress: ((_ eventsRead: Int64) -> Void)? = nil) throws(StrictReplayError) -> Report {
         var report = Report()
+        for issue in inputs.issues {
+            try take(issue, into: &report.input)
+        }
+        let files = Array(inputs.files.enumerated())
+        let part: Part
+        if workers > 1, files.count > 1, !strict, onEvent == nil, !inputs.files.contains("-"),
+            let parallel = foldInParallel(files, onFile: onFile, onProgress: onProgress)
+        {
+            part = parallel
+        } else {
+            var sequential = Part()
+            var nextProgress = Self.progressInterval
+            try fold(files, into: &sequential, reader: reader, onEvent: onEvent, onFile: onFile) { read in
+                guard read >= nextProgress else { return }
+                nextProgress += Self.progressInterval
+                onProgress?(read)
+            }
+            part = sequential
+        }
+        report.summary = part.summary
+        report.timeline = part.timeline
+        report.input.files += part.files
+        report.input.eventsRead += part.eventsRead
+        report.input.eventsKept += part.eventsKept
+        report.input.duplicateEvents += part.duplicates.duplicates
+        report.input.issuesByKind.merge(part.issuesByKind)
+        for issue in part.issues.map(\.issue) where report.input.issues.count < maxIssuesKept {
+            report.input.issues.append(issue)
+        }
+        return report
+    }
+
+    /// What some files fold into (one worker's share, or every file).
+    struct Part {
+        var summary = Summary()
+        var timeline = Timeline()
+        var files = 0
+        var eventsRead: Int64 = 0
+        var eventsKept: Int64 = 0
+        var issuesByKind: Tally = [:]
+        /// The first issues, with the index of their file (to merge parts in file order).
+        var issues: [(file: Int, issue: ReadIssue)] = []
         var duplicates = DuplicateFilter()
+
+        /// Adds another worker's part: its files all come after or between this part's, and
+        /// the summaries merge exactly whatever the order.
+        mutating func merge(_ other: Part, keepingIssues limit: Int) {
+            summary.merge(other.summary)
+            timeline.merge(other.timeline)
+            files += other.files
+            eventsRead += other.eventsRead
+            eventsKept += other.eventsKept
+            issuesByKind.merge(other.issuesByKind)
+            // Stable: each part's issues are in file order already.
+            var merged = (issues + other.issues).enumerated().sorted { ($0.element.file, $0.offset) < ($1.element.file, $1.offset) }.map(\.element)
+            if merged.count > limit { merged.removeLast(merged.count - limit) }
+            issues = merged
+        }
+    }
+
+    /// Folds `files` in order into `part`; `progress` hears the events read so far.
+    private func fold(_ files: some Sequence<(offset: Int, element: String)>, into part: inout Part, reader: LogReader,
+                      onEvent: ((Event) -> Void)?, onFile: ((_ index: Int, _ path: String, _ account: InputAccount) -> Void)?,
+                      progress: (Int64) -> Void) throws(StrictReplayError) {
         // The byte scanner folds what it can unless the events are wanted back or the filter
         // needs every kind's attrs (operations).
         var scanner = scansBytes && filter.operations.isEmpty && onEvent == nil
             ? LineScanner(buildsTimeline: buildsTimeline, filter: filter) : nil
-        var nextProgress: Int64 = Self.progressInterval
-        for issue in inputs.issues {
-            try take(issue, into: &report.input)
-        }
-        for (index, path) in inputs.files.enumerated() {
-            onFile?(index, path, report.input)
-            report.input.files += 1
-            var part = Summary()
+        for (index, path) in files {
+            if let onFile {
+                var account = InputAccount()
+                account.files = part.files
+                account.eventsRead = part.eventsRead
+                onFile(index, path, account)
+            }
+            part.files += 1
+            var summary = Summary()
             var timeline = Timeline()
             var firstIssue: ReadIssue?
             reader.read(
                 path,
                 onLine: { line in
-                    let outcome = scanner?.fold(line, into: &part, timeline: &timeline, duplicates: &duplicates)
+                    let outcome = scanner?.fold(line, into: &summary, timeline: &timeline, duplicates: &part.duplicates)
                     switch outcome {
                     case .folded?:
-                        report.input.eventsKept += 1
+                        part.eventsKept += 1
                     case .duplicate?, .filteredOut?:
                         break
                     case .declined?, nil:
                         return false
                     }
-                    report.input.eventsRead += 1
-                    if report.input.eventsRead >= nextProgress {
-                        nextProgress += Self.progressInterval
-                        onProgress?(report.input.eventsRead)
-                    }
+                    part.eventsRead += 1
+                    progress(part.eventsRead)
                     return true
                 },
                 onEvent: { event in
-                    report.input.eventsRead += 1
-                    if report.input.eventsRead >= nextProgress {
-                        nextProgress += Self.progressInterval
-                        onProgress?(report.input.eventsRead)
-                    }
-                    if duplicates.isDuplicate(run: event.run, seq: event.seq) { return }
-                    duplicates.insert(run: event.run, seq: event.seq)
+                    part.eventsRead += 1
+                    progress(part.eventsRead)
+                    if part.duplicates.isDuplicate(run: event.run, seq: event.seq) { return }
+                    part.duplicates.insert(run: event.run, seq: event.seq)
                     guard filter.keeps(event) else {
-                        part.recordRun(event)
+                        summary.recordRun(event)
                         return
                     }
-                    report.input.eventsKept += 1
-                    part.fold(event)
+                    part.eventsKept += 1
+                    summary.fold(event)
                     if buildsTimeline { timeline.record(event) }
                     onEvent?(event)
                 },
                 onIssue: { issue in
                     if firstIssue == nil { firstIssue = issue }
-                    report.input.issuesByKind.add(issue.kind.rawValue)
-                    if report.input.issues.count < maxIssuesKept { report.input.issues.append(issue) }
+                    part.issuesByKind.add(issue.kind.rawValue)
+                    if part.issues.count < maxIssuesKept { part.issues.append((index, issue)) }
                 })
-            scanner?.flush(into: &part)
-            report.summary.merge(part)
-            report.timeline.merge(timeline)
+            scanner?.flush(into: &summary)
+            part.summary.merge(summary)
+            part.timeline.merge(timeline)
             if strict, let firstIssue { throw StrictReplayError(issue: firstIssue) }
         }
-        report.input.duplicateEvents = duplicates.duplicates
-        return report
+    }
+
+    /// Several files on ``workers`` threads (the calling thread is one), each folding one
+    /// contiguous block of the files, in order, of about the same amount of work: the parts then
+    /// meet at one cut each, which is what makes their merge exact (a breaker's open period
+    /// that spans the cut is closed there, as between two files). `nil` when two workers folded
+    /// the same event (copies of a segment in different blocks): the caller then reads
+    /// everything in order, which counts each event once.
+    private func foldInParallel(_ files: [(offset: Int, element: String)],
+                                onFile: ((_ index: Int, _ path: String, _ account: InputAccount) -> Void)?,
+                                onProgress: ((_ eventsRead: Int64) -> Void)?) -> Part? {
+        let blocks = Self.blocks(files.map(\.element), count: min(workers, files.count), fileSystem: reader.fileSystem)
+        var inlineReader = self.reader
+        inlineReader.inflatesInBackground = false
+        let reader = inlineReader
+        let read = Locked([Int64](repeating: 0, count: blocks.count))
+        let results = Locked([Part?](repeating: nil, count: blocks.count))
+        let replay = self
+        @Sendable func work(_ worker: Int, onFile: ((_ index: Int, _ path: String, _ account: InputAccount) -> Void)?,
+                            onProgress: ((Int64) -> Void)?) {
+            var part = Part()
+            var reported: Int64 = 0
+            // Strict replay never runs here: nothing throws.
+            try? replay.fold(files[blocks[worker]], into: &part, reader: reader, onEvent: nil, onFile: onFile) { eventsRead in
+                guard eventsRead - reported >= Self.progressInterval else { return }
+                reported = eventsRead
+                let total = read.withLock { read -> Int64 in
+                    read[worker] = eventsRead
+                    return read.reduce(0, +)
+                }
+                onProgress?(total)
+            }
+            results.withLock { $0[worker] = part }
+        }
+        let threads = blocks.indices.dropFirst().map { worker in
+            OSThread(name: "hardening-replay") { work(worker, onFile: nil, onProgress: nil) }
+        }
+        // The calling thread folds the first block: the only one that calls back.
+        work(0, onFile: onFile, onProgress: onProgress)
+        for thread in threads { thread.join() }
+        let parts = results.withLock { $0 }.compactMap { $0 }
+        for (index, part) in parts.enumerated() {
+            for other in parts[(index + 1)...] where part.duplicates.overlaps(other.duplicates) { return nil }
+        }
+        var merged = parts[0]
+        for part in parts.dropFirst() {
+            merged.merge(part, keepingIssues: maxIssuesKept)
+            merged.duplicates.add(part.duplicates)
+        }
+        return merged
+    }
+
+    /// `paths` cut into `count` contiguous blocks of about the same work: bytes on disk, a
+    /// compressed file (by name) counted ten times (what it inflates to, about).
+    static func blocks(_ paths: [String], count: Int, fileSystem: any FileSystem) -> [Range<Int>] {
+        let weights = paths.map { path -> Int64 in
+            let size = max(1, ((try? fileSystem.info(path)) ?? nil)?.size ?? 1)
+            return path.hasSuffix(".gz") ? size * 10 : size
+        }
+        let total = weights.reduce(0, +)
+        var blocks: [Range<Int>] = []
+        var start = 0
+        var sum: Int64 = 0
+        for (index, weight) in weights.enumerated() {
+            sum += weight
+            let left = count - blocks.count - 1
+            // Close a block once it reached its share, leaving a file for every later block.
+            if left > 0, sum * Int64(count) >= total * Int64(blocks.count + 1), paths.count - index - 1 >= left {
+                blocks.append(start..<(index + 1))
+                start = index + 1
+            }
+        }
+        blocks.append(start..<paths.count)
+        return blocks.filter { !$0.isEmpty }
     }
 
     /// How many events between two `onProgress` calls.

@@ -48,7 +48,7 @@ public struct Timeline: Sendable {
             for (name, point) in other.operations {
                 var mine = operations[name, default: OperationPoint()]
                 mine.count += point.count
-                mine.totalMicroseconds += point.totalMicroseconds
+                mine.totalMicroseconds.saturatingAdd(point.totalMicroseconds)
                 mine.maxMicroseconds = max(mine.maxMicroseconds, point.maxMicroseconds)
                 mine.errors += point.errors
                 operations[name] = mine
