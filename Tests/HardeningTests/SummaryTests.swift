@@ -57,6 +57,27 @@ private func delivered(_ payloads: [any EventPayload], run: String = "0123456789
         #expect(merged.loss.droppedByBus == .max)
     }
 
+    /// Counts are 32-bit until as many values as a bucket could overflow with: then they widen,
+    /// value for value, and every percentile stays what 64-bit counts give (here the limit is
+    /// made small; normally it is `UInt32.max`).
+    @Test func histogramCountsWidenWithoutChangingAPercentile() {
+        var reference = LatencyStats()
+        var widening = LatencyStats(compactCountLimit: 1_000)
+        var mergedCompact = LatencyStats(compactCountLimit: 1_000)
+        var part = LatencyStats()
+        for index in 0..<5_000 {
+            let milliseconds = Double((index * 7_919) % 3_001) / 10
+            reference.record(milliseconds: milliseconds)
+            widening.record(milliseconds: milliseconds)
+            if index % 2 == 0 { mergedCompact.record(milliseconds: milliseconds) } else { part.record(milliseconds: milliseconds) }
+        }
+        mergedCompact.merge(part)
+        #expect(!reference.hasWideCounts && widening.hasWideCounts && mergedCompact.hasWideCounts)
+        for stats in [widening, mergedCompact] {
+            #expect(stats.json.jsonText == reference.json.jsonText)
+        }
+    }
+
     @Test func retriesBreakersAndLimitsAreCounted() throws {
         let summary = Summary(folding: delivered([
             RetryAttemptFailed(operation: "notion", attempt: 1, delayMs: 100, errorType: "E", error: "x"),

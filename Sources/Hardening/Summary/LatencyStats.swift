@@ -19,12 +19,18 @@ public struct LatencyStats: Sendable {
     /// Whether ``totalMicroseconds`` reached `Int64.max` and stopped there (the mean is then a
     /// lower bound); it never wraps.
     public private(set) var isTotalSaturated = false
-    private var histogram = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
+    private var histogram = DurationHistogram()
 
     private static let histogramLimit: Int64 = 1_000_000_000_000
 
     /// An empty distribution.
     public init() {}
+
+    /// An empty distribution whose histogram widens to 64-bit counts after `compactCountLimit`
+    /// values (`UInt32.max` normally; tests make it small).
+    package init(compactCountLimit: Int64) {
+        histogram = DurationHistogram(compactCountLimit: compactCountLimit)
+    }
 
     /// Records a duration given in milliseconds (what `_ms` attrs carry); negative and
     /// non-finite values count as 0 and in ``invalidDurations``.
@@ -45,7 +51,7 @@ public struct LatencyStats: Sendable {
         count += 1
         add(microseconds)
         // The histogram stops at about 11 days; exact min, max and sums still see every value.
-        histogram.record(UInt64(min(microseconds, Self.histogramLimit)))
+        histogram.record(UInt64(min(microseconds, Self.histogramLimit)), total: count)
     }
 
     /// Adds another distribution's durations.
@@ -57,7 +63,7 @@ public struct LatencyStats: Sendable {
         add(other.totalMicroseconds)
         isTotalSaturated = isTotalSaturated || other.isTotalSaturated
         invalidDurations += other.invalidDurations
-        histogram.add(other.histogram)
+        histogram.add(other.histogram, total: count)
     }
 
     private mutating func add(_ microseconds: Int64) {
@@ -69,6 +75,10 @@ public struct LatencyStats: Sendable {
             totalMicroseconds = sum
         }
     }
+
+    /// Whether the histogram's counts were widened to 64 bits (more values than 32-bit counts
+    /// could hold in a bucket).
+    package var hasWideCounts: Bool { histogram.isWide }
 
     /// The mean, in milliseconds (0 when empty).
     public var meanMilliseconds: Double { count == 0 ? 0 : Double(totalMicroseconds) / Double(count) / 1000 }
@@ -107,5 +117,92 @@ public struct LatencyStats: Sendable {
         if invalidDurations > 0 { pairs.append(("invalid_durations", .int(invalidDurations))) }
         if isTotalSaturated { pairs.append(("total_saturated", .bool(true))) }
         return .object(Attributes(uniqueKeysWithValues: pairs))
+    }
+}
+
+/// The HDR histogram of a ``LatencyStats``: counts in 32 bits while no bucket can pass
+/// `UInt32.max` (fewer durations than that in all: half the memory, which replay's workers and
+/// per-file parts multiply), widened to 64 bits, value for value, before one could.
+private struct DurationHistogram: Sendable {
+    private enum Storage: Sendable {
+        case compact(Histogram<UInt32>)
+        case wide(Histogram<UInt64>)
+        /// Only while a payload is taken out to be changed in place (no copy of its counts).
+        case moving
+    }
+
+    private var storage = Storage.compact(Histogram(numberOfSignificantValueDigits: .three))
+    /// How many values may be held in 32-bit counts.
+    private let compactCountLimit: Int64
+
+    init(compactCountLimit: Int64 = Int64(UInt32.max)) {
+        self.compactCountLimit = compactCountLimit
+    }
+
+    /// Whether the counts are 64-bit.
+    var isWide: Bool {
+        if case .wide = storage { return true }
+        return false
+    }
+
+    /// Records `value`; `total` is how many values the stats hold with it.
+    mutating func record(_ value: UInt64, total: Int64) {
+        widenIfNeeded(for: total)
+        switch storage {
+        case .compact(var histogram):
+            storage = .moving
+            histogram.record(value)
+            storage = .compact(histogram)
+        case .wide(var histogram):
+            storage = .moving
+            histogram.record(value)
+            storage = .wide(histogram)
+        case .moving:
+            preconditionFailure("a histogram is changed in one place at a time")
+        }
+    }
+
+    /// Adds `other`'s values; `total` is how many values the stats hold with them.
+    mutating func add(_ other: DurationHistogram, total: Int64) {
+        widenIfNeeded(for: total)
+        let current = storage
+        storage = .moving
+        switch (current, other.storage) {
+        case (.moving, _), (_, .moving):
+            preconditionFailure("a histogram is changed in one place at a time")
+        case (.compact(var mine), .compact(let theirs)):
+            mine.add(theirs)
+            storage = .compact(mine)
+        case (.wide(var mine), .compact(let theirs)):
+            mine.add(Self.widened(theirs))
+            storage = .wide(mine)
+        case (.wide(var mine), .wide(let theirs)):
+            mine.add(theirs)
+            storage = .wide(mine)
+        case (.compact(let mine), .wide(var theirs)):
+            theirs.add(Self.widened(mine))
+            storage = .wide(theirs)
+        }
+    }
+
+    func valueAtPercentile(_ percentile: Double) -> UInt64 {
+        switch storage {
+        case .compact(let histogram): histogram.valueAtPercentile(percentile)
+        case .wide(let histogram): histogram.valueAtPercentile(percentile)
+        case .moving: 0
+        }
+    }
+
+    private mutating func widenIfNeeded(for total: Int64) {
+        guard case .compact(let histogram) = storage, total >= compactCountLimit else { return }
+        storage = .wide(Self.widened(histogram))
+    }
+
+    private static func widened(_ compact: Histogram<UInt32>) -> Histogram<UInt64> {
+        var wide = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
+        for point in compact.recordedValues() {
+            _ = wide.record(point.value, count: UInt64(point.count))
+        }
+        return wide
     }
 }

@@ -25,10 +25,10 @@ final class BackgroundInflater: Sendable {
         var finished = false
     }
 
-    static let chunkBytes = 256 << 10
+    static let chunkBytes = 128 << 10
     static let depth = 4
     /// How much compressed input is read at a time.
-    static let readBytes = 256 << 10
+    static let readBytes = 128 << 10
 
     private let state = ConditionLock(State())
     private let thread: Locked<OSThread?> = Locked(nil)

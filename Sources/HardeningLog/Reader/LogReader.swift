@@ -33,7 +33,7 @@ public struct LogReader: Sendable {
     }
 
     /// How much is read from a file at a time.
-    static let readBytes = 256 << 10
+    static let readBytes = 128 << 10
 
     /// Everything read from some files: the events in order and the issues found.
     public struct Result: Sendable {
