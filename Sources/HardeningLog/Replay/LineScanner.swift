@@ -271,7 +271,7 @@ struct LineScanner {
 
     private func scannedKeyEquals(_ range: Range<Int>, _ name: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let keyBase else { return false }
-        return memcmp(keyBase + range.lowerBound, name.baseAddress!, name.count) == 0
+        return bytesEqual(keyBase + range.lowerBound, name.baseAddress!, name.count)
     }
 
     private mutating func string(_ name: StaticString, _ line: UnsafeBufferPointer<UInt8>, interned: Bool = true) -> String? {
@@ -320,7 +320,7 @@ struct LineScanner {
 
     private static func level(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> EventLevel? {
         for entry in levelNames where entry.bytes.count == range.count {
-            if entry.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, line.baseAddress! + range.lowerBound, range.count) }) == 0 {
+            if entry.bytes.withUnsafeBufferPointer({ bytesEqual($0.baseAddress!, line.baseAddress! + range.lowerBound, range.count) }) {
                 return entry.level
             }
         }
@@ -336,7 +336,7 @@ struct LineScanner {
 
     private static func fastKind(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
         for (index, entry) in fastKinds.enumerated() where entry.bytes.count == range.count {
-            if entry.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, line.baseAddress! + range.lowerBound, range.count) }) == 0 {
+            if entry.bytes.withUnsafeBufferPointer({ bytesEqual($0.baseAddress!, line.baseAddress! + range.lowerBound, range.count) }) {
                 return index
             }
         }
@@ -359,13 +359,13 @@ private struct Cursor {
     var peek: UInt8? { position < count ? base[position] : nil }
 
     func equal(_ a: Range<Int>, _ b: Range<Int>) -> Bool {
-        a.count == b.count && memcmp(base + a.lowerBound, base + b.lowerBound, a.count) == 0
+        a.count == b.count && bytesEqual(base + a.lowerBound, base + b.lowerBound, a.count)
     }
 
     /// Consumes `literal` if the input continues with it.
     mutating func expect(_ literal: StaticString) -> Bool {
         let length = literal.utf8CodeUnitCount
-        guard count - position >= length, memcmp(base + position, literal.utf8Start, length) == 0 else { return false }
+        guard count - position >= length, bytesEqual(base + position, literal.utf8Start, length) else { return false }
         position += length
         return true
     }
@@ -538,7 +538,7 @@ struct StringInterner {
         var index = Int(truncatingIfNeeded: hash) & (slots.count - 1)
         while let slot = slots[index] {
             if slot.hash == hash, slot.bytes.count == count,
-                slot.bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, start, count) }) == 0
+                slot.bytes.withUnsafeBufferPointer({ bytesEqual($0.baseAddress!, start, count) })
             {
                 return slot.string
             }
@@ -571,4 +571,23 @@ struct StringInterner {
         }
         return hash ^ (hash >> 29)
     }
+}
+
+/// Whether `count` bytes at `a` and `b` are equal: eight at a time, inline. The scanner compares
+/// short keys and literals millions of times, where a call into libc's `memcmp` costs more than
+/// the comparison.
+@inline(__always)
+private func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+    var offset = 0
+    while offset + 8 <= count {
+        if UnsafeRawPointer(a + offset).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + offset).loadUnaligned(as: UInt64.self) {
+            return false
+        }
+        offset += 8
+    }
+    while offset < count {
+        if a[offset] != b[offset] { return false }
+        offset += 1
+    }
+    return true
 }
