@@ -12,8 +12,8 @@ import Testing
 @Suite struct AgentCommandTests {
     static let secret = "sk-command-test-secret-abcdefghijkl"
 
-    static func hardening(_ arguments: [String], environment: [String: String] = [:]) throws -> ChildProcess.Output {
-        try ChildProcess.run([ChildProcess.hardeningExecutable] + arguments, environment: environment)
+    static func hardening(_ arguments: [String], environment: [String: String] = [:]) async throws -> ChildProcess.Output {
+        try await ChildProcess.runDetached([ChildProcess.hardeningExecutable] + arguments, environment: environment)
     }
 
     /// For commands that call this process's test server: the wait must not hold a pool thread.
@@ -21,21 +21,21 @@ import Testing
         try await ChildProcess.runDetached([ChildProcess.hardeningExecutable] + arguments)
     }
 
-    @Test func aBadConfigurationStopsTheAgentBeforeAnythingStarts() throws {
+    @Test func aBadConfigurationStopsTheAgentBeforeAnythingStarts() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         try directory.write("agent.yaml", "server:\n  port: http\nevents:\n  directory: \(directory.path)/logs\nhealth:\n  checks:\n    - {name: a, type: tcp}\n")
-        let result = try Self.hardening(["agent", "--config", directory.path + "/agent.yaml"])
+        let result = try await Self.hardening(["agent", "--config", directory.path + "/agent.yaml"])
         #expect(result.status == 1)
         #expect(result.stderr.contains("agent.yaml:2: server.port: expected a whole number, got 'http'"), "\(result.stderr)")
         #expect(result.stderr.contains("agent.yaml:7: health.checks[0].port: a tcp check needs a port"), "\(result.stderr)")
         #expect(!result.stderr.contains("listening"))
         #expect(!FileManager.default.fileExists(atPath: directory.path + "/logs"), "the agent started half-configured")
-        let missing = try Self.hardening(["agent", "--config", directory.path + "/nothing.yaml"])
+        let missing = try await Self.hardening(["agent", "--config", directory.path + "/nothing.yaml"])
         #expect(missing.status == 1 && missing.stderr.contains("nothing.yaml: cannot read"), "\(missing.stderr)")
     }
 
-    @Test func failingConfigurationRulesStopTheAgentWithoutShowingTheSecret() throws {
+    @Test func failingConfigurationRulesStopTheAgentWithoutShowingTheSecret() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         try directory.write("agent.yaml", """
@@ -45,7 +45,7 @@ import Testing
               rules:
                 - {key: SERVICE_KEY, format: secret, prefix: [sk-proj-]}
             """)
-        let result = try Self.hardening(["agent", "--config", directory.path + "/agent.yaml"], environment: ["SERVICE_KEY": Self.secret])
+        let result = try await Self.hardening(["agent", "--config", directory.path + "/agent.yaml"], environment: ["SERVICE_KEY": Self.secret])
         #expect(result.status == 1)
         #expect(result.stderr.contains("SERVICE_KEY (environment): expected a secret starting with 'sk-proj-'"), "\(result.stderr)")
         #expect(!result.stderr.contains(Self.secret) && result.stdout.isEmpty)
@@ -123,13 +123,13 @@ import Testing
         #expect(named.status == 1 && named.stderr.contains("cannot read"), "\(named.stderr)")
     }
 
-    @Test func theHelpDocumentsTheAgentContract() throws {
-        let help = try Self.hardening(["agent", "--help"])
+    @Test func theHelpDocumentsTheAgentContract() async throws {
+        let help = try await Self.hardening(["agent", "--help"])
         let text = String(decoding: help.stdout, as: UTF8.self)
         for word in ["--config", "/health/ready", "/metrics", "/summary", "SIGTERM", "Exit codes"] {
             #expect(text.contains(word), "agent --help lacks \(word)")
         }
-        let validate = String(decoding: try Self.hardening(["validate-config", "--help"]).stdout, as: UTF8.self)
+        let validate = await String(decoding: try Self.hardening(["validate-config", "--help"]).stdout, as: UTF8.self)
         #expect(validate.contains("--offline") && validate.contains("--config"))
     }
 }

@@ -223,7 +223,8 @@ import Glibc
 
                 // An outage: /health fails (the check is critical), an alert fires and is posted.
                 down.withLock { $0 = true }
-                for _ in 0..<300 where alerts.withLock({ $0.isEmpty }) || health.status != 503 {
+                // Until the probe has seen the 503 (on a loaded machine a round may time out first).
+                for _ in 0..<750 where alerts.withLock({ $0.isEmpty }) || health.status != 503 || !health.body.contains("HTTP 503") {
                     try await Task.sleep(for: .milliseconds(20))
                     health = try await Self.get(client, base + "/health")
                 }

@@ -8,11 +8,11 @@ import Testing
 /// `hardening demo` as users run it (shortened): the scripted story happens, stdout carries one
 /// JSON event a line, the files are real gzip, and the live summary equals the replay.
 @Suite(.serialized) struct DemoTests {
-    @Test func aShortDemoTellsTheWholeStoryAndTheReplayEqualsTheLiveSummary() throws {
+    @Test func aShortDemoTellsTheWholeStoryAndTheReplayEqualsTheLiveSummary() async throws {
         let output = TestOutput.directory(named: "demo")
         defer { output.finish() }
         let directory = output.path + "/logs"
-        let result = try ChildProcess.run([ChildProcess.hardeningExecutable, "demo", "--duration", "4", "--log-dir", directory, "--stdout", "json"])
+        let result = try await ChildProcess.runDetached([ChildProcess.hardeningExecutable, "demo", "--duration", "4", "--log-dir", directory, "--stdout", "json"])
         let stdout = String(decoding: result.stdout, as: UTF8.self)
         #expect(result.status == 0, "\(result.stderr)\n\(stdout.suffix(3000))")
         #expect(stdout.contains("equal ✅"), "\(stdout.suffix(2000))")
@@ -33,7 +33,7 @@ import Testing
         let files = reader.logFiles(in: directory)
         #expect(files.contains { $0.hasSuffix(".gz") }, "\(files)")
         for file in files where file.hasSuffix(".gz") {
-            #expect(try ChildProcess.run(["gzip", "-t", file]).status == 0)
+            #expect(try await ChildProcess.runDetached(["gzip", "-t", file]).status == 0)
         }
         let report = try Replay().run(ReplayInputs([directory]))
         let summary = report.summary
@@ -53,11 +53,11 @@ import Testing
         #expect(!stdout.contains("sk-demo-0000") && !stdout.contains("pcsk_demo_"))
     }
 
-    @Test func theDemoNeverClearsADirectoryItDidNotWrite() throws {
+    @Test func theDemoNeverClearsADirectoryItDidNotWrite() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         try directory.write("precious.txt", "keep me")
-        let result = try ChildProcess.run([ChildProcess.hardeningExecutable, "demo", "--duration", "1", "--log-dir", directory.path, "--stdout", "off"])
+        let result = try await ChildProcess.runDetached([ChildProcess.hardeningExecutable, "demo", "--duration", "1", "--log-dir", directory.path, "--stdout", "off"])
         #expect(result.status == 1 && result.stderr.contains("holds files the demo did not write"), "\(result.stderr)")
         #expect(FileManager.default.contents(atPath: directory.path + "/precious.txt") == Data("keep me".utf8))
     }

@@ -12,8 +12,8 @@ import Glibc
 /// and kept, SIGTERM loses nothing read), and, through it, redaction seen from the outside: no
 /// credential of `CredentialSamples` reaches stdout, the files or any `replay` format.
 @Suite(.serialized) struct EmitProcessTests {
-    private static func hardening(_ arguments: [String], input: Data? = nil) throws -> ChildProcess.Output {
-        try ChildProcess.run([ChildProcess.hardeningExecutable] + arguments, input: input)
+    private static func hardening(_ arguments: [String], input: Data? = nil) async throws -> ChildProcess.Output {
+        try await ChildProcess.runDetached([ChildProcess.hardeningExecutable] + arguments, input: input)
     }
 
     /// Each case as an `error.recorded` event whose operation carries its marker (so that summary
@@ -36,20 +36,20 @@ import Glibc
         return lines.joined(separator: "\n") + "\n"
     }
 
-    @Test func noCredentialReachesStdoutTheFilesOrAnyReplayFormat() throws {
+    @Test func noCredentialReachesStdoutTheFilesOrAnyReplayFormat() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let logs = directory.path + "/logs"
-        let emitted = try Self.hardening(["emit", "--stdout", "--log-dir", logs], input: Data(try Self.input().utf8))
+        let emitted = try await Self.hardening(["emit", "--stdout", "--log-dir", logs], input: Data(try Self.input().utf8))
         #expect(emitted.status == 0, "\(emitted.stderr)")
-        let zcat = try ChildProcess.run(["sh", "-c", "zcat -f '\(logs)'/events-*"])
+        let zcat = try await ChildProcess.runDetached(["sh", "-c", "zcat -f '\(logs)'/events-*"])
         var outputs: [(name: String, text: String, showsEveryMarker: Bool)] = [
             ("stdout", String(decoding: emitted.stdout, as: UTF8.self), true),
             ("files (zcat)", String(decoding: zcat.stdout, as: UTF8.self), true),
             ("stderr", emitted.stderr, false),
         ]
         for format in ["text", "json", "events", "html", "prometheus"] {
-            let replay = try Self.hardening(["replay", logs, "--format", format])
+            let replay = try await Self.hardening(["replay", logs, "--format", format])
             #expect(replay.status == 0, "\(format): \(replay.stderr)")
             outputs.append(("replay --format \(format)", String(decoding: replay.stdout, as: UTF8.self) + replay.stderr, format == "events"))
         }
@@ -78,7 +78,7 @@ import Glibc
         }
     }
 
-    @Test func jsonAndTextLinesBecomeEventsAndBadLinesAreReportedAndKept() throws {
+    @Test func jsonAndTextLinesBecomeEventsAndBadLinesAreReportedAndKept() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let input = """
@@ -91,7 +91,7 @@ import Glibc
 
             last line without a newline
             """
-        let result = try Self.hardening(["emit", "--log-dir", directory.path, "--service", "nightly"], input: Data(input.utf8))
+        let result = try await Self.hardening(["emit", "--log-dir", directory.path, "--service", "nightly"], input: Data(input.utf8))
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("line 3: \"level\" must be one of"), "\(result.stderr)")
         #expect(result.stderr.contains("line 4: not a JSON object"), "\(result.stderr)")
@@ -107,7 +107,7 @@ import Glibc
         #expect(events[4].kind == .logMessage && events[4].message.contains("forged"))
         #expect(events[5].message == "[1, 2, 3]")
         #expect(events[6].message == "last line without a newline")
-        let help = String(decoding: try Self.hardening(["emit", "--help"]).stdout, as: UTF8.self)
+        let help = await String(decoding: try Self.hardening(["emit", "--help"]).stdout, as: UTF8.self)
         for word in ["--log-dir", "--stdout", "--config", "--file-layout", "SIGTERM", "Exit codes"] {
             #expect(help.contains(word), "emit --help lacks \(word)")
         }
@@ -115,7 +115,7 @@ import Glibc
 
     /// With an agent YAML file: its events section gives the sinks (the directory relative to the
     /// file), its service names the events, and the values it resolves from `${VAR}` are secrets.
-    @Test func theAgentConfigurationGivesSinksServiceAndSecrets() throws {
+    @Test func theAgentConfigurationGivesSinksServiceAndSecrets() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         try directory.write("agent.yaml", """
@@ -126,7 +126,7 @@ import Glibc
                 - {name: api, type: http, url: "http://127.0.0.1:1/x", headers: {X-Key: "${WEIRD_KEY}"}}
             """)
         let secret = "no-shape-at-all-0042"
-        let result = try ChildProcess.run([ChildProcess.hardeningExecutable, "emit", "--config", directory.path + "/agent.yaml"],
+        let result = try await ChildProcess.runDetached([ChildProcess.hardeningExecutable, "emit", "--config", directory.path + "/agent.yaml"],
                                           input: Data("the key is \(secret) today\n".utf8), environment: ["WEIRD_KEY": secret])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.isEmpty, "stdout: off")

@@ -239,13 +239,13 @@ import Glibc
 
     /// generate's workload carries made-up drops and outages marked `"synthetic": true`: replay
     /// says so and never adds them to the loss.
-    @Test func replayShowsSyntheticDropsApartFromRealLoss() throws {
+    @Test func replayShowsSyntheticDropsApartFromRealLoss() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let generated = try ChildProcess.run([ChildProcess.hardeningExecutable, "generate", "--events", "20000", "--log-dir", directory.path])
+        let generated = try await ChildProcess.runDetached([ChildProcess.hardeningExecutable, "generate", "--events", "20000", "--log-dir", directory.path])
         #expect(generated.status == 0, "\(generated.stderr)")
         #expect(generated.stderr.contains("dropped 0"))
-        let json = try ChildProcess.run([ChildProcess.hardeningExecutable, "replay", directory.path, "--format", "json"])
+        let json = try await ChildProcess.runDetached([ChildProcess.hardeningExecutable, "replay", directory.path, "--format", "json"])
         let report = try JSONDocument.parse(json.stdout)
         let loss = report["loss"]
         #expect(loss?["dropped_by_bus"] == .int(0) && loss?["sink_failures"] == .int(0) && loss?["lost_by_sinks"] == .int(0), "\(String(describing: loss))")
@@ -254,20 +254,20 @@ import Glibc
             return
         }
         #expect(synthetic > 10)
-        let text = String(decoding: try ChildProcess.run([ChildProcess.hardeningExecutable, "replay", directory.path]).stdout, as: UTF8.self)
+        let text = String(decoding: try await ChildProcess.runDetached([ChildProcess.hardeningExecutable, "replay", directory.path]).stdout, as: UTF8.self)
         #expect(text.contains("synthetic drops and outages (generate's workload; not loss)"), "\(text.prefix(1500))")
         #expect(text.contains("These events include synthetic ones"))
     }
 
-    @Test func generateWritesToItsOwnDirectoryByDefaultAndDocumentsItsFlags() throws {
+    @Test func generateWritesToItsOwnDirectoryByDefaultAndDocumentsItsFlags() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let run = try ChildProcess.run(["sh", "-c", "cd '\(directory.path)' && exec '\(ChildProcess.hardeningExecutable)' generate --events 10"])
+        let run = try await ChildProcess.runDetached(["sh", "-c", "cd '\(directory.path)' && exec '\(ChildProcess.hardeningExecutable)' generate --events 10"])
         #expect(run.status == 0, "\(run.stderr)")
         let events = LogReader().readAll(LogReader().logFiles(in: directory.path + "/hardening-logs/generate")).events
         #expect(events.filter { $0.seq > 0 }.count >= 10, "not the demo's directory, not the agent's: its own")
         #expect(!FileManager.default.fileExists(atPath: directory.path + "/hardening-logs/demo"))
-        let help = try ChildProcess.run([ChildProcess.hardeningExecutable, "generate", "--help"])
+        let help = try await ChildProcess.runDetached([ChildProcess.hardeningExecutable, "generate", "--help"])
         let text = String(decoding: help.stdout, as: UTF8.self)
         for flag in ["--events", "--rate", "--log-dir", "--stdout", "--compression-level", "--compression-delay", "--max-file-bytes",
                      "--max-file-age", "--min-rotation-interval", "--max-files", "--max-total-bytes", "--retention-max-age",
@@ -276,9 +276,9 @@ import Glibc
         }
     }
 
-    @Test func stdoutCarriesOneJSONObjectPerLineAndTheSameSeedGivesTheSameEvents() throws {
-        let first = try ChildProcess.run([ChildProcess.hardeningExecutable, "generate", "--events", "5000", "--stdout", "--seed", "7"])
-        let second = try ChildProcess.run([ChildProcess.hardeningExecutable, "generate", "--events", "5000", "--stdout", "--seed", "7"])
+    @Test func stdoutCarriesOneJSONObjectPerLineAndTheSameSeedGivesTheSameEvents() async throws {
+        let first = try await ChildProcess.runDetached([ChildProcess.hardeningExecutable, "generate", "--events", "5000", "--stdout", "--seed", "7"])
+        let second = try await ChildProcess.runDetached([ChildProcess.hardeningExecutable, "generate", "--events", "5000", "--stdout", "--seed", "7"])
         #expect(first.status == 0)
         let decoder = JSONLineDecoder()
         let one = try String(decoding: first.stdout, as: UTF8.self).split(separator: "\n").map { try decoder.decode(String($0)) }

@@ -6,8 +6,8 @@ import Testing
 @Suite struct HealthCheckProcessTests {
     private let hardening = ChildProcess.hardeningExecutable
 
-    @Test func exitCodesFollowTheVerdictAndJSONFollowsTheDraft() throws {
-        let healthy = try ChildProcess.run([hardening, "health-check", "--disk", "tmp=/tmp:1", "--format", "json"])
+    @Test func exitCodesFollowTheVerdictAndJSONFollowsTheDraft() async throws {
+        let healthy = try await ChildProcess.runDetached([hardening, "health-check", "--disk", "tmp=/tmp:1", "--format", "json"])
         #expect(healthy.status == 0)
         let document = try #require(try JSONSerialization.jsonObject(with: healthy.stdout) as? [String: Any])
         #expect(document["status"] as? String == "pass")
@@ -16,19 +16,19 @@ import Testing
         #expect(checks["tmp:responseTime"]?.first?["time"] is String && checks["tmp:responseTime"]?.first?["observedValue"] is Double)
 
         // Port 1 on loopback refuses: critical → unhealthy (1), non-critical → degraded (2).
-        let unhealthy = try ChildProcess.run([hardening, "health-check", "--tcp", "db=127.0.0.1:1", "--disk", "tmp=/tmp:1"])
+        let unhealthy = try await ChildProcess.runDetached([hardening, "health-check", "--tcp", "db=127.0.0.1:1", "--disk", "tmp=/tmp:1"])
         #expect(unhealthy.status == 1)
         let report = String(decoding: unhealthy.stdout, as: UTF8.self)
         #expect(report.contains("❌ db: unhealthy") && report.contains("refused") && report.contains("Overall: UNHEALTHY"))
-        let degraded = try ChildProcess.run([hardening, "health-check", "--tcp", "db=127.0.0.1:1", "--non-critical", "db", "--disk", "tmp=/tmp:1"])
+        let degraded = try await ChildProcess.runDetached([hardening, "health-check", "--tcp", "db=127.0.0.1:1", "--non-critical", "db", "--disk", "tmp=/tmp:1"])
         #expect(degraded.status == 2)
         #expect(String(decoding: degraded.stdout, as: UTF8.self).contains("Overall: DEGRADED"))
 
-        let usage = try ChildProcess.run([hardening, "health-check"])
+        let usage = try await ChildProcess.runDetached([hardening, "health-check"])
         #expect(usage.status == 64)
-        let badSpec = try ChildProcess.run([hardening, "health-check", "--tcp", "db"])
+        let badSpec = try await ChildProcess.runDetached([hardening, "health-check", "--tcp", "db"])
         #expect(badSpec.status == 64 && badSpec.stderr.contains("NAME=HOST:PORT"))
-        let help = try ChildProcess.run([hardening, "health-check", "--help"])
+        let help = try await ChildProcess.runDetached([hardening, "health-check", "--help"])
         #expect(String(decoding: help.stdout, as: UTF8.self).contains("Exit codes: 0 healthy, 1 unhealthy, 2 degraded"))
     }
 }

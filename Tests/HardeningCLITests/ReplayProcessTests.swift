@@ -18,20 +18,20 @@ import Testing
     }
 
     @Test(arguments: ["plain", "gzip-stream"])
-    func replayOfTheLogsEqualsTheLiveSummaryOfTheProcess(fileFormat: String) throws {
+    func replayOfTheLogsEqualsTheLiveSummaryOfTheProcess(fileFormat: String) async throws {
         let output = TestOutput.directory(named: "replay-cli-\(fileFormat)")
         defer { output.finish() }
         let live = output.path + "/../live-\(fileFormat)-\(getpid()).json"
         defer { try? FileManager.default.removeItem(atPath: live) }
         // Small files (many rotations), a small bus dropping on overflow: the drops are counted
         // in both summaries.
-        let generated = try ChildProcess.run([
+        let generated = try await ChildProcess.runDetached([
             hardening, "generate", "--events", "10000", "--log-dir", output.path, "--file-format", fileFormat,
             "--max-file-bytes", "100000", "--min-rotation-interval", "0", "--compression-delay", "0",
             "--overflow", "drop-newest", "--capacity", "2048", "--summary-json", live,
         ])
         #expect(generated.status == 0, "\(generated.stderr)")
-        let replayed = try ChildProcess.run([hardening, "replay", "--format", "json", output.path])
+        let replayed = try await ChildProcess.runDetached([hardening, "replay", "--format", "json", output.path])
         #expect(replayed.status == 0, "\(replayed.stderr)")
         let liveText = String(decoding: try #require(FileManager.default.contents(atPath: live)), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -39,30 +39,30 @@ import Testing
         #expect(String(decoding: replayed.stdout, as: UTF8.self).contains(#""input":{"files":"#))
     }
 
-    @Test func eventsOutputReplaysToTheSameSummaryAndFiltersApply() throws {
+    @Test func eventsOutputReplaysToTheSameSummaryAndFiltersApply() async throws {
         let output = TestOutput.directory(named: "replay-cli-events")
         defer { output.finish() }
-        let generated = try ChildProcess.run([hardening, "generate", "--events", "5000", "--log-dir", output.path, "--seed", "3"])
+        let generated = try await ChildProcess.runDetached([hardening, "generate", "--events", "5000", "--log-dir", output.path, "--seed", "3"])
         #expect(generated.status == 0)
-        let all = try ChildProcess.run([hardening, "replay", "--format", "json", output.path])
-        let events = try ChildProcess.run([hardening, "replay-events", "--format", "events", output.path])
+        let all = try await ChildProcess.runDetached([hardening, "replay", "--format", "json", output.path])
+        let events = try await ChildProcess.runDetached([hardening, "replay-events", "--format", "events", output.path])
         #expect(events.status == 0)
-        let again = try ChildProcess.run([hardening, "replay", "--format", "json", "-"], input: events.stdout)
+        let again = try await ChildProcess.runDetached([hardening, "replay", "--format", "json", "-"], input: events.stdout)
         #expect(try withoutInput(again.stdout) == withoutInput(all.stdout), "events out, events in: the same summary")
 
-        let breakers = try ChildProcess.run([hardening, "replay", "--format", "events", "--event", "breaker.*", "--operation", "notion", output.path])
+        let breakers = try await ChildProcess.runDetached([hardening, "replay", "--format", "events", "--event", "breaker.*", "--operation", "notion", output.path])
         let lines = String(decoding: breakers.stdout, as: UTF8.self).split(separator: "\n")
         #expect(!lines.isEmpty)
         for line in lines {
             #expect(line.contains(#""event":"breaker."#) && line.contains(#""breaker":"notion""#))
         }
-        let warnings = try ChildProcess.run([hardening, "replay", "--format", "events", "--level", "error", output.path])
+        let warnings = try await ChildProcess.runDetached([hardening, "replay", "--format", "events", "--level", "error", output.path])
         for line in String(decoding: warnings.stdout, as: UTF8.self).split(separator: "\n") {
             #expect(line.contains(#""level":"error""#) || line.contains(#""level":"critical""#))
         }
-        let future = try ChildProcess.run([hardening, "replay", "--format", "json", "--since", "2999-01-01T00:00:00Z", output.path])
+        let future = try await ChildProcess.runDetached([hardening, "replay", "--format", "json", "--since", "2999-01-01T00:00:00Z", output.path])
         #expect(String(decoding: future.stdout, as: UTF8.self).contains(#""events_kept":0"#))
-        let recent = try ChildProcess.run([hardening, "replay", "--format", "json", "--since", "2h", output.path])
+        let recent = try await ChildProcess.runDetached([hardening, "replay", "--format", "json", "--since", "2h", output.path])
         #expect(try withoutInput(recent.stdout) == withoutInput(all.stdout), "everything is from the last two hours")
     }
 
@@ -112,68 +112,68 @@ import Testing
         }
     }
 
-    @Test func damagedInputIsReportedWithFileAndLineAndStrictMakesItFatal() throws {
+    @Test func damagedInputIsReportedWithFileAndLineAndStrictMakesItFatal() async throws {
         let directory = TemporaryDirectory(prefix: "replay-damaged")
         defer { directory.remove() }
         let path = directory.path + "/events.jsonl"
         let good = #"{"timestamp":"2026-11-29T00:00:00.000000Z","level":"info","event":"timing.recorded","message":"m","service":"s","host":"h","run":"0123456789abcdef","seq":1,"attrs":{"operation":"op","duration_ms":5.0,"outcome":"success","slow":false}}"#
         let text = good + "\nnot json at all\n" + good.replacingOccurrences(of: #""seq":1"#, with: #""seq":3"#) + "\n{\"torn"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
-        let lenient = try ChildProcess.run([hardening, "replay", path])
+        let lenient = try await ChildProcess.runDetached([hardening, "replay", path])
         #expect(lenient.status == 0)
         let report = String(decoding: lenient.stdout, as: UTF8.self)
         #expect(report.contains("\(path):2: bad_line"))
         #expect(report.contains("\(path):4: torn_line"))
         #expect(report.contains("events missing (holes in seq)         1"))
-        let strict = try ChildProcess.run([hardening, "replay", "--strict", path])
+        let strict = try await ChildProcess.runDetached([hardening, "replay", "--strict", path])
         #expect(strict.status == 2)
         #expect(strict.stderr.contains("\(path):2: bad_line"))
-        let missing = try ChildProcess.run([hardening, "replay", directory.path + "/nothing-here.jsonl"])
+        let missing = try await ChildProcess.runDetached([hardening, "replay", directory.path + "/nothing-here.jsonl"])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("no such file or directory"))
-        let shown = try ChildProcess.run([hardening, "replay", "--progress", path])
+        let shown = try await ChildProcess.runDetached([hardening, "replay", "--progress", path])
         #expect(shown.stderr.contains("replaying file 1/1"), "--progress forces the progress line")
-        let quiet = try ChildProcess.run([hardening, "replay", path])
+        let quiet = try await ChildProcess.runDetached([hardening, "replay", path])
         #expect(!quiet.stderr.contains("replaying"), "no progress line when standard error is not a terminal")
-        let usage = try ChildProcess.run([hardening, "replay"])
+        let usage = try await ChildProcess.runDetached([hardening, "replay"])
         #expect(usage.status == 64)
-        let help = try ChildProcess.run([hardening, "replay", "--help"])
+        let help = try await ChildProcess.runDetached([hardening, "replay", "--help"])
         for flag in ["--format", "--since", "--until", "--service", "--host", "--event", "--operation", "--level", "--strict", "Exit codes"] {
             #expect(String(decoding: help.stdout, as: UTF8.self).contains(flag), "help documents \(flag)")
         }
     }
 
-    @Test func prometheusAndHTMLOutputsAreWritten() throws {
+    @Test func prometheusAndHTMLOutputsAreWritten() async throws {
         let output = TestOutput.directory(named: "replay-cli-formats")
         defer { output.finish() }
-        _ = try ChildProcess.run([hardening, "generate", "--events", "3000", "--log-dir", output.path])
-        let metrics = try ChildProcess.run([hardening, "replay", "--format", "prometheus", output.path])
+        _ = try await ChildProcess.runDetached([hardening, "generate", "--events", "3000", "--log-dir", output.path])
+        let metrics = try await ChildProcess.runDetached([hardening, "replay", "--format", "prometheus", output.path])
         let text = String(decoding: metrics.stdout, as: UTF8.self)
         #expect(text.contains("# TYPE hardening_operation_duration_seconds summary"))
         #expect(text.contains(#"hardening_breaker_transitions_total{breaker="notion",transition="closed->open"}"#))
         let page = TemporaryDirectory(prefix: "replay-html")
         defer { page.remove() }
-        let html = try ChildProcess.run([hardening, "replay", "--format", "html", "--output", page.path + "/report.html", output.path])
+        let html = try await ChildProcess.runDetached([hardening, "replay", "--format", "html", "--output", page.path + "/report.html", output.path])
         #expect(html.status == 0)
         let document = try String(contentsOfFile: page.path + "/report.html", encoding: .utf8)
         #expect(document.hasPrefix("<!DOCTYPE html>") && document.contains("<svg") && !document.contains("<script"))
     }
 
-    @Test func theHTMLReportOpensInHeadlessChromiumAndShowsItsCharts() throws {
+    @Test func theHTMLReportOpensInHeadlessChromiumAndShowsItsCharts() async throws {
         let output = TestOutput.directory(named: "replay-cli-chromium")
         defer { output.finish() }
         // The logs are only input here (the schema check has plenty of generate output already).
         let scratch = TemporaryDirectory(prefix: "replay-chromium-logs")
         defer { scratch.remove() }
         let logs = scratch.path + "/logs"
-        _ = try ChildProcess.run([hardening, "generate", "--events", "10000", "--rate", "10000", "--log-dir", logs])
+        _ = try await ChildProcess.runDetached([hardening, "generate", "--events", "10000", "--rate", "10000", "--log-dir", logs])
         let page = output.path + "/report.html"
-        let written = try ChildProcess.run([hardening, "replay", "--format", "html", "-o", page, logs])
+        let written = try await ChildProcess.runDetached([hardening, "replay", "--format", "html", "-o", page, logs])
         #expect(written.status == 0, "\(written.stderr)")
         // `timeout` bounds the browser; it exits by itself when the page is rendered.
         let browser = ["timeout", "120", "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
                        "--window-size=1200,1800"]
-        let dom = try ChildProcess.run(browser + ["--dump-dom", "file://" + page])
+        let dom = try await ChildProcess.runDetached(browser + ["--dump-dom", "file://" + page])
         #expect(dom.status == 0, "chromium could not open the page: \(dom.stderr.suffix(500))")
         let rendered = String(decoding: dom.stdout, as: UTF8.self)
         #expect(rendered.components(separatedBy: "<svg").count - 1 == 4, "four charts")
@@ -182,7 +182,7 @@ import Testing
         }
         #expect(rendered.contains("<polyline"), "latency lines were drawn")
         let screenshot = output.path + "/report.png"
-        let shot = try ChildProcess.run(browser + ["--screenshot=" + screenshot, "file://" + page])
+        let shot = try await ChildProcess.runDetached(browser + ["--screenshot=" + screenshot, "file://" + page])
         #expect(shot.status == 0)
         let png = try #require(FileManager.default.contents(atPath: screenshot))
         #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 20_000, "a real picture, not a blank page")

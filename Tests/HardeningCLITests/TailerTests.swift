@@ -100,7 +100,7 @@ import Glibc
             if size >= expectedBytes && stableFor >= 3 { break }
             try await Task.sleep(for: .milliseconds(200))
         }
-        let counted = try Self.countShipped(logs: logs, received: received)
+        let counted = try await Self.countShipped(logs: logs, received: received)
         result.written = counted.written
         result.arrived = counted.arrivedOnce
         result.duplicates = counted.duplicates
@@ -112,9 +112,9 @@ import Glibc
     }
 
     /// What `tools/agents/count_shipped.py` (the users' own check) says of the two sides.
-    private static func countShipped(logs: String, received: String) throws -> (written: Int, arrivedOnce: Int, missing: Int, duplicates: Int) {
+    private static func countShipped(logs: String, received: String) async throws -> (written: Int, arrivedOnce: Int, missing: Int, duplicates: Int) {
         let script = ShippingConfigurationTests.agents + "/count_shipped.py"
-        let output = try ChildProcess.run(["python3", script, "--logs", logs, "--received", received])
+        let output = try await ChildProcess.runDetached(["python3", script, "--logs", logs, "--received", received])
         let report = try JSONDocument.parse(output.stdout)
         func int(_ key: String) -> Int {
             if case .int(let value)? = report[key] { return Int(value) }
@@ -185,15 +185,15 @@ import Glibc
 @Suite struct ShippingConfigurationTests {
     static let agents = #filePath.split(separator: "/").dropLast(3).joined(separator: "/").prepending("/") + "/tools/agents"
 
-    @Test func theConfigurationsParseAndFollowThePlainSegments() throws {
+    @Test func theConfigurationsParseAndFollowThePlainSegments() async throws {
         let yamlFiles = ["vector/vector.yaml", "promtail/promtail.yaml", "datadog/conf.yaml"].map { Self.agents + "/" + $0 }
-        let parsed = try ChildProcess.run(["python3", "-c", "import sys, yaml\nfor f in sys.argv[1:]: yaml.safe_load(open(f))"] + yamlFiles)
+        let parsed = try await ChildProcess.runDetached(["python3", "-c", "import sys, yaml\nfor f in sys.argv[1:]: yaml.safe_load(open(f))"] + yamlFiles)
         #expect(parsed.status == 0, "\(parsed.stderr)")
         // As Debian loads it: the main configuration sets the work directory, then includes it.
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         try directory.write("rsyslog.conf", "global(workDirectory=\"\(directory.path)\")\n$IncludeConfig \(Self.agents)/rsyslog/hardening.conf\n")
-        let rsyslog = try ChildProcess.run(["/usr/sbin/rsyslogd", "-N1", "-f", directory.path + "/rsyslog.conf"])
+        let rsyslog = try await ChildProcess.runDetached(["/usr/sbin/rsyslogd", "-N1", "-f", directory.path + "/rsyslog.conf"])
         #expect(rsyslog.status == 0, "\(rsyslog.stderr)")
         for file in yamlFiles + ["alloy/config.alloy", "fluent-bit/fluent-bit.conf", "rsyslog/hardening.conf"].map({ Self.agents + "/" + $0 }) {
             let text = try String(contentsOfFile: file, encoding: .utf8)

@@ -7,11 +7,11 @@ import Testing
     private let hardening = ChildProcess.hardeningExecutable
     private let secret = "sk-live-do-not-print-me-0123456789"
 
-    private func run(_ environment: [String], _ arguments: [String]) throws -> ChildProcess.Output {
-        try ChildProcess.run(["env", "-i"] + environment + [hardening, "validate-config"] + arguments)
+    private func run(_ environment: [String], _ arguments: [String]) async throws -> ChildProcess.Output {
+        try await ChildProcess.runDetached(["env", "-i"] + environment + [hardening, "validate-config"] + arguments)
     }
 
-    @Test func aValidConfigurationPassesAndProblemsExitOneWithoutPrintingSecrets() throws {
+    @Test func aValidConfigurationPassesAndProblemsExitOneWithoutPrintingSecrets() async throws {
         let directory = TemporaryDirectory(prefix: "validate-config")
         defer { directory.remove() }
         let envFile = directory.path + "/.env"
@@ -23,13 +23,13 @@ import Testing
             ZOTERO_API_KEY=zotero_file_secret_value
             ZOTERO_LIBRARY_ID=12345
             """.write(toFile: envFile, atomically: true, encoding: .utf8)
-        let passed = try run(["OPENAI_API_KEY=\(secret)"], ["--env-file", envFile])
+        let passed = try await run(["OPENAI_API_KEY=\(secret)"], ["--env-file", envFile])
         let text = String(decoding: passed.stdout, as: UTF8.self)
         #expect(passed.status == 0, "\(text)")
         #expect(text.contains("✅ All configuration checks passed!"))
         #expect(text.contains("NOTION_DATABASE_ID (\(envFile):4)"))
 
-        let failed = try run(["OPENAI_API_KEY=pk-\(secret)", "CHUNK_SIZE=9"], ["--env-file", envFile, "--format", "json"])
+        let failed = try await run(["OPENAI_API_KEY=pk-\(secret)", "CHUNK_SIZE=9"], ["--env-file", envFile, "--format", "json"])
         let json = String(decoding: failed.stdout, as: UTF8.self)
         #expect(failed.status == 1)
         #expect(json.contains(#""passed":false"#) && json.contains(#""key":"CHUNK_SIZE","source":"environment","ok":false"#))
@@ -37,9 +37,9 @@ import Testing
             #expect(!json.contains(value) && !failed.stderr.contains(value) && !text.contains(value), "a secret was printed")
         }
 
-        let missingFile = try run([], ["--env-file", directory.path + "/nope.env"])
+        let missingFile = try await run([], ["--env-file", directory.path + "/nope.env"])
         #expect(missingFile.status == 1 && missingFile.stderr.contains("cannot read"))
-        let help = try ChildProcess.run([hardening, "validate-config", "--help"])
+        let help = try await ChildProcess.runDetached([hardening, "validate-config", "--help"])
         #expect(String(decoding: help.stdout, as: UTF8.self).contains("Exit codes"))
     }
 }

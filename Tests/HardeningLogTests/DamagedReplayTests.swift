@@ -117,7 +117,7 @@ import Testing
         #expect(throws: StrictReplayError.self) { try Replay(strict: true).run(ReplayInputs([path])) }
     }
 
-    @Test func aHundredMegabyteLineIsSkippedWithBoundedMemory() throws {
+    @Test func aHundredMegabyteLineIsSkippedWithBoundedMemory() async throws {
         let directory = TemporaryDirectory(prefix: "damaged-giant")
         defer { directory.remove() }
         let path = directory.path + "/events.jsonl"
@@ -137,7 +137,7 @@ import Testing
             print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, result.returncode)
             sys.stdout.write(result.stdout.decode())
             """
-        let run = try ChildProcess.run(["python3", "-c", script, ChildProcess.hardeningExecutable, path])
+        let run = try await ChildProcess.runDetached(["python3", "-c", script, ChildProcess.hardeningExecutable, path])
         let output = String(decoding: run.stdout, as: UTF8.self)
         let firstLine = output.split(separator: "\n").first.map(String.init) ?? ""
         let numbers = firstLine.split(separator: " ").compactMap { Int($0) }

@@ -74,7 +74,7 @@ import Testing
         try check(events.joined(), against: "replay.events.jsonl", replacing: directory.path)
     }
 
-    @Test func thePrometheusTextParsesWithPrometheusClient() throws {
+    @Test func thePrometheusTextParsesWithPrometheusClient() async throws {
         let (report, _, directory) = try report()
         defer { directory.remove() }
         let script = """
@@ -85,7 +85,7 @@ import Testing
             assert families["hardening_operation_duration_seconds"].type == "summary"
             assert families["hardening_events_missing"].samples[0].value == 2
             """
-        let result = try ChildProcess.run(["python3", "-c", script], input: Data(report.prometheusText.utf8))
+        let result = try await ChildProcess.runDetached(["python3", "-c", script], input: Data(report.prometheusText.utf8))
         #expect(result.status == 0, "\(result.stderr)")
     }
 }
