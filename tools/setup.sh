@@ -1,30 +1,52 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need on a fresh Debian machine, and nothing that is
-# already there: zlib headers (the CZlib module), gzip/coreutils (zcat, tail -F in tests),
-# jq, Chromium (the replay HTML report is opened headless and screenshotted), rsyslog (its imfile
-# module tails our rotating files in a test, as a log shipper does), Python's jsonschema (the
-# schema checker), prometheus_client (its parser reads our /metrics text) and PyYAML (the
-# shipping configurations in tools/agents are parsed by a test).
+# already there: zlib headers (the CZlib module), gzip/coreutils (zcat, tail -F in tests), jq,
+# Chromium (the replay HTML report is opened headless and screenshotted), rsyslog (its imfile
+# module tails our rotating files in a test, as a log shipper does), and three Python modules:
+# jsonschema (the schema checker), prometheus_client (its parser reads our /metrics text) and
+# PyYAML (the shipping configurations in tools/agents are parsed by a test).
+#
+# The Python modules come from pip, unless `python3` is a system Python that forbids it (PEP 668,
+# Debian's own python3 says "externally-managed-environment"): then from Debian's python3-*
+# packages. HARDENING_SETUP_DRY_RUN=1 prints the commands instead of running them.
 set -euo pipefail
+run() {
+    if [ "${HARDENING_SETUP_DRY_RUN:-}" = 1 ]; then echo "would run: $*"; else "$@"; fi
+}
+if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+apt_install() {
+    echo "setup: installing $* (Debian packages)"
+    run $SUDO apt-get update -qq
+    run env DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@"
+}
+
 need_apt=()
 [ -f /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
 command -v gzip >/dev/null || need_apt+=(gzip)
 command -v tail >/dev/null || need_apt+=(coreutils)
 command -v jq >/dev/null || need_apt+=(jq)
-command -v python3 >/dev/null || need_apt+=(python3 python3-pip)
+command -v python3 >/dev/null || need_apt+=(python3)
 command -v chromium >/dev/null || need_apt+=(chromium)
 [ -x /usr/sbin/rsyslogd ] || need_apt+=(rsyslog)
-if [ ${#need_apt[@]} -gt 0 ]; then
-    echo "setup: installing ${need_apt[*]}"
-    if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}"
+if [ ${#need_apt[@]} -gt 0 ]; then apt_install "${need_apt[@]}"; fi
+
+# A Python whose standard library carries EXTERNALLY-MANAGED takes no `pip install`.
+managed=no
+if python3 -c 'import os, sys, sysconfig; sys.exit(0 if os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")) else 1)' 2>/dev/null; then
+    managed=yes
 fi
-for pair in jsonschema:jsonschema prometheus_client:prometheus_client yaml:PyYAML; do
-    module=${pair%%:*}
-    package=${pair#*:}
+need_pip=(); need_debian=()
+for triple in jsonschema:jsonschema:python3-jsonschema prometheus_client:prometheus_client:python3-prometheus-client yaml:PyYAML:python3-yaml; do
+    IFS=: read -r module package debian <<<"$triple"
     if ! python3 -c "import $module" 2>/dev/null; then
-        echo "setup: installing $package"
-        python3 -m pip install --quiet "$package"
+        need_pip+=("$package"); need_debian+=("$debian")
     fi
 done
+if [ ${#need_pip[@]} -gt 0 ]; then
+    if [ "$managed" = yes ]; then
+        apt_install "${need_debian[@]}"
+    else
+        echo "setup: installing ${need_pip[*]} (pip)"
+        run python3 -m pip install --quiet "${need_pip[@]}"
+    fi
+fi
