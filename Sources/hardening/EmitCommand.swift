@@ -103,6 +103,7 @@ extension StdoutFormatOption {
         switch agentSetting {
         case "json": self = .json
         case "human": self = .human
+        case "auto": self = .auto
         default: return nil
         }
     }

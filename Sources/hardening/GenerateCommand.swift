@@ -19,8 +19,8 @@ struct GenerateCommand: AsyncParsableCommand {
         commandName: "generate",
         abstract: "Generate a seeded, realistic mix of every event kind through the real bus and sinks.",
         discussion: """
-            Use it to test a Datadog, Loki or Vector pipeline before real traffic arrives, and to
-            benchmark the sinks. SIGTERM or SIGINT stop it cleanly: every event emitted so far is
+            Use it to test a Datadog, Loki or Vector pipeline before real traffic arrives, and to \
+            benchmark the sinks. SIGTERM or SIGINT stop it cleanly: every event emitted so far is \
             written before it exits, within --shutdown-timeout whatever a sink does (standard output that \
             nobody reads holds up only itself). The summary line goes to stderr.
             """
@@ -176,8 +176,10 @@ final class GeneratorService: Service, Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         var index = 0
+        // Paced in steps of about 10 ms (256 events at most): a low rate is even, not bursts.
+        let step = rate > 0 ? max(1, min(256, Int(rate / 100))) : 256
         while index < count {
-            if index % 256 == 0 {
+            if index % step == 0 {
                 if Task.isShuttingDownGracefully || Task.isCancelled { break }
                 if rate > 0 {
                     let due = start + .microseconds(Int64(Double(index) / rate * 1_000_000))

@@ -13,7 +13,7 @@ struct HardeningCommand: AsyncParsableCommand {
         commandName: "hardening",
         abstract: "Production hardening for services: structured events, rotating gzip logs, replay.",
         discussion: """
-            Events are JSON lines (one object a line, schema in schemas/). Exit codes: 0 success,
+            Events are JSON lines (one object a line, schema in schemas/). Exit codes: 0 success, \
             1 failure, 64 usage error.
             """,
         subcommands: [GenerateCommand.self, EmitCommand.self, ReplayCommand.self, ValidateConfigCommand.self, HealthCheckCommand.self, AgentCommand.self, DemoCommand.self]

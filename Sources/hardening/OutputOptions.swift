@@ -11,12 +11,13 @@ struct OutputOptions: ParsableArguments {
     @Flag(help: "Write events to standard output.")
     var stdout = false
 
-    @Option(name: .customLong("stdout-format"), help: "json (one object a line), human (readable, coloured), or auto (human on a terminal, json otherwise).")
+    @Option(name: .customLong("stdout-format"), help: "json (one object a line), human (readable; coloured on a terminal unless NO_COLOR is set or TERM=dumb), or auto (human on a terminal, json otherwise).")
     var stdoutFormat: StdoutFormatOption = .json
 
     @Option(name: .customLong("stdout-overflow"), help: """
-        What standard output's own queue does when its reader falls behind: block, drop-newest or drop-oldest \
-        (default: as the bus). Its drops are its own: the files still get every event.
+        What standard output's own queue does when its reader falls behind: block, drop-newest or drop-oldest. \
+        By default the events wait while the reader reads, and standard output drops its own once it has read \
+        nothing for 2 s. Its drops are its own: the files still get every event.
         """)
     var stdoutOverflow: OverflowOption?
 

@@ -237,6 +237,22 @@ import Glibc
         print("SIGKILL after \(killAfter) s: \(files.count) files, \(onDisk.count) events on disk, \(tailed.count) tailed once")
     }
 
+    /// A low rate is even: 300 events at 200/s take about 1.5 s, without a burst of 256 and a
+    /// long pause (each 10 ms gets its share).
+    @Test func aLowRateIsEvenNotBursts() async throws {
+        let run = try await ChildProcess.runDetached([ChildProcess.hardeningExecutable, "generate", "--events", "300", "--rate", "200", "--stdout"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let stamps = String(decoding: run.stdout, as: UTF8.self).split(separator: "\n")
+            .compactMap { try? JSONLineDecoder().decode(String($0)) }.filter { $0.kind != .fileOpened }.map(\.timestamp.microsecondsSinceEpoch)
+        #expect(stamps.count >= 300)
+        let span = Double(stamps.last! - stamps.first!) / 1e6
+        #expect(span > 1.3 && span < 3, "300 events at 200/s took \(span) s")
+        let longestGap = zip(stamps.dropFirst(), stamps).map { $0 - $1 }.max() ?? 0
+        #expect(longestGap < 250_000, "the longest pause was \(longestGap) µs")
+        let firstHalfSecond = stamps.filter { $0 - stamps[0] < 500_000 }.count
+        #expect(firstHalfSecond < 150, "\(firstHalfSecond) events in the first half second: a burst")
+    }
+
     /// generate's workload carries made-up drops and outages marked `"synthetic": true`: replay
     /// says so and never adds them to the loss.
     @Test func replayShowsSyntheticDropsApartFromRealLoss() async throws {

@@ -86,6 +86,23 @@ import Glibc
         #expect(loss?["dropped_by_bus"] == .int(0))
     }
 
+    /// The default: standard output is waited for while its reader reads, then, stalled for 2 s,
+    /// it drops its own lines; the run goes on and the files get every event.
+    @Test func byDefaultAStalledStdoutIsGivenUpAfterTwoSecondsAndTheFilesGetEveryEvent() async throws {
+        let output = TestOutput.directory(named: "stalled-stdout-default")
+        defer { output.finish() }
+        let child = try StalledChild(["generate", "--events", "60000", "--overflow", "block", "--stdout", "--log-dir", output.path])
+        let (status, stderr) = await child.exit()
+        #expect(status == 0, "\(stderr)")
+        let delivered = number(after: "delivered", in: stderr)
+        let (events, issues) = events(in: output.path)
+        #expect(issues.isEmpty, "\(issues)")
+        #expect(UInt64(events.count) == delivered.map(UInt64.init), "every delivered event is in the files: \(stderr)")
+        #expect(events.map(\.seq) == Array(1...UInt64(events.count)), "no hole in the files")
+        #expect((number(after: "stdout dropped", in: stderr) ?? 0) > 10_000, "\(stderr)")
+        #expect(events.contains { $0.kind == .sinkDropped && $0.attrs["policy"] == "block_unless_stalled" })
+    }
+
     /// Everything under `block` (the lossless choice for the files): the stalled standard output
     /// holds the drain and the generator; SIGTERM starts the shutdown clock, standard output is
     /// given up at the timeout, and every event the bus delivered is on disk.
@@ -93,7 +110,7 @@ import Glibc
         let output = TestOutput.directory(named: "stalled-stdout-sigterm")
         defer { output.finish() }
         let child = try StalledChild(["generate", "--events", "100000000", "--rate", "20000", "--overflow", "block", "--stdout",
-                                      "--log-dir", output.path, "--shutdown-timeout", "2"])
+                                      "--stdout-overflow", "block", "--log-dir", output.path, "--shutdown-timeout", "2"])
         // Standard output stalls at once; its queue (2 MiB of events) fills in a second, and
         // from then on the drain waits for it: the files stop growing. Wait for that.
         var lastSize = -1

@@ -40,15 +40,69 @@ import Glibc
         #expect(try JSONLineDecoder().decode(String(lines[1])).message == "two\nlines")
     }
 
-    @Test func readableFormatIsColouredOnRequestAndStaysOneLine() async throws {
+    /// A terminal: the controlling side of a pseudo-terminal pair, and the side the sink writes.
+    private func terminal() -> (read: Int32, write: Int32) {
+        // Linux's /dev/ptmx, unlocked and numbered by ioctl (TIOCSPTLCK, TIOCGPTN: function-like
+        // macros Swift does not import, hence their values).
+        let controller = open("/dev/ptmx", O_RDWR | O_NOCTTY)
+        precondition(controller >= 0)
+        var unlock: Int32 = 0
+        var number: UInt32 = 0
+        precondition(ioctl(controller, 0x4004_5431, &unlock) == 0 && ioctl(controller, 0x8004_5430, &number) == 0)
+        let device = open("/dev/pts/\(number)", O_RDWR | O_NOCTTY)
+        precondition(device >= 0)
+        return (controller, device)
+    }
+
+    /// What the sink wrote to a terminal, read from its other side.
+    private func readTerminal(_ descriptor: Int32) -> String {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        var poll = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        while Glibc.poll(&poll, 1, 200) == 1 {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count <= 0 { break }
+            bytes += chunk[0..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Colours only on a terminal, and there only without `NO_COLOR` and with a `TERM` other than
+    /// `dumb`; never in a pipe, asked or not.
+    @Test func coloursOnlyOnATerminalThatWantsThem() {
+        let event = Event(timestamp: .init(microsecondsSinceEpoch: 0), level: .error, kind: "k", message: "m", run: "r", seq: 1)
+        let cases: [(environment: [String: String], coloured: Bool)] = [
+            (["TERM": "xterm-256color"], true), (["TERM": "xterm", "NO_COLOR": "1"], false), (["TERM": "dumb"], false),
+            (["TERM": "xterm", "NO_COLOR": ""], true),
+        ]
+        for (environment, coloured) in cases {
+            let (controller, device) = terminal()
+            let sink = StdoutSink(descriptor: device, format: .human(colors: true), environment: { environment[$0] })
+            sink.write([event])
+            let text = readTerminal(controller)
+            close(device)
+            close(controller)
+            #expect(text.contains("\u{1B}[31mERROR") == coloured, "\(environment): \(text.debugDescription)")
+            #expect(text.contains("ERROR"))
+        }
         let (readEnd, writeEnd) = pipe()
-        let sink = StdoutSink(descriptor: writeEnd, format: .human(colors: true))
+        let piped = StdoutSink(descriptor: writeEnd, format: .human(colors: true), environment: { ["TERM": "xterm"][$0] })
+        piped.write([event])
+        close(writeEnd)
+        let text = readAll(readEnd)
+        close(readEnd)
+        #expect(text.contains("ERROR") && !text.contains("\u{1B}["), "no colour in a pipe: \(text.debugDescription)")
+    }
+
+    @Test func readableFormatIsColouredOnRequestAndStaysOneLine() async throws {
+        let (readEnd, writeEnd) = terminal()
+        let sink = StdoutSink(descriptor: writeEnd, format: .human(colors: true), environment: { ["TERM": "xterm"][$0] })
         let bus = EventBus(configuration: .init(service: "s"), sinks: [sink])
         bus.emit(BreakerStateChanged(breaker: "notion", from: "closed", to: "open", reason: "failure_threshold", failures: 5, successes: 0))
         bus.emit(.error, "custom.kind", message: "bad\nthing")
         await bus.shutdown()
+        let text = readTerminal(readEnd).replacingOccurrences(of: "\r\n", with: "\n")
         close(writeEnd)
-        let text = readAll(readEnd)
         close(readEnd)
         let lines = text.split(separator: "\n")
         #expect(lines.count == 2)

@@ -136,11 +136,39 @@ import Testing
         #expect(bus.statistics.dropped == 0)
     }
 
+    /// The default: the drain waits for a full sink while it takes work (every sink keeps the
+    /// same events), and once it has taken nothing for the stall timeout, that sink alone drops.
+    @Test func aSinkThatStallsIsWaitedForThenDropsOnlyItsOwn() async {
+        let gate = GatedSink()
+        let memory = InMemorySink()
+        var configuration = configuration(capacity: 100_000, policy: .block)
+        configuration.sinkQueueCapacity = 10
+        configuration.maxBatchSize = 5
+        configuration.sinkStallTimeout = .milliseconds(200)
+        let bus = EventBus(configuration: configuration, sinks: [gate, memory])
+        let started = ContinuousClock.now
+        let producer = onOwnThread {
+            for index in 0..<500 { bus.emit(.info, "k", message: "\(index)") }
+        }
+        await producer.value
+        await waiting(until: { memory.events.filter { $0.kind == "k" }.count == 500 })
+        #expect(ContinuousClock.now - started >= .milliseconds(200), "the drain waited for the stalled sink first")
+        #expect(memory.events.filter { $0.kind == "k" }.map(\.message) == (0..<500).map { "\($0)" }, "the healthy sink got every event")
+        let stalled = bus.sinkStatistics[0]
+        #expect(stalled.dropped > 400 && bus.statistics.dropped == 0, "\(stalled)")
+        gate.open()
+        await bus.shutdown()
+        let reports = memory.events.filter { $0.kind == .sinkDropped }.compactMap { try? $0.payload(as: SinkDropped.self) }
+        #expect(reports.last?.totalDropped == stalled.dropped && reports.allSatisfy { $0.policy == "block_unless_stalled" })
+        #expect(Int64(gate.events.filter { $0.kind == "k" }.count) + stalled.dropped == 500, "what the stalled sink got and dropped adds up")
+    }
+
     @Test func aStalledSinkDropsOnlyItsOwnEvents() async {
         let gate = GatedSink()
         let memory = InMemorySink()
         var configuration = configuration(capacity: 1000, policy: .dropNewest)
         configuration.sinkQueueCapacity = 10
+        configuration.sinkOverflowPolicies = ["gated": .dropNewest]
         let bus = EventBus(configuration: configuration, sinks: [gate, memory])
         bus.emit(.info, "first", message: "")
         while bus.sinkStatistics[0].busyFor == .zero { await Task.yield() }
@@ -175,13 +203,15 @@ import Testing
         let memory = InMemorySink()
         var configuration = configuration(capacity: 64, policy: .block)
         configuration.sinkQueueCapacity = 16
+        configuration.sinkOverflowPolicies = ["gated": .block]
         configuration.shutdownTimeout = .milliseconds(600)
         let bus = EventBus(configuration: configuration, sinks: [gate, memory])
         // The producer blocks once the gated sink's queue and the bus's buffer are full.
         let producer = onOwnThread {
             for index in 0..<1000 { bus.emit(.info, "k", message: "\(index)") }
         }
-        while bus.statistics.pending < 64 { await Task.yield() }
+        await waiting(until: { bus.statistics.pending >= 64 })
+        #expect(bus.statistics.pending >= 64, "the bus's buffer filled behind the blocked sink")
         // As a producer's graceful-shutdown handler does: start the clock, then the producer
         // gets through once the stalled sink stops blocking the drain.
         bus.beginShutdown()

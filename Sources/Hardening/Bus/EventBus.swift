@@ -11,10 +11,11 @@ import ServiceLifecycle
 /// and a sink that stalls (standard output that nobody reads) holds up only itself.
 ///
 /// When the buffer is full, the ``OverflowPolicy`` decides; every dropped event is counted and
-/// reported as a `bus.dropped` event. When a sink's queue is full, that sink's policy decides
-/// (``Configuration/sinkOverflowPolicies``, else the bus's): its drops are counted for it alone
-/// and reported as `sink.dropped`; under `block` the drain waits for the sink, and the bus's
-/// buffer fills behind it. ``flush()`` returns once everything emitted before it is on every
+/// reported as a `bus.dropped` event. When a sink's queue is full, the drain waits for it while
+/// it takes work (the bus's buffer fills behind it, and the bus's policy applies to every sink
+/// alike), and drops for that sink alone once it has taken nothing for
+/// ``Configuration/sinkStallTimeout``; ``Configuration/sinkOverflowPolicies`` sets another policy
+/// per sink. A sink's own drops are counted for it and reported as `sink.dropped`. ``flush()`` returns once everything emitted before it is on every
 /// sink. As a swift-service-lifecycle `Service`, ``run()`` waits for graceful shutdown
 /// (SIGTERM/SIGINT in a `ServiceGroup`) and then delivers and flushes everything before it
 /// returns, within ``Configuration/shutdownTimeout`` whatever a sink does.
@@ -60,10 +61,15 @@ public final class EventBus: Service, Sendable {
         /// How many bytes (``Event/estimatedBytes``) each sink's own queue holds before its policy
         /// applies, whichever limit comes first.
         public var sinkQueueCapacityBytes: Int
-        /// The overflow policy of a sink's queue, by sink ``EventSink/name``; a sink not named
-        /// here uses ``overflowPolicy``. `["stdout": .dropNewest]` with `.block` for the bus keeps
-        /// the files lossless while a stalled standard output only loses its own lines.
+        /// The overflow policy of a sink's queue, by sink ``EventSink/name``. A sink not named
+        /// here makes the drain wait while it takes work (so that every sink keeps the same
+        /// events, and the bus's own policy applies to all alike) and drops its own events only
+        /// once it has taken nothing for ``sinkStallTimeout``. `["stdout": .dropNewest]` drops
+        /// standard output's lines as soon as its reader falls behind; `.block` waits however long.
         public var sinkOverflowPolicies: [String: OverflowPolicy]
+        /// How long a sink under the default policy may take nothing, while the drain waits for
+        /// it, before its own events are dropped instead (counted, `sink.dropped`).
+        public var sinkStallTimeout: Duration
         /// How long ``shutdown()`` may take: a sink still blocking the drain at half of it drops
         /// what it cannot take, and a sink that has not closed by the end is abandoned (its
         /// thread left to end with the process; what it had not written counted in
@@ -87,8 +93,10 @@ public final class EventBus: Service, Sendable {
             sinkOverflowPolicies: [String: OverflowPolicy] = [:],
             shutdownTimeout: Duration = .seconds(10),
             capacityBytes: Int = 2 << 20,
-            sinkQueueCapacityBytes: Int = 2 << 20
+            sinkQueueCapacityBytes: Int = 2 << 20,
+            sinkStallTimeout: Duration = .seconds(2)
         ) {
+            self.sinkStallTimeout = max(.milliseconds(1), sinkStallTimeout)
             self.service = service
             self.host = host ?? HostName.current()
             self.run = run
@@ -188,7 +196,7 @@ public final class EventBus: Service, Sendable {
         self.clock = clock
         self.lanes = sinks.map { sink in
             SinkLane(sink: sink, capacity: configuration.sinkQueueCapacity, capacityBytes: configuration.sinkQueueCapacityBytes,
-                     policy: configuration.sinkOverflowPolicies[sink.name] ?? configuration.overflowPolicy)
+                     policy: configuration.sinkOverflowPolicies[sink.name], stallTimeout: configuration.sinkStallTimeout)
         }
         var initial = State(pending: Deque())
         initial.pending.reserveCapacity(min(configuration.capacity, 4096))
@@ -470,7 +478,7 @@ public final class EventBus: Service, Sendable {
                     state.delivered += 1
                 }
                 let payload = SinkDropped(sink: lane.sink.name, count: dropped.count, totalDropped: dropped.total,
-                                          policy: lane.policy.rawValue)
+                                          policy: lane.policy?.rawValue ?? "block_unless_stalled")
                 batch.append(Event(timestamp: clock.now(), level: payload.defaultLevel, kind: SinkDropped.kind,
                                    message: payload.message, attrs: payload.attributes))
             }

@@ -6,9 +6,13 @@ import DequeModule
 /// The bus's drain numbers and redacts a batch once and hands the same batch (shared, not
 /// copied) to every lane; each lane's thread calls its sink in order, never concurrently. When a
 /// lane holds ``capacity`` events or ``capacityBytes`` bytes (``Event/estimatedBytes``), its
-/// ``policy`` decides: drop the newest or the oldest for this
-/// sink alone (counted, and reported by the bus as `sink.dropped`), or make the drain wait
-/// (`block`), which in turn fills the bus's buffer and makes emitters wait: the lossless choice.
+/// ``policy`` decides. `nil`, the default, makes the drain wait while the sink is taking work
+/// (a slow sink holds the drain, the bus's own policy then applies to every sink alike, so all
+/// sinks keep the same events: the files still replay to the live summary), and drops for this
+/// sink alone once it has taken nothing for ``stallTimeout`` (a stalled standard output, a hung
+/// disk), until it takes work again. An explicit policy drops the newest or the oldest for this
+/// sink alone at once, or makes the drain wait however long (`block`). Drops are counted and
+/// reported by the bus as `sink.dropped`.
 ///
 /// Shutdown has a deadline: a lane that still blocks the drain when ``beginShutdown(blockUntil:)``'s
 /// instant passes drops what it cannot take, and a lane whose thread has not finished by the
@@ -56,11 +60,15 @@ final class SinkLane: Sendable {
     /// The most bytes queued for the sink before ``policy`` applies.
     let capacityBytes: Int
     /// What happens to a batch that does not fit.
-    let policy: OverflowPolicy
+    let policy: OverflowPolicy?
+    /// With the default policy: how long the sink may take nothing while the drain waits before
+    /// its own events are dropped instead.
+    let stallTimeout: Duration
     /// `.first`: work for the lane's thread; `.second`: room, or the thread finished.
     private let state = ConditionLock(State())
 
-    init(sink: any EventSink, capacity: Int, capacityBytes: Int = .max, policy: OverflowPolicy) {
+    init(sink: any EventSink, capacity: Int, capacityBytes: Int = .max, policy: OverflowPolicy?, stallTimeout: Duration = .seconds(2)) {
+        self.stallTimeout = stallTimeout
         self.sink = sink
         self.capacity = max(1, capacity)
         self.capacityBytes = max(1, capacityBytes)
@@ -171,14 +179,14 @@ final class SinkLane: Sendable {
                 drop(events.prefix(events.count - kept), in: state)
                 makeRoom(for: kept, bytes: keptBytes, in: state)
                 append(kept == events.count ? events : Array(events.suffix(kept)), bytes: keptBytes, to: state)
-            case .block:
-                waitForRoom(events.count, bytes, state: state, waiter: waiter)
+            case .block, nil:
+                waitForRoom(events.count, bytes, stallAfter: policy == nil ? stallTimeout : nil, state: state, waiter: waiter)
                 if state.pointee.abandoned {
                     state.pointee.abandonedEvents += Int64(events.count)
                 } else if fits(events.count, bytes, state) {
                     append(events, bytes: bytes, to: state)
                 } else {
-                    // The shutdown deadline passed with the sink stalled.
+                    // Stalled: past the stall timeout (default policy) or the shutdown deadline.
                     appendFittingPrefix(of: events, in: state)
                 }
             }
@@ -217,11 +225,27 @@ final class SinkLane: Sendable {
     /// Waits until `count` events of `bytes` fit (or the queue is empty). Before shutdown it
     /// waits as long as it takes; once the shutdown deadline has passed, only while the sink is
     /// still taking work: a slow sink is waited for, a stalled one is not.
-    private func waitForRoom(_ count: Int, _ bytes: Int, state: UnsafeMutablePointer<State>, waiter: ConditionLock<State>.Waiter) {
+    /// With `stallAfter` (the default policy), a sink that takes nothing for that long stops
+    /// being waited for, whether or not shutdown has begun.
+    private func waitForRoom(_ count: Int, _ bytes: Int, stallAfter: Duration?, state: UnsafeMutablePointer<State>,
+                             waiter: ConditionLock<State>.Waiter) {
         var takenBefore = state.pointee.taken
         var checkedProgress = ContinuousClock.now
         while !fits(count, bytes, state), !state.pointee.abandoned {
             if let stalled = state.pointee.stalledAtTaken, stalled == state.pointee.taken { return }
+            if let stallAfter, state.pointee.blockDeadline == nil {
+                let now = ContinuousClock.now
+                if now - checkedProgress >= stallAfter {
+                    if state.pointee.taken == takenBefore {
+                        state.pointee.stalledAtTaken = takenBefore
+                        return
+                    }
+                    takenBefore = state.pointee.taken
+                    checkedProgress = now
+                }
+                waiter.wait(.second, nanoseconds: min(100_000_000, stallAfter.nanoseconds))
+                continue
+            }
             guard let deadline = state.pointee.blockDeadline else {
                 // Woken by room, or by the start of shutdown.
                 waiter.wait(.second, nanoseconds: 100_000_000)

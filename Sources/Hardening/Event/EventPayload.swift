@@ -137,3 +137,10 @@ extension Attributes {
         if let value { appendUnchecked(key, .double(value)) }
     }
 }
+
+/// A number of milliseconds as messages write it: at most three decimals (microseconds), so
+/// that a computed `0.0012020000000000002` reads `0.001`. The attrs keep the exact value.
+package func millisecondsText(_ milliseconds: Double) -> String {
+    guard milliseconds.isFinite, abs(milliseconds) < 1e15 else { return String(milliseconds) }
+    return String((milliseconds * 1000).rounded() / 1000)
+}

@@ -69,7 +69,8 @@ public final class Agent: Sendable {
         }
         switch events.stdout {
         case "json": sinks.append(StdoutSink(format: .json))
-        case "human": sinks.append(StdoutSink(format: .automatic(colors: true)))
+        case "human": sinks.append(StdoutSink(format: .human(colors: true)))
+        case "auto": sinks.append(StdoutSink(format: .automatic(colors: true)))
         default: break
         }
         let summary = SummarySink()

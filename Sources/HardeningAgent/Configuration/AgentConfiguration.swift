@@ -35,7 +35,7 @@ public struct AgentConfiguration: Sendable {
 
     /// Where events go.
     public struct Events: Sendable, Hashable {
-        /// `json`, `human` or `off`.
+        /// `json`, `human`, `auto` (human on a terminal, JSON otherwise) or `off`.
         public var stdout = "json"
         /// The rotating files (every setting of the file sink, with `hardening generate`'s flag
         /// names in snake case); `nil`: no files. The directory is resolved against the

@@ -44,7 +44,10 @@ enum HumanFormatter {
         case .null: return "null"
         case .bool(let flag): return flag ? "true" : "false"
         case .int(let int): return String(int)
-        case .double(let double): return String(double)
+        // Six decimals are plenty for a person (the JSON keeps every digit).
+        case .double(let double):
+            guard double.isFinite, abs(double) < 1e12 else { return String(double) }
+            return String((double * 1_000_000).rounded() / 1_000_000)
         case .string(let string): return string.contains(" ") ? "\"\(string)\"" : string
         case .array, .object:
             return value.jsonText

@@ -21,10 +21,21 @@ public final class StdoutSink: EventSink {
     public enum Format: Sendable, Hashable {
         /// One JSON object a line (the default).
         case json
-        /// `time level kind message key=value…`, optionally coloured.
+        /// `time level kind message key=value…`; `colors: true` colours by level when the
+        /// descriptor is a terminal, `NO_COLOR` is unset or empty and `TERM` is not `dumb`
+        /// (https://no-color.org), never in a pipe or a file.
         case human(colors: Bool)
         /// `human` when the descriptor is a terminal, `json` otherwise.
         case automatic(colors: Bool)
+    }
+
+    /// Whether level colours may be written to `descriptor`: a terminal, with `NO_COLOR` unset or
+    /// empty and `TERM` not `dumb`. `environment` reads a variable (the process's by default).
+    public static func colorsAllowed(on descriptor: Int32,
+                                     environment: (String) -> String? = { getenv($0).map { String(cString: $0) } }) -> Bool {
+        guard isatty(descriptor) == 1 else { return false }
+        if let noColor = environment("NO_COLOR"), !noColor.isEmpty { return false }
+        return environment("TERM") != "dumb"
     }
 
     private struct State {
@@ -39,14 +50,20 @@ public final class StdoutSink: EventSink {
     private let encoder: JSONLineEncoder
     private let state = Locked(State())
 
-    /// Creates the sink over `descriptor` (standard output by default).
-    public init(descriptor: Int32 = 1, format: Format = .json, maxLineBytes: Int = 32 * 1024, name: String = "stdout") {
+    /// Creates the sink over `descriptor` (standard output by default); `environment` reads the
+    /// variables that decide colours (`NO_COLOR`, `TERM`; the process's by default).
+    public init(descriptor: Int32 = 1, format: Format = .json, maxLineBytes: Int = 32 * 1024, name: String = "stdout",
+                environment: (String) -> String? = { getenv($0).map { String(cString: $0) } }) {
         self.descriptor = descriptor
         self.name = name
         self.encoder = JSONLineEncoder(maxLineBytes: maxLineBytes)
         switch format {
-        case .automatic(let colors): self.format = isatty(descriptor) == 1 ? .human(colors: colors) : .json
-        default: self.format = format
+        case .automatic(let colors):
+            self.format = isatty(descriptor) == 1 ? .human(colors: colors && Self.colorsAllowed(on: descriptor, environment: environment)) : .json
+        case .human(let colors):
+            self.format = .human(colors: colors && Self.colorsAllowed(on: descriptor, environment: environment))
+        case .json:
+            self.format = .json
         }
     }
 

@@ -62,7 +62,7 @@ public struct BreakerRejected: EventPayload {
     }
 
     public var defaultLevel: EventLevel { .warning }
-    public var message: String { "breaker \(breaker) rejected a call (\(state)); retry in \(retryAfterMs) ms" }
+    public var message: String { "breaker \(breaker) rejected a call (\(state)); retry in \(millisecondsText(retryAfterMs)) ms" }
     public var attributes: Attributes {
         Attributes(uniqueKeysWithValues: [
             ("breaker", .string(breaker)), ("state", .string(state)), ("retry_after_ms", .double(retryAfterMs)),

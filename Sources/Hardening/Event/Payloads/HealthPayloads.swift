@@ -22,7 +22,7 @@ public struct HealthProbed: EventPayload {
     }
 
     public var defaultLevel: EventLevel { status == "healthy" ? .debug : .warning }
-    public var message: String { "health check \(check): \(status) in \(latencyMs) ms" }
+    public var message: String { "health check \(check): \(status) in \(millisecondsText(latencyMs)) ms" }
     public var attributes: Attributes {
         Attributes(uniqueKeysWithValues: [
             ("check", .string(check)), ("status", .string(status)), ("latency_ms", .double(latencyMs)),

@@ -17,7 +17,7 @@ public struct TimeoutFired: EventPayload {
     }
 
     public var defaultLevel: EventLevel { .warning }
-    public var message: String { "\(operation) timed out after \(timeoutMs) ms (\(scope))" }
+    public var message: String { "\(operation) timed out after \(millisecondsText(timeoutMs)) ms (\(scope))" }
     public var attributes: Attributes {
         Attributes(uniqueKeysWithValues: [
             ("operation", .string(operation)), ("scope", .string(scope)), ("timeout_ms", .double(timeoutMs)),
@@ -99,7 +99,7 @@ public struct RateLimiterRejected: EventPayload {
     }
 
     public var defaultLevel: EventLevel { .warning }
-    public var message: String { "rate limiter \(limiter) rejected a call; a permit is free in \(retryAfterMs) ms" }
+    public var message: String { "rate limiter \(limiter) rejected a call; a permit is free in \(millisecondsText(retryAfterMs)) ms" }
     public var attributes: Attributes {
         Attributes(uniqueKeysWithValues: [
             ("limiter", .string(limiter)), ("rate_per_second", .double(ratePerSecond)), ("burst", .int(burst)),

@@ -19,7 +19,7 @@ public struct TimingRecorded: EventPayload {
     }
 
     public var defaultLevel: EventLevel { slow ? .warning : .debug }
-    public var message: String { "\(operation) took \(durationMs) ms (\(outcome))" }
+    public var message: String { "\(operation) took \(millisecondsText(durationMs)) ms (\(outcome))" }
     public var attributes: Attributes {
         Attributes(uniqueKeysWithValues: [
             ("operation", .string(operation)), ("duration_ms", .double(durationMs)),

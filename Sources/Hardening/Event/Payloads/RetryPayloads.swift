@@ -22,7 +22,7 @@ public struct RetryAttemptFailed: EventPayload {
     }
 
     public var defaultLevel: EventLevel { .warning }
-    public var message: String { "\(operation) attempt \(attempt) failed (\(errorType)); retrying in \(delayMs) ms" }
+    public var message: String { "\(operation) attempt \(attempt) failed (\(errorType)); retrying in \(millisecondsText(delayMs)) ms" }
     public var attributes: Attributes {
         Attributes(uniqueKeysWithValues: [
             ("operation", .string(operation)), ("attempt", .int(attempt)), ("delay_ms", .double(delayMs)),
