@@ -41,7 +41,7 @@ public struct SinkDropped: EventPayload {
     public var count: Int64
     /// Events this sink's queue dropped since the bus started.
     public var totalDropped: Int64
-    /// The sink's overflow policy (`drop_newest`, `drop_oldest`, `block`).
+    /// The sink's overflow policy (`drop_newest`, `drop_oldest`, `block`, `block_unless_stalled`).
     public var policy: String
 
     /// Creates the payload.
