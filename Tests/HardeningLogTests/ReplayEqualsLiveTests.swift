@@ -60,7 +60,7 @@ private struct ScriptedWorkload: Sendable {
         let bulkhead = Bulkhead(name: "pinecone", maxConcurrent: 1, clock: clock, bus: bus)
         let gate = AsyncGate()
         let holder = Task { try await bulkhead.run { () async throws -> Int in await gate.wait(); return 1 } }
-        while bulkhead.snapshot.inFlight == 0 { await Task.yield() }
+        #expect(await eventually { bulkhead.snapshot.inFlight != 0 })
         _ = try? await bulkhead.run { 2 }
         gate.open()
         _ = try await holder.value

@@ -12,7 +12,7 @@ import Testing
         let calls = (0..<3).map { _ in
             Task { try await bulkhead.run { () async throws -> Int in running.increment(); await gate.wait(); return 1 } }
         }
-        while bulkhead.snapshot != .init(inFlight: 2, queued: 1) { await Task.yield() }
+        #expect(await eventually { bulkhead.snapshot == .init(inFlight: 2, queued: 1) })
         #expect(running.value == 2, "the third waits")
         await #expect { try await bulkhead.run { 1 } } throws: { error in
             (error as? BulkheadRejectedError) == BulkheadRejectedError(bulkhead: "pinecone", reason: .full, inFlight: 2, queued: 1)
@@ -33,7 +33,7 @@ import Testing
         let bulkhead = Bulkhead(name: "b", maxConcurrent: 1, maxQueue: 4, maxWait: .seconds(3), clock: clock, bus: bus)
         let gate = AsyncGate()
         let holder = Task { try await bulkhead.run { () async throws -> Int in await gate.wait(); return 1 } }
-        while bulkhead.snapshot.inFlight == 0 { await Task.yield() }
+        #expect(await eventually { bulkhead.snapshot.inFlight != 0 })
         let waiter = Task { try await bulkhead.run { 2 } }
         await clock.waitForSleepers(1)
         clock.advance(by: .seconds(3))
@@ -50,11 +50,11 @@ import Testing
         let bulkhead = Bulkhead(name: "b", maxConcurrent: 1, maxQueue: 4, clock: ManualClock())
         let gate = AsyncGate()
         let holder = Task { try await bulkhead.run { () async throws -> Int in await gate.wait(); return 1 } }
-        while bulkhead.snapshot.inFlight == 0 { await Task.yield() }
+        #expect(await eventually { bulkhead.snapshot.inFlight != 0 })
         let cancelled = Task { try await bulkhead.run { 2 } }
-        while bulkhead.snapshot.queued < 1 { await Task.yield() }
+        #expect(await eventually { bulkhead.snapshot.queued >= 1 })
         let next = Task { try await bulkhead.run { 3 } }
-        while bulkhead.snapshot.queued < 2 { await Task.yield() }
+        #expect(await eventually { bulkhead.snapshot.queued >= 2 })
         cancelled.cancel()
         await #expect(throws: CancellationError.self) { try await cancelled.value }
         #expect(bulkhead.snapshot.queued == 1)

@@ -89,7 +89,7 @@ private struct Benign: Error {}
                     }
                 }
             }
-            while admitted.value < 2 { await Task.yield() }
+            #expect(await eventually { admitted.value >= 2 })
             for _ in 0..<100 { await Task.yield() }
             gate.open()
             var results: [Bool] = []
@@ -109,7 +109,7 @@ private struct Benign: Error {}
         clock.advance(by: .seconds(1))
         let gate = AsyncGate()
         let hanging = Task { try await cb.call { () async throws -> Int in await gate.wait(); return 1 } }
-        while cb.snapshot.state != .halfOpen { await Task.yield() }
+        #expect(await eventually { cb.snapshot.state == .halfOpen })
         await #expect(throws: CircuitOpenError.self) { try await succeed(cb) }
         clock.advance(by: .seconds(6))
         await #expect(throws: CircuitOpenError.self) { try await succeed(cb) }
@@ -124,7 +124,7 @@ private struct Benign: Error {}
         let cb = breaker(.init(trip: .consecutiveFailures(1)), clock: clock)
         let gate = AsyncGate()
         let slow = Task { try await cb.call { () async throws -> Int in await gate.wait(); throw Boom() } }
-        while cb.snapshot.generation == 0 && !gate.hasWaiter { await Task.yield() }
+        #expect(await eventually { !(cb.snapshot.generation == 0 && !gate.hasWaiter) })
         cb.reset()
         gate.open()
         _ = try? await slow.value
@@ -151,7 +151,7 @@ private struct Benign: Error {}
         let cb = breaker(.init(trip: .consecutiveFailures(5)))
         let gate = AsyncGate()
         let slow = Task { try await cb.call { () async throws -> Int in await gate.wait(); return 1 } }
-        while !gate.hasWaiter { await Task.yield() }
+        #expect(await eventually { gate.hasWaiter })
         cb.forceOpen()
         cb.reset()
         gate.open()

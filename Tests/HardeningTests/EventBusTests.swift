@@ -76,7 +76,7 @@ import Testing
         // the drain, which waits for room: from then on the bus's buffer takes what is emitted.
         for (index, name) in ["first", "second", "third"].enumerated() {
             bus.emit(.info, EventKind(name), message: "")
-            while bus.statistics.delivered <= index { await Task.yield() }
+            #expect(await eventually { bus.statistics.delivered > index })
         }
         return (bus, gate)
     }
@@ -171,7 +171,7 @@ import Testing
         configuration.sinkOverflowPolicies = ["gated": .dropNewest]
         let bus = EventBus(configuration: configuration, sinks: [gate, memory])
         bus.emit(.info, "first", message: "")
-        while bus.sinkStatistics[0].busyFor == .zero { await Task.yield() }
+        #expect(await eventually { bus.sinkStatistics[0].busyFor != .zero })
         // Five at a time, so that the healthy sink's queue (as small as the stalled one's) never fills.
         for group in 0..<20 {
             for index in (group * 5)..<(group * 5 + 5) { bus.emit(.info, "k", message: "\(index)") }

@@ -89,7 +89,7 @@ private struct Unavailable: Error {}
         let pipeline = ResiliencePipeline(clock: clock, bus: bus).retry(noJitter).breaker(breaker).bulkhead(bulkhead)
         let gate = AsyncGate()
         let holder = Task { try await pipeline.run("q") { () async throws -> Int in await gate.wait(); return 1 } }
-        while bulkhead.snapshot.inFlight == 0 { await Task.yield() }
+        #expect(await eventually { bulkhead.snapshot.inFlight != 0 })
         let answer = try await pipeline.run("q", fallback: .value(0)) { 2 }
         #expect(answer == 0)
         gate.open()
