@@ -66,11 +66,59 @@ import Testing
         let paths = try writeInputs(directory.path)
         let clean = try reports(paths)
         expectSame(clean, "clean")
+        #expect(clean.map(\.workersUsed) == [1, 2, 3])
         #expect(clean[0].input.eventsRead == 30_000 && clean[0].input.issueCount == 2)
         var filter = ReplayFilter()
         filter.since = Timestamp(microsecondsSinceEpoch: 1_796_000_000_000_000 + 2_000_000)
         filter.kinds = ["timing.recorded", "breaker.*"]
         expectSame(try reports(paths, filter: filter), "filtered")
+    }
+
+    /// One file of many gzip members (as gzip-stream writes), or plain: read as ranges cut at a
+    /// member or a line, on several workers; every report is the one a single worker gives,
+    /// damage in the middle included (its line numbers are the whole file's).
+    @Test(arguments: [true, false])
+    func oneLargeFileReadAsRangesGivesTheSameReport(compressed: Bool) throws {
+        let directory = TemporaryDirectory(prefix: "parallel-ranges")
+        defer { directory.remove() }
+        let encoder = JSONLineEncoder()
+        var workload = SyntheticWorkload(seed: 21)
+        var file: [UInt8] = []
+        let compressor = try GzipCompressor(level: 1)
+        for member in 0..<60 {
+            var lines: [UInt8] = []
+            for index in 0..<500 {
+                let seq = UInt64(member * 500 + index + 1)
+                let next = workload.next()
+                let event = Event(timestamp: Timestamp(microsecondsSinceEpoch: 1_796_000_000_000_000 + Int64(seq) * 1_000), level: next.level,
+                                  kind: next.kind, message: next.message, service: "rag", host: "web-1", run: "dddddddddddddddd",
+                                  seq: seq, attrs: next.attrs)
+                encoder.append(event, to: &lines)
+            }
+            if member == 31 { lines += Array("a garbage line in the middle\n".utf8) }
+            if compressed {
+                var bytes: [UInt8] = []
+                lines.withUnsafeBytes { compressor.compressMember($0, into: &bytes) }
+                // A member whose deflate data is damaged, in the middle.
+                if member == 40 { bytes[bytes.count / 2] ^= 0xFF }
+                file += bytes
+            } else {
+                file += lines
+            }
+        }
+        let path = directory.path + (compressed ? "/one.jsonl.gz" : "/one.jsonl")
+        try Data(file).write(to: URL(fileURLWithPath: path))
+        let all = try [1, 2, 3].map { workers -> Replay.Report in
+            var replay = Replay()
+            replay.workers = workers
+            replay.splitBytes = 64 << 10
+            return try replay.run(ReplayInputs([path]))
+        }
+        expectSame(all, "one \(compressed ? "gzip" : "plain") file")
+        #expect(all.map(\.workersUsed) == [1, 2, 3], "the file was read in ranges")
+        #expect(all[0].input.issuesByKind["bad_line"] ?? 0 >= 1, "\(all[0].input.issuesByKind)")
+        if compressed { #expect(all[0].input.issuesByKind["corrupt_gzip"] == 1, "\(all[0].input.issuesByKind)") }
+        #expect(all[0].input.eventsRead >= 29_500)
     }
 
     /// Copies of a segment read by different workers: the same event is counted once, as in

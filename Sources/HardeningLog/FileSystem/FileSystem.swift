@@ -73,6 +73,23 @@ extension FileSystem {
             Swift.Result { () throws(FileSystemError) in try read(descriptor, into: buffer, path: path) }
         }.get()
     }
+
+    /// Reads at most `limit` next bytes of `descriptor` into `chunk` (all it holds when `nil`).
+    func read(_ descriptor: Int32, into chunk: inout [UInt8], limit: Int64?, path: String) throws(FileSystemError) -> Int {
+        guard let limit else { return try read(descriptor, into: &chunk, path: path) }
+        guard limit > 0 else { return 0 }
+        let count = Int(min(Int64(chunk.count), limit))
+        return try chunk.withUnsafeMutableBytes { buffer in
+            Swift.Result { () throws(FileSystemError) in
+                try read(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]), path: path)
+            }
+        }.get()
+    }
+
+    /// Moves the read position of `descriptor` to `offset` (`lseek(2)`).
+    func seek(_ descriptor: Int32, to offset: Int64, path: String) throws(FileSystemError) {
+        guard lseek(descriptor, off_t(offset), SEEK_SET) >= 0 else { throw FileSystemError(code: errno, operation: "lseek", path: path) }
+    }
 }
 
 extension FileSystem {

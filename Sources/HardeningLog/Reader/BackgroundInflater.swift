@@ -80,7 +80,7 @@ final class BackgroundInflater: Sendable {
     /// each piece to `push` in order (the background thread's work; replay of many files calls
     /// it inline, since its workers already use every core).
     static func inflate(descriptor: Int32, path: String, fileSystem: any FileSystem, firstChunk: [UInt8],
-                        push: (Item) -> Void) {
+                        limit: Int64? = nil, push: (Item) -> Void) {
         guard let decompressor = try? GzipDecompressor() else { return }
         var output: [UInt8] = []
         output.reserveCapacity(chunkBytes + (64 << 10))
@@ -105,7 +105,7 @@ final class BackgroundInflater: Sendable {
         while true {
             let count: Int
             do throws(FileSystemError) {
-                count = try fileSystem.read(descriptor, into: &chunk, path: path)
+                count = try fileSystem.read(descriptor, into: &chunk, limit: limit.map { $0 - offset }, path: path)
             } catch {
                 flush()
                 push(.readFailed(message: error.description, offset: offset))

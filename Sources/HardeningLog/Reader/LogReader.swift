@@ -61,6 +61,16 @@ public struct LogReader: Sendable {
     /// and decoded into an event only if `onLine` returns `false` (replay's byte scanner).
     func read(_ path: String, onLine: (UnsafeBufferPointer<UInt8>) -> Bool, onEvent: (Event) -> Void,
               onIssue: (ReadIssue) -> Void) {
+        read(path, range: nil, onLine: onLine, onEvent: onEvent, onIssue: onIssue)
+    }
+
+    /// Streams the bytes of `range` of one file (the whole file when `nil`), as
+    /// ``read(_:onLine:onEvent:onIssue:)`` does; line numbers count from the range's start.
+    /// Replay reads a large file as a few ranges at once, each cut where a gzip member begins.
+    /// Returns the number of lines read.
+    @discardableResult
+    func read(_ path: String, range: Range<Int64>?, onLine: (UnsafeBufferPointer<UInt8>) -> Bool, onEvent: (Event) -> Void,
+              onIssue: (ReadIssue) -> Void) -> Int {
         let descriptor: Int32
         if path == "-" {
             descriptor = 0
@@ -69,10 +79,18 @@ public struct LogReader: Sendable {
                 descriptor = try fileSystem.open(path, flags: O_RDONLY, mode: 0)
             } catch {
                 onIssue(ReadIssue(file: path, kind: .unreadable, message: error.description))
-                return
+                return 0
             }
         }
         defer { if path != "-" { fileSystem.close(descriptor) } }
+        if let range {
+            do throws(FileSystemError) {
+                try fileSystem.seek(descriptor, to: range.lowerBound, path: path)
+            } catch {
+                onIssue(ReadIssue(file: path, offset: range.lowerBound, kind: .unreadable, message: error.description))
+                return 0
+            }
+        }
         var splitter = LineSplitter(file: path, maxLineBytes: maxLineBytes, decoder: decoder)
         var chunk = [UInt8](repeating: 0, count: Self.readBytes)
         var first = true
@@ -80,7 +98,7 @@ public struct LogReader: Sendable {
         while true {
             let count: Int
             do throws(FileSystemError) {
-                count = try fileSystem.read(descriptor, into: &chunk, path: path)
+                count = try fileSystem.read(descriptor, into: &chunk, limit: range.map { $0.upperBound - $0.lowerBound - offset }, path: path)
             } catch {
                 onIssue(ReadIssue(file: path, offset: offset, kind: .unreadable, message: error.description))
                 break
@@ -112,7 +130,7 @@ public struct LogReader: Sendable {
                         inflater.join()
                     } else {
                         BackgroundInflater.inflate(descriptor: descriptor, path: path, fileSystem: fileSystem, firstChunk: firstChunk,
-                                                   push: take)
+                                                   limit: range.map { $0.upperBound - $0.lowerBound }, push: take)
                     }
                     break
                 }
@@ -121,6 +139,7 @@ public struct LogReader: Sendable {
             offset += Int64(count)
         }
         splitter.finish(onIssue: onIssue)
+        return splitter.lineNumber
     }
 
     /// The log files of a directory in reading order: other names first (by name), then segments

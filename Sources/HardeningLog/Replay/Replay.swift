@@ -65,6 +65,8 @@ public struct Replay: Sendable {
         public var timeline = Timeline()
         /// The input.
         public var input = InputAccount()
+        /// How many workers read the input (several files, or one large file in ranges).
+        public var workersUsed = 1
     }
 
     /// How many files are read and folded at once when there are several: each worker on a
@@ -89,10 +91,11 @@ public struct Replay: Sendable {
             try take(issue, into: &report.input)
         }
         let files = Array(inputs.files.enumerated())
-        let part: Part
-        if workers > 1, files.count > 1, !strict, onEvent == nil, !inputs.files.contains("-"),
-            let parallel = foldInParallel(files, onFile: onFile, onProgress: onProgress)
-        {
+        var part: Part
+        let inParallel = workers > 1 && !strict && onEvent == nil && !inputs.files.contains("-")
+        if inParallel, files.count > 1, let parallel = foldInParallel(files, onFile: onFile, onProgress: onProgress) {
+            part = parallel
+        } else if inParallel, files.count == 1, let parallel = foldRangesInParallel(files[0], onFile: onFile, onProgress: onProgress) {
             part = parallel
         } else {
             var sequential = Part()
@@ -104,6 +107,7 @@ public struct Replay: Sendable {
             }
             part = sequential
         }
+        report.workersUsed = part.workers
         report.summary = part.summary
         report.timeline = part.timeline
         report.input.files += part.files
@@ -128,6 +132,10 @@ public struct Replay: Sendable {
         /// The first issues, with the index of their file (to merge parts in file order).
         var issues: [(file: Int, issue: ReadIssue)] = []
         var duplicates = DuplicateFilter()
+        /// Lines read from the last file (the part of it, for a range).
+        var lines = 0
+        /// Workers whose parts were merged into this one.
+        var workers = 1
 
         /// Adds another worker's part: its files all come after or between this part's, and
         /// the summaries merge exactly whatever the order.
@@ -147,6 +155,7 @@ public struct Replay: Sendable {
 
     /// Folds `files` in order into `part`; `progress` hears the events read so far.
     private func fold(_ files: some Sequence<(offset: Int, element: String)>, into part: inout Part, reader: LogReader,
+                      range: Range<Int64>? = nil,
                       onEvent: ((Event) -> Void)?, onFile: ((_ index: Int, _ path: String, _ account: InputAccount) -> Void)?,
                       progress: (Int64) -> Void) throws(StrictReplayError) {
         // The byte scanner folds what it can unless the events are wanted back or the filter
@@ -164,8 +173,8 @@ public struct Replay: Sendable {
             var summary = Summary()
             var timeline = Timeline()
             var firstIssue: ReadIssue?
-            reader.read(
-                path,
+            part.lines = reader.read(
+                path, range: range,
                 onLine: { line in
                     let outcome = scanner?.fold(line, into: &summary, timeline: &timeline, duplicates: &part.duplicates)
                     switch outcome {
@@ -253,7 +262,103 @@ public struct Replay: Sendable {
             merged.merge(part, keepingIssues: maxIssuesKept)
             merged.duplicates.add(part.duplicates)
         }
+        merged.workers = parts.count
         return merged
+    }
+
+    /// A file this large or larger is read as ``workers`` ranges at once, when it can be cut.
+    public var splitBytes: Int64 = 16 << 20
+
+    /// One large file read as ``workers`` contiguous ranges at once, each cut where a gzip member
+    /// begins (a gzip-stream file has one a flush) or after a newline (a plain file), each range
+    /// inflated inline on its own core, the parts merged in order (exactly, as between two files)
+    /// and the issues' line numbers and offsets made the file's own. `nil` when the file is small,
+    /// cannot be cut, or a cut turns out not to be one (a member or a line cut short): the caller
+    /// reads it in one piece.
+    private func foldRangesInParallel(_ file: (offset: Int, element: String),
+                                      onFile: ((_ index: Int, _ path: String, _ account: InputAccount) -> Void)?,
+                                      onProgress: ((_ eventsRead: Int64) -> Void)?) -> Part? {
+        let path = file.element
+        let fileSystem = reader.fileSystem
+        guard let info = (try? fileSystem.info(path)) ?? nil, info.isRegularFile || info.isSymbolicLink, info.size >= splitBytes,
+            let compressed = Self.isCompressed(path, fileSystem: fileSystem)
+        else { return nil }
+        var cuts: [Int64] = [0]
+        for worker in 1..<workers {
+            guard let cut = FileCut.find(in: path, fileSystem: fileSystem, compressed: compressed, from: info.size * Int64(worker) / Int64(workers)),
+                cut > cuts.last!, cut < info.size
+            else { break }
+            cuts.append(cut)
+        }
+        guard cuts.count > 1 else { return nil }
+        let ranges = zip(cuts, cuts.dropFirst() + [info.size]).map { $0..<$1 }
+        var inlineReader = self.reader
+        inlineReader.inflatesInBackground = false
+        let reader = inlineReader
+        let read = Locked([Int64](repeating: 0, count: ranges.count))
+        let results = Locked([Part?](repeating: nil, count: ranges.count))
+        let replay = self
+        @Sendable func work(_ worker: Int, onFile: ((_ index: Int, _ path: String, _ account: InputAccount) -> Void)?,
+                            onProgress: ((Int64) -> Void)?) {
+            var part = Part()
+            var reported: Int64 = 0
+            try? replay.fold(CollectionOfOne(file), into: &part, reader: reader, range: ranges[worker], onEvent: nil, onFile: onFile) {
+                eventsRead in
+                guard eventsRead - reported >= Self.progressInterval else { return }
+                reported = eventsRead
+                let total = read.withLock { read -> Int64 in
+                    read[worker] = eventsRead
+                    return read.reduce(0, +)
+                }
+                onProgress?(total)
+            }
+            results.withLock { $0[worker] = part }
+        }
+        let threads = ranges.indices.dropFirst().map { worker in
+            OSThread(name: "hardening-replay") { work(worker, onFile: nil, onProgress: nil) }
+        }
+        work(0, onFile: onFile, onProgress: onProgress)
+        for thread in threads { thread.join() }
+        var parts = results.withLock { $0 }.compactMap { $0 }
+        guard parts.count == ranges.count else { return nil }
+        // A cut that was not one shows as a member or a line cut short before it, or as damage right after it.
+        for (index, part) in parts.enumerated() {
+            let cutShort = index < parts.count - 1 && part.issues.contains { [.truncatedGzip, .tornLine].contains($0.issue.kind) }
+            let damagedStart = index > 0 && part.issues.contains { $0.issue.kind == .corruptGzip && ($0.issue.offset ?? -1) == 0 }
+            if cutShort || damagedStart { return nil }
+        }
+        for (index, part) in parts.enumerated() {
+            for other in parts[(index + 1)...] where part.duplicates.overlaps(other.duplicates) { return nil }
+        }
+        // Line numbers and offsets as the whole file's.
+        var linesBefore = 0
+        for index in parts.indices {
+            let start = ranges[index].lowerBound
+            parts[index].issues = parts[index].issues.map { entry in
+                var issue = entry.issue
+                if let line = issue.line { issue.line = line + linesBefore }
+                if let offset = issue.offset { issue.offset = offset + start }
+                return (entry.file, issue)
+            }
+            linesBefore += parts[index].lines
+        }
+        var merged = parts[0]
+        for part in parts.dropFirst() {
+            merged.merge(part, keepingIssues: maxIssuesKept)
+            merged.duplicates.add(part.duplicates)
+        }
+        merged.files = 1
+        merged.workers = parts.count
+        return merged
+    }
+
+    /// Whether `path` starts as gzip does; `nil` when it cannot be read.
+    private static func isCompressed(_ path: String, fileSystem: any FileSystem) -> Bool? {
+        guard let descriptor = try? fileSystem.open(path, flags: O_RDONLY, mode: 0) else { return nil }
+        defer { fileSystem.close(descriptor) }
+        var head = [UInt8](repeating: 0, count: 3)
+        guard let count = try? fileSystem.read(descriptor, into: &head, path: path), count > 0 else { return nil }
+        return LogReader.looksCompressed(head[0..<count])
     }
 
     /// `paths` cut into `count` contiguous blocks of about the same work: bytes on disk, a
