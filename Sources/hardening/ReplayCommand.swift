@@ -63,10 +63,14 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Stop with exit code 2 at the first damaged or unreadable input.")
     var strict = false
 
+    @Option(help: "How many files (or ranges of one large file) are read at once (default: the cores, at most 4).")
+    var workers: Int?
+
     @Flag(inversion: .prefixedNo, help: "Show progress on standard error (default: when it is a terminal and the input is large).")
     var progress: Bool?
 
     func validate() throws {
+        if let workers, workers < 1 { throw ValidationError("--workers must be 1 or more.") }
         guard !inputs.isEmpty else {
             throw ValidationError("Name the logs to replay: files, directories, globs, or - for standard input.")
         }
@@ -95,6 +99,7 @@ struct ReplayCommand: ParsableCommand {
     func run() throws {
         let inputs = ReplayInputs(self.inputs)
         var replay = Replay(filter: try filter(), strict: strict)
+        if let workers { replay.workers = workers }
         replay.buildsTimeline = format == .text || format == .html
         let out = try output.map { try OutputStream(path: $0) } ?? OutputStream()
         defer { out.close() }
