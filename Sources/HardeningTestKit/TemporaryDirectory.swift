@@ -1,8 +1,11 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Hardening
 
 /// A fresh directory under the system's temporary directory, removed by ``remove()``.
 public struct TemporaryDirectory: Sendable {
@@ -56,7 +59,7 @@ extension TemporaryDirectory {
         defer { close(descriptor) }
         var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {
-            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            let written = bytes.withUnsafeBytes { SystemCalls.write(descriptor, $0.baseAddress, $0.count) }
             guard written > 0 else { throw WriteError(path: file, code: errno) }
             bytes = bytes.dropFirst(written)
         }

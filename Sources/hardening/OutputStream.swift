@@ -1,8 +1,11 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Hardening
 
 /// Buffered output to a file descriptor (standard output, or a file given with `--output`),
 /// without Foundation. A closed pipe (`| head`) ends the output quietly.
@@ -43,7 +46,7 @@ final class OutputStream {
         buffer.withUnsafeBytes { bytes in
             var offset = 0
             while offset < bytes.count {
-                let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                let written = SystemCalls.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
                     failed = errno
@@ -56,7 +59,7 @@ final class OutputStream {
 
     func close() {
         flush()
-        if ownsDescriptor { _ = Glibc.close(descriptor) }
+        if ownsDescriptor { SystemCalls.close(descriptor) }
     }
 }
 

@@ -12,6 +12,10 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// `hardening agent` as a real child process against real dependencies on 127.0.0.1: every

@@ -9,6 +9,10 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Connections that never speak are closed by the agent after `server.idle_timeout`, and a pile of

@@ -11,6 +11,10 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Secrets in the places the agent shows: a `${VAR}` in a check's URL path, a URL with a

@@ -7,6 +7,10 @@ import Testing
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// The `rename` layout, kept as an option (SegmentsLayoutTests covers the default layout).

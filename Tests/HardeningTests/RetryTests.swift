@@ -324,6 +324,39 @@ private final class Script: Sendable {
     }
 }
 
+/// A real clock that counts the sleeps asked of it.
+private final class SleepCountingClock: Clock, Sendable {
+    private let base = ContinuousClock()
+    private let sleeps = Locked(0)
+    var sleepCount: Int { sleeps.withLock { $0 } }
+    var now: ContinuousClock.Instant { base.now }
+    var minimumResolution: Duration { base.minimumResolution }
+    func sleep(until deadline: ContinuousClock.Instant, tolerance: Duration?) async throws {
+        sleeps.withLock { $0 += 1 }
+        try await base.sleep(until: deadline, tolerance: tolerance)
+    }
+}
+
+@Suite struct ZeroWaitRetryTests {
+    @Test func aZeroWaitRunsTheNextAttemptWithoutSleeping() async throws {
+        let clock = SleepCountingClock()
+        let policy = RetryPolicy.retrying([Flaky.self], maxAttempts: 4, initialDelay: .zero, jitter: .none)
+        let retry = Retry(policy: policy, clock: clock)
+        let script = Script(failures: 3)
+        #expect(try await retry.run("op") { try script.call() } == "ok 4")
+        #expect(clock.sleepCount == 0, "a zero wait gives up no thread")
+        let slept = Locked(0)
+        let blocking = Script(failures: 2)
+        #expect(try retry.runBlocking("op", sleep: { _ in slept.withLock { $0 += 1 } }) { try blocking.call() } == "ok 3")
+        #expect(slept.withLock { $0 } == 0)
+        let waiting = Retry(policy: .retrying([Flaky.self], maxAttempts: 2, initialDelay: .milliseconds(1), jitter: .none),
+                            clock: clock)
+        let once = Script(failures: 1)
+        #expect(try await waiting.run("op") { try once.call() } == "ok 2")
+        #expect(clock.sleepCount == 1, "a wait above zero still sleeps on the clock")
+    }
+}
+
 extension Result {
     var failureValue: Failure? {
         if case .failure(let error) = self { return error }

@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
@@ -70,7 +72,7 @@ public struct TCPHealthCheck: HealthCheck {
         guard descriptor >= 0 else { return "cannot open a socket: \(String(cString: strerror(errno)))" }
         defer { close(descriptor) }
         _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
-        if Glibc.connect(descriptor, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 { return nil }
+        if SystemCalls.connect(descriptor, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 { return nil }
         guard errno == EINPROGRESS else { return "connection to \(host):\(port) failed: \(String(cString: strerror(errno)))" }
         var request = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
         var ready: Int32

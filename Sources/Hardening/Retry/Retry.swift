@@ -133,7 +133,7 @@ public struct Retry<C: Clock>: Sendable where C.Duration == Duration {
         var last = firstFailure
         while true {
             let delay = try attempts.delayBeforeRetrying(after: last)
-            sleep(delay)
+            if delay > .zero { sleep(delay) }
             if Task.isCancelled { throw attempts.stop(CancellationError(), .cancelled) }
             attempts.attempt += 1
             do {
@@ -160,10 +160,14 @@ public struct Retry<C: Clock>: Sendable where C.Duration == Duration {
         var last = firstFailure
         while true {
             let delay = try attempts.delayBeforeRetrying(after: last)
-            do {
-                try await clock.sleep(for: delay)
-            } catch {
-                throw attempts.stop(error, .cancelled)
+            // A zero wait is no wait: the next attempt runs at once, without giving up the thread
+            // (on a busy pool a needless suspension can cost more than the policy's deadline).
+            if delay > .zero {
+                do {
+                    try await clock.sleep(for: delay)
+                } catch {
+                    throw attempts.stop(error, .cancelled)
+                }
             }
             if Task.isCancelled { throw attempts.stop(CancellationError(), .cancelled) }
             attempts.attempt += 1

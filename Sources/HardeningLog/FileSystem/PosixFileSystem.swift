@@ -14,7 +14,7 @@ public struct PosixFileSystem: FileSystem {
 
     public func open(_ path: String, flags: Int32, mode: UInt32) throws(FileSystemError) -> Int32 {
         while true {
-            let descriptor = Glibc.open(path, flags | O_CLOEXEC, mode_t(mode))
+            let descriptor = SystemCalls.open(path, flags | O_CLOEXEC, mode_t(mode))
             if descriptor >= 0 { return descriptor }
             if errno != EINTR { throw FileSystemError(code: errno, operation: "open", path: path) }
         }
@@ -23,7 +23,7 @@ public struct PosixFileSystem: FileSystem {
     public func write(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(FileSystemError) -> Int {
         guard bytes.count > 0 else { return 0 }
         while true {
-            let written = Glibc.write(descriptor, bytes.baseAddress, bytes.count)
+            let written = SystemCalls.write(descriptor, bytes.baseAddress, bytes.count)
             if written >= 0 { return written }
             if errno != EINTR { throw FileSystemError(code: errno, operation: "write", path: path) }
         }
@@ -31,7 +31,7 @@ public struct PosixFileSystem: FileSystem {
 
     public func read(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, path: String) throws(FileSystemError) -> Int {
         while true {
-            let count = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
+            let count = SystemCalls.read(descriptor, buffer.baseAddress, buffer.count)
             if count >= 0 { return count }
             if errno != EINTR { throw FileSystemError(code: errno, operation: "read", path: path) }
         }
@@ -50,11 +50,11 @@ public struct PosixFileSystem: FileSystem {
     }
 
     public func close(_ descriptor: Int32) {
-        _ = Glibc.close(descriptor)
+        SystemCalls.close(descriptor)
     }
 
     public func rename(_ from: String, to: String) throws(FileSystemError) {
-        if Glibc.rename(from, to) != 0 { throw FileSystemError(code: errno, operation: "rename", path: "\(from) -> \(to)") }
+        if SystemCalls.rename(from, to) != 0 { throw FileSystemError(code: errno, operation: "rename", path: "\(from) -> \(to)") }
     }
 
     public func makeSymbolicLink(_ target: String, at path: String) throws(FileSystemError) {

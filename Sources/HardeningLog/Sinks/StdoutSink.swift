@@ -107,7 +107,7 @@ public final class StdoutSink: EventSink {
         var offset = 0
         var spins = 0
         while offset < bytes.count {
-            let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            let written = SystemCalls.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
             if written > 0 {
                 offset += written
                 continue
