@@ -171,7 +171,11 @@ import Darwin
                 health = try await Self.get(client, "http://127.0.0.1:\(port)/health")
             }
             #expect(health.status == 503, "\(health.body)")
-            let metrics = try await Self.get(client, "http://127.0.0.1:\(port)/metrics").body
+            var metrics = try await Self.get(client, "http://127.0.0.1:\(port)/metrics").body
+            for _ in 0..<150 where !metrics.contains("hardening_sink_failures_total 1") {
+                try await Task.sleep(for: .milliseconds(20))
+                metrics = try await Self.get(client, "http://127.0.0.1:\(port)/metrics").body
+            }
             #expect(metrics.contains("hardening_sink_failures_total 1"), "\(metrics)")
         }
         #expect(child.stderr.contains("blocked/logs: Not a directory (errno 20)"), "\(child.stderr)")
@@ -238,7 +242,12 @@ import Darwin
                 let posted = try #require(alerts.withLock { $0.first })
                 #expect(posted.contains(#""check":"vectors""#) && posted.contains("alert.fired"), "\(posted)")
 
-                let metrics = try await Self.get(client, base + "/metrics")
+                // /metrics is rebuilt with /summary: poll until it shows the outage too.
+                var metrics = try await Self.get(client, base + "/metrics")
+                for _ in 0..<150 where !metrics.body.contains(#"hardening_health_up{check="vectors"} 0"#) {
+                    try await Task.sleep(for: .milliseconds(20))
+                    metrics = try await Self.get(client, base + "/metrics")
+                }
                 #expect(metrics.status == 200 && metrics.contentType.hasPrefix("text/plain; version=0.0.4"))
                 let parsed = try await ChildProcess.runDetached(["python3", "-c", Self.metricsCheck], input: Data(metrics.body.utf8))
                 #expect(parsed.status == 0, "\(parsed.stderr)\n\(metrics.body)")
@@ -286,6 +295,24 @@ import Darwin
             }
             #expect(Int(total) < events.count, "events after /summary (the alert, the shutdown) are on disk too")
 
+            // One catalogue: every family /metrics served is in `replay --format prometheus` of the
+            // same run's files with the same type and help (the server's own families aside), and
+            // replay adds no family of its own but its input issues.
+            let replayed = try await ChildProcess.runDetached([ChildProcess.hardeningExecutable, "replay", "--format", "prometheus", logs.path])
+            #expect(replayed.status == 0, "\(replayed.stderr)")
+            let liveFamilies = PrometheusFamilies(answers[4].body)
+            let replayFamilies = PrometheusFamilies(String(decoding: replayed.stdout, as: UTF8.self))
+            let serverOnly = Set(liveFamilies.names.filter { $0.hasPrefix("hardening_server_") })
+            #expect(serverOnly.count == 5, "\(serverOnly)")
+            #expect(liveFamilies.names.count >= 15, "\(liveFamilies.names)")
+            for name in liveFamilies.names where !serverOnly.contains(name) {
+                #expect(replayFamilies.families[name] == liveFamilies.families[name], "\(name): live \(String(describing: liveFamilies.families[name])), replay \(String(describing: replayFamilies.families[name]))")
+            }
+            for name in replayFamilies.names where liveFamilies.families[name] == nil {
+                #expect(name == "hardening_replay_issues_total" || name == "hardening_alerts_resolved_total",
+                        "\(name) only in replay (an alert resolves after the last scrape)")
+            }
+
             // The secrets are nowhere.
             var everything = child.stdout + child.stderr + answers.map(\.body).joined()
             for file in reader.logFiles(in: logs.path) {
@@ -322,4 +349,27 @@ import Darwin
         assert sample("hardening_events", "_total", kind="health.probed") >= 10
         print(len(families))
         """
+}
+
+/// The families of a Prometheus exposition: name, then type and help.
+struct PrometheusFamilies {
+    struct Family: Equatable, CustomStringConvertible {
+        var type = ""
+        var help = ""
+        var description: String { "\(type) \"\(help)\"" }
+    }
+
+    private(set) var names: [String] = []
+    private(set) var families: [String: Family] = [:]
+
+    init(_ text: String) {
+        for line in text.split(separator: "\n") where line.hasPrefix("# ") {
+            let parts = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
+            guard parts.count == 4 else { continue }
+            let name = String(parts[2])
+            if families[name] == nil { names.append(name) }
+            if parts[1] == "TYPE" { families[name, default: Family()].type = String(parts[3]) }
+            if parts[1] == "HELP" { families[name, default: Family()].help = String(parts[3]) }
+        }
+    }
 }

@@ -149,7 +149,7 @@ import Testing
         _ = try await ChildProcess.runDetached([hardening, "generate", "--events", "3000", "--log-dir", output.path])
         let metrics = try await ChildProcess.runDetached([hardening, "replay", "--format", "prometheus", output.path])
         let text = String(decoding: metrics.stdout, as: UTF8.self)
-        #expect(text.contains("# TYPE hardening_operation_duration_seconds summary"))
+        #expect(text.contains("# TYPE hardening_operation_duration_seconds histogram"))
         #expect(text.contains(#"hardening_breaker_transitions_total{breaker="notion",transition="closed->open"}"#))
         let page = TemporaryDirectory(prefix: "replay-html")
         defer { page.remove() }

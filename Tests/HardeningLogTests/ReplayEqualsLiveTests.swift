@@ -129,6 +129,11 @@ private struct ScriptedWorkload: Sendable {
         var live = first
         live.merge(second)
         #expect(replayed.jsonText == live.jsonText)
+        // One metric catalogue: what the agent's /metrics renders from the live summary is what
+        // `replay --format prometheus` prints for the files, family for family and value for value.
+        let report = try Replay().run(ReplayInputs([output.path]))
+        #expect(report.prometheusText == live.prometheusExposition)
+        #expect(live.prometheusExposition.contains("hardening_breaker_state{breaker=\"openai\",state=\"closed\"} 1"))
         #expect(replayed.missingEvents == 0)
         #expect(replayed.runs.count == 2)
     }

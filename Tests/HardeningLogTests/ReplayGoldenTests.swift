@@ -82,7 +82,11 @@ import Testing
             from prometheus_client.parser import text_string_to_metric_families
             families = {f.name: f for f in text_string_to_metric_families(sys.stdin.read())}
             print(len(families), sum(len(f.samples) for f in families.values()))
-            assert families["hardening_operation_duration_seconds"].type == "summary"
+            duration = families["hardening_operation_duration_seconds"]
+            assert duration.type == "histogram", duration.type
+            buckets = [s for s in duration.samples if s.name.endswith("_bucket")]
+            assert buckets and buckets[-1].labels["le"] == "+Inf"
+            assert families["hardening_operation_duration_quantile_seconds"].type == "gauge"
             assert families["hardening_events_missing"].samples[0].value == 2
             """
         let result = try await ChildProcess.runDetached(["python3", "-c", script], input: Data(report.prometheusText.utf8))

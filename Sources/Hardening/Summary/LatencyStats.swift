@@ -95,6 +95,16 @@ public struct LatencyStats: Sendable {
         return Double(max(minMicroseconds, min(value, maxMicroseconds))) / 1000
     }
 
+    /// How many durations were at most `bound` microseconds (a Prometheus bucket), within the
+    /// histogram's precision: exact up to 2,048 µs; above, a duration less than 0.1 % over the
+    /// bound may count in it.
+    public func count(atOrBelowMicroseconds bound: Int64) -> Int64 {
+        guard count > 0, bound >= 0 else { return 0 }
+        if bound >= maxMicroseconds { return count }
+        if bound < minMicroseconds { return 0 }
+        return min(count, Int64(clamping: histogram.count(atOrBelow: UInt64(min(bound, Self.histogramLimit)))))
+    }
+
     /// What is wrong with these durations, in words (`nil` when nothing is).
     public var problem: String? {
         var parts: [String] = []
@@ -182,6 +192,14 @@ private struct DurationHistogram: Sendable {
         case (.compact(let mine), .wide(var theirs)):
             theirs.add(Self.widened(mine))
             storage = .wide(theirs)
+        }
+    }
+
+    func count(atOrBelow value: UInt64) -> UInt64 {
+        switch storage {
+        case .compact(let histogram): UInt64(histogram.count(within: 0...value))
+        case .wide(let histogram): histogram.count(within: 0...value)
+        case .moving: 0
         }
     }
 

@@ -33,10 +33,9 @@ public final class Agent: Sendable {
     public let bus: EventBus
     /// The health monitor.
     public let monitor: HealthMonitor<ContinuousClock>
-    /// The live summary behind `/summary`.
+    /// The live summary behind `/summary` and `/metrics` (rendered through `MetricCatalogue`,
+    /// like `hardening replay --format prometheus`).
     public let summary: SummarySink
-    /// The metrics behind `/metrics`.
-    public let metrics: PrometheusEventSink
     /// The alert webhook, if configured.
     public let webhook: AlertWebhook?
     /// The rotating file sink, if configured.
@@ -47,7 +46,7 @@ public final class Agent: Sendable {
     private let logger: Logger
     /// The HTTP server's connection limit and what its connection guards did.
     let connections: ConnectionLimiter
-    /// `/summary`'s answer, rebuilt in the background.
+    /// `/summary`'s and `/metrics`' answers, rebuilt in the background.
     let summarySnapshot: SummarySnapshot
 
     /// Builds every part from `configuration` (nothing runs until ``run(onListening:)``).
@@ -74,11 +73,9 @@ public final class Agent: Sendable {
         default: break
         }
         let summary = SummarySink()
-        let metrics = PrometheusEventSink()
         self.summarySnapshot = SummarySnapshot(summary: summary, interval: configuration.server.summaryRefresh)
         self.summary = summary
-        self.metrics = metrics
-        sinks += [summary, metrics, StderrNoticeSink()] as [any EventSink]
+        sinks += [summary, StderrNoticeSink()] as [any EventSink]
         // The webhook needs the bus for its own events and the bus needs the webhook as a sink:
         // the sink list is completed through a box before the bus starts.
         let webhookBox = DeferredSink(name: "webhook")

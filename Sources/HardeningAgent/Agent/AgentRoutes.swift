@@ -65,17 +65,17 @@ struct AgentRoutes: Sendable {
     }
 
     func metrics() -> Response {
-        var text = agent.metrics.exposition()
-        text += ServerMetricsText.exposition(agent.connections.statistics, maxConnections: agent.connections.maxConnections)
+        var body = agent.summarySnapshot.answers.metrics
+        body.writeBytes(ServerMetricsText.exposition(agent.connections.statistics, maxConnections: agent.connections.maxConnections))
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
+                        body: ResponseBody(byteBuffer: body))
     }
 
     /// The live `Summary` as of its latest background snapshot (at most `server.summary_refresh`
     /// old): never computed per request.
     func summary() -> Response {
         Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-                 body: ResponseBody(byteBuffer: agent.summarySnapshot.body))
+                 body: ResponseBody(byteBuffer: agent.summarySnapshot.answers.summary))
     }
 
     static func json(_ value: AttributeValue, status: HTTPResponse.Status, contentType: String) -> Response {

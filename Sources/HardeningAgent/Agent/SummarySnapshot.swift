@@ -2,32 +2,42 @@ import Hardening
 import NIOCore
 import ServiceLifecycle
 
-/// `/summary`'s answer, rebuilt in the background every ``interval``: a request costs a copy of
-/// bytes, so many clients polling it cannot slow `/health/live` or the health probes that share
-/// the process's threads. Each answer is at most ``interval`` old.
+/// `/summary`'s and `/metrics`' answers, rebuilt together in the background every ``interval``
+/// from the live summary: a request costs a copy of bytes, so many clients polling either cannot
+/// slow `/health/live` or the health probes that share the process's threads. Each answer is at
+/// most ``interval`` old, and both describe the same moment.
 final class SummarySnapshot: Service, Sendable {
+    /// The two answers of one moment.
+    struct Answers: Sendable {
+        /// The summary as JSON (with a final newline).
+        var summary: ByteBuffer
+        /// The summary as Prometheus text: every family of `MetricCatalogue`.
+        var metrics: ByteBuffer
+    }
+
     /// How often the snapshot is rebuilt.
     let interval: Duration
     private let summary: SummarySink
-    private let latest = ConditionLock<ByteBuffer?>(nil)
+    private let latest = ConditionLock<Answers?>(nil)
 
     init(summary: SummarySink, interval: Duration) {
         self.summary = summary
         self.interval = interval
     }
 
-    /// The latest snapshot (built now if there is none yet).
-    var body: ByteBuffer {
-        if let body = latest.withLock({ $0 }) { return body }
+    /// The latest answers (built now if there are none yet).
+    var answers: Answers {
+        if let answers = latest.withLock({ $0 }) { return answers }
         return refresh()
     }
 
-    /// Rebuilds the snapshot from the live summary.
+    /// Rebuilds both answers from the live summary.
     @discardableResult
-    func refresh() -> ByteBuffer {
-        let body = ByteBuffer(string: summary.summary.jsonText + "\n")
-        latest.withLock { $0 = body }
-        return body
+    func refresh() -> Answers {
+        let current = summary.summary
+        let answers = Answers(summary: ByteBuffer(string: current.jsonText + "\n"), metrics: ByteBuffer(string: current.prometheusExposition))
+        latest.withLock { $0 = answers }
+        return answers
     }
 
     /// Rebuilds every ``interval`` until graceful shutdown.
