@@ -55,15 +55,4 @@ extension EventKind {
     public static let fileOpened: EventKind = "file.opened"
     public static let fileRotated: EventKind = "file.rotated"
     public static let fileClosed: EventKind = "file.closed"
-
-    /// Every kind of this schema version, in a stable order.
-    public static let known: [EventKind] = [
-        .retryAttemptFailed, .retrySucceeded, .retryExhausted,
-        .breakerStateChanged, .breakerRejected, .fallbackUsed,
-        .timeoutFired, .bulkheadRejected, .rateLimiterRejected, .metricCounted, .metricRecorded,
-        .timingRecorded, .errorRecorded,
-        .healthProbed, .healthChanged, .configChecked,
-        .alertFired, .alertResolved, .logMessage,
-        .busDropped, .sinkDropped, .sinkFailed, .sinkRecovered, .fileOpened, .fileRotated, .fileClosed,
-    ]
 }

@@ -93,7 +93,7 @@ public struct Summary: Sendable {
     }
 
     /// ``recordRun(_:)`` from the envelope's fields (replay's byte scanner calls this).
-    public mutating func recordRun(run: String, service: String, host: String, timestamp: Timestamp, seq: UInt64) {
+    package mutating func recordRun(run: String, service: String, host: String, timestamp: Timestamp, seq: UInt64) {
         guard !run.isEmpty else { return }
         if runs[run] == nil {
             runs[run] = Run(service: service, host: host, timestamp: timestamp, seq: seq)
@@ -104,170 +104,36 @@ public struct Summary: Sendable {
 
     /// Adds a stretch of one run gathered elsewhere (replay's byte scanner gathers a run's
     /// events before handing them over): the same as recording each of its events.
-    public mutating func recordRun(_ run: String, stretch: Run) {
+    package mutating func recordRun(_ run: String, stretch: Run) {
         guard !run.isEmpty else { return }
         if runs[run] == nil { runs[run] = stretch } else { runs[run]!.merge(stretch) }
     }
 
     /// Counts an event by kind and level (the first step of ``foldContent(_:)``).
-    public mutating func count(kind: EventKind, level: EventLevel, times: Int64 = 1) {
+    package mutating func count(kind: EventKind, level: EventLevel, times: Int64 = 1) {
         events += times
         byKind.add(kind.rawValue, times)
         byLevel.add(level.rawValue, times)
     }
 
-    /// Folds `event` into everything but its run's coverage (see ``recordRun(_:)``).
+    /// Folds `event` into everything but its run's coverage (see ``recordRun(_:)``): its
+    /// counts, then its payload through the kind's ``EventPayload/fold(into:at:)`` (attrs that
+    /// do not read as the payload count in ``malformed``).
     public mutating func foldContent(_ event: Event) {
         guard event.kind != .fileOpened else { return }
         count(kind: event.kind, level: event.level)
+        guard let type = event.kind.payloadType, !type.isCountedOnly else { return }
         do {
-            try foldPayload(event)
+            try foldPayload(type, event.attrs, at: StreamPosition(event))
         } catch {
             malformed.add(event.kind.rawValue)
         }
     }
 
-    private mutating func foldPayload(_ event: Event) throws(PayloadDecodingError) {
-        if event.kind == .busDropped || event.kind == .sinkDropped || event.kind == .sinkFailed || event.kind == .sinkRecovered,
-            event.attrs["synthetic"] == .bool(true)
-        {
-            // `hardening generate`'s made-up drops and outages: shown apart, never real loss.
-            loss.syntheticEvents += 1
-            return
-        }
-        switch event.kind {
-        case .timingRecorded:
-            apply(try event.payload(as: TimingRecorded.self))
-        case .retryAttemptFailed:
-            apply(try event.payload(as: RetryAttemptFailed.self))
-        case .retrySucceeded:
-            apply(try event.payload(as: RetrySucceeded.self))
-        case .retryExhausted:
-            apply(try event.payload(as: RetryExhausted.self))
-        case .breakerStateChanged:
-            apply(try event.payload(as: BreakerStateChanged.self), at: StreamPosition(event))
-        case .breakerRejected:
-            apply(try event.payload(as: BreakerRejected.self))
-        case .fallbackUsed:
-            apply(try event.payload(as: FallbackUsed.self))
-        case .timeoutFired:
-            let fired = try event.payload(as: TimeoutFired.self)
-            timeouts[fired.operation, default: [:]].add(fired.scope)
-        case .bulkheadRejected:
-            let rejected = try event.payload(as: BulkheadRejected.self)
-            bulkheads[rejected.bulkhead, default: [:]].add(rejected.reason)
-        case .rateLimiterRejected:
-            rateLimiters.add(try event.payload(as: RateLimiterRejected.self).limiter)
-        case .errorRecorded:
-            apply(try event.payload(as: ErrorRecorded.self), at: StreamPosition(event))
-        case .healthProbed:
-            apply(try event.payload(as: HealthProbed.self), at: StreamPosition(event))
-        case .healthChanged:
-            apply(try event.payload(as: HealthChanged.self))
-        case .configChecked:
-            apply(try event.payload(as: ConfigChecked.self))
-        case .alertFired:
-            apply(try event.payload(as: AlertFired.self))
-        case .alertResolved:
-            apply(try event.payload(as: AlertResolved.self))
-        case .metricCounted:
-            apply(try event.payload(as: MetricCounted.self))
-        case .metricRecorded:
-            apply(try event.payload(as: MetricRecorded.self), at: StreamPosition(event))
-        case .busDropped:
-            loss.droppedByBus.saturatingAdd(try event.payload(as: BusDropped.self).count)
-        case .sinkDropped:
-            let dropped = try event.payload(as: SinkDropped.self)
-            loss.droppedBySinkQueues.add(dropped.sink, dropped.count)
-        case .sinkFailed:
-            _ = try event.payload(as: SinkFailed.self)
-            loss.sinkFailures += 1
-        case .sinkRecovered:
-            loss.lostBySinks.saturatingAdd(try event.payload(as: SinkRecovered.self).lostEvents)
-        default:
-            break
-        }
-    }
-
-    // MARK: - One payload each (the decoded path and replay's byte scanner both end here)
-
-    /// Folds a `timing.recorded`.
-    public mutating func apply(_ timing: TimingRecorded) {
-        operations[timing.operation, default: Operation()].record(timing)
-    }
-
-    /// Folds a `retry.attempt_failed`.
-    public mutating func apply(_ failed: RetryAttemptFailed) {
-        retries[failed.operation, default: Retries()].record(failed)
-    }
-
-    /// Folds a `retry.succeeded`.
-    public mutating func apply(_ succeeded: RetrySucceeded) {
-        retries[succeeded.operation, default: Retries()].succeededAfterRetry += 1
-    }
-
-    /// Folds a `retry.exhausted`.
-    public mutating func apply(_ exhausted: RetryExhausted) {
-        retries[exhausted.operation, default: Retries()].exhausted.add(exhausted.reason)
-    }
-
-    /// Folds a `breaker.state_changed` at its place in the stream.
-    public mutating func apply(_ change: BreakerStateChanged, at position: StreamPosition) {
-        breakers[change.breaker, default: Breaker()].record(change, at: position)
-    }
-
-    /// Folds a `breaker.rejected`.
-    public mutating func apply(_ rejected: BreakerRejected) {
-        breakers[rejected.breaker, default: Breaker()].rejected += 1
-    }
-
-    /// Folds a `fallback.used`.
-    public mutating func apply(_ used: FallbackUsed) {
-        fallbacks[used.operation, default: [:]].add(used.fallback)
-    }
-
-    /// Folds an `error.recorded` at its place in the stream (its context is not summarised).
-    public mutating func apply(_ recorded: ErrorRecorded, at position: StreamPosition) {
-        errors.total += 1
-        errors.byOperation.add(recorded.operation)
-        errors.byType.add(recorded.errorType)
-        errors.keep(RecentError(position: position, operation: recorded.operation, errorType: recorded.errorType,
-                                message: recorded.error), limit: Self.recentErrorLimit)
-    }
-
-    /// Folds a `health.probed` at its place in the stream (its observed values are not summarised).
-    public mutating func apply(_ probe: HealthProbed, at position: StreamPosition) {
-        health[probe.check, default: Health()].record(probe, at: position)
-    }
-
-    /// Folds a `health.changed`.
-    public mutating func apply(_ change: HealthChanged) {
-        health[change.check, default: Health()].changes += 1
-    }
-
-    /// Folds a `config.checked`.
-    public mutating func apply(_ checked: ConfigChecked) {
-        config[checked.key] = checked.status
-    }
-
-    /// Folds an `alert.fired`.
-    public mutating func apply(_ fired: AlertFired) {
-        alertsFired.add("\(fired.rule)/\(fired.check)")
-    }
-
-    /// Folds an `alert.resolved`.
-    public mutating func apply(_ resolved: AlertResolved) {
-        alertsResolved.add("\(resolved.rule)/\(resolved.check)")
-    }
-
-    /// Folds a `metric.counted`.
-    public mutating func apply(_ counted: MetricCounted) {
-        counters.add(Attributes.series(counted.name, counted.dimensions), counted.delta)
-    }
-
-    /// Folds a `metric.recorded` at its place in the stream.
-    public mutating func apply(_ recorded: MetricRecorded, at position: StreamPosition) {
-        recorders[Attributes.series(recorded.name, recorded.dimensions), default: Recorded()].record(recorded.value, at: position)
+    private mutating func foldPayload<P: EventPayload>(_ type: P.Type, _ attrs: Attributes, at position: StreamPosition)
+        throws(PayloadDecodingError)
+    {
+        try P(attributes: attrs).fold(into: &self, at: position)
     }
 
     /// Adds another summary: of other runs, hosts or files.

@@ -109,12 +109,13 @@ public struct SyntheticWorkload: Sendable {
         var result: (EventLevel, EventKind, String, Attributes)
         // `file.opened` is not among them: every file the sink writes starts with a real one.
         switch random.next() % 4 {
-        case 0: result = make(BusDropped(count: 1, totalDropped: 1, policy: "drop_newest"))
-        case 1: result = make(SinkFailed(sink: "file:/synthetic", error: "synthetic failure", errno: 28, failedEvents: 1))
-        case 2: result = make(SinkRecovered(sink: "file:/synthetic", lostEvents: 1, failedWrites: 1, downtimeMs: 10))
-        default: result = make(FileRotated(segment: "synthetic.jsonl.20261129T000000Z-1", reason: "size", bytes: 1024, lines: 10))
+        case 0: result = make(BusDropped(count: 1, totalDropped: 1, policy: "drop_newest", synthetic: true))
+        case 1: result = make(SinkFailed(sink: "file:/synthetic", error: "synthetic failure", errno: 28, failedEvents: 1, synthetic: true))
+        case 2: result = make(SinkRecovered(sink: "file:/synthetic", lostEvents: 1, failedWrites: 1, downtimeMs: 10, synthetic: true))
+        default:
+            result = make(FileRotated(segment: "synthetic.jsonl.20261129T000000Z-1", reason: "size", bytes: 1024, lines: 10))
+            result.3.appendUnchecked("synthetic", .bool(true))
         }
-        result.3.appendUnchecked("synthetic", .bool(true))
         result.2 = "synthetic: " + result.2
         return result
     }

@@ -28,7 +28,7 @@ struct LineScanner {
 
     private var fields: [Field] = []
     /// Events counted but not yet handed to the summary, by kind and level.
-    private var counts = [Int64](repeating: 0, count: LineScanner.fastKinds.count * EventLevel.allCases.count)
+    private var counts = [Int64](repeating: 0, count: LineScanner.kinds.count * EventLevel.allCases.count)
     /// The run being read, gathered before it is handed to the summary.
     private var pendingRun: (run: String, stretch: Summary.Run)?
 
@@ -50,7 +50,7 @@ struct LineScanner {
     mutating func flush(into summary: inout Summary) {
         let levels = EventLevel.allCases
         for (index, count) in counts.enumerated() where count > 0 {
-            summary.count(kind: Self.fastKinds[index / levels.count].kind, level: levels[index % levels.count], times: count)
+            summary.count(kind: Self.kinds[index / levels.count].type.kind, level: levels[index % levels.count], times: count)
             counts[index] = 0
         }
         if let pending = pendingRun {
@@ -76,12 +76,12 @@ struct LineScanner {
     mutating func fold(_ line: UnsafeBufferPointer<UInt8>, into summary: inout Summary, timeline: inout Timeline,
                        duplicates: inout DuplicateFilter) -> Outcome {
         guard let base = line.baseAddress else { return .declined }
-        keyBase = base
+        currentLine = line
         var cursor = Cursor(base: base, count: line.count)
         guard cursor.expect(#"{"timestamp":""#), let timestampRange = cursor.stringBody(),
             let timestamp = Timestamp.parse(UnsafeBufferPointer(rebasing: line[timestampRange])),
             cursor.expect(#","level":""#), let levelRange = cursor.stringBody(), let level = Self.level(line, levelRange),
-            cursor.expect(#","event":""#), let kindRange = cursor.stringBody(), let kindIndex = Self.fastKind(line, kindRange),
+            cursor.expect(#","event":""#), let kindRange = cursor.stringBody(), let kindIndex = Self.kindIndex(line, kindRange),
             cursor.expect(#","message":""#), cursor.stringBody() != nil,
             cursor.expect(#","service":""#), let serviceRange = cursor.stringBody(),
             cursor.expect(#","host":""#), let hostRange = cursor.stringBody(),
@@ -96,111 +96,41 @@ struct LineScanner {
         let run = interner.string(line, runRange)
         if duplicates.isDuplicate(run: run, seq: seq) { return .duplicate }
         let position = StreamPosition(timestamp: timestamp, run: run, seq: seq)
-        let kind = Self.fastKinds[kindIndex].kind
+        let kind = Self.kinds[kindIndex].type.kind
         if let filter, !keeps(filter, timestamp, level, kind, line, serviceRange, hostRange) {
             recordRun(position, line, serviceRange, hostRange, &summary)
             duplicates.insert(run: run, seq: seq)
             return .filteredOut
         }
-        // Decide everything before changing anything: a payload that does not read leaves the line to the decoder.
-        switch kind {
-        case .timingRecorded:
-            guard let operation = string("operation", line), let duration = double("duration_ms", line),
-                let outcome = string("outcome", line)
-            else { return .declined }
-            let slow = field("slow").map { $0.type == .bool && line[$0.value.lowerBound] == UInt8(ascii: "t") } ?? false
-            commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
-            summary.apply(TimingRecorded(operation: operation, durationMs: duration, outcome: outcome, slow: slow))
-            if buildsTimeline { timeline.recordTiming(at: timestamp, operation: operation, durationMs: duration, failed: outcome == "error") }
-        case .retryAttemptFailed:
-            guard let operation = string("operation", line), let attempt = integer("attempt", line),
-                let delay = double("delay_ms", line), isString("error_type"), isString("error")
-            else { return .declined }
-            commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
-            summary.apply(RetryAttemptFailed(operation: operation, attempt: attempt, delayMs: delay, errorType: "", error: ""))
-            if buildsTimeline { timeline.recordEvent(at: timestamp) }
-        case .retrySucceeded:
-            guard let operation = string("operation", line), let attempts = integer("attempts", line),
-                let elapsed = double("elapsed_ms", line)
-            else { return .declined }
-            commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
-            summary.apply(RetrySucceeded(operation: operation, attempts: attempts, elapsedMs: elapsed))
-            if buildsTimeline { timeline.recordEvent(at: timestamp) }
-        case .retryExhausted:
-            guard let operation = string("operation", line), let attempts = integer("attempts", line),
-                let elapsed = double("elapsed_ms", line), let reason = string("reason", line), isString("error_type"), isString("error")
-            else { return .declined }
-            commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
-            summary.apply(RetryExhausted(operation: operation, attempts: attempts, elapsedMs: elapsed, reason: reason, errorType: "", error: ""))
-            if buildsTimeline { timeline.recordEvent(at: timestamp) }
-        case .breakerStateChanged:
-            guard let breaker = string("breaker", line), let from = string("from", line), let to = string("to", line),
-                let reason = string("reason", line), let failures = integer("failures", line), let successes = integer("successes", line)
-            else { return .declined }
-            commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
-            summary.apply(BreakerStateChanged(breaker: breaker, from: from, to: to, reason: reason, failures: failures, successes: successes),
-                          at: position)
-            if buildsTimeline { timeline.recordStateChange(at: timestamp, run: run, breaker: breaker, to: to) }
-        case .breakerRejected:
-            guard let breaker = string("breaker", line), let state = string("state", line), let retryAfter = double("retry_after_ms", line)
-            else { return .declined }
-            commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
-            summary.apply(BreakerRejected(breaker: breaker, state: state, retryAfterMs: retryAfter))
-            if buildsTimeline { timeline.recordEvent(at: timestamp) }
-        case .fallbackUsed:
-            guard let operation = string("operation", line), let fallback = string("fallback", line), isString("error_type"), isString("error")
-            else { return .declined }
-            commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
-            summary.apply(FallbackUsed(operation: operation, fallback: fallback, errorType: "", error: ""))
-            if buildsTimeline { timeline.recordEvent(at: timestamp) }
-        case .errorRecorded:
-            guard let operation = string("operation", line), let errorType = string("error_type", line),
-                let message = string("error", line, interned: false), isObjectOrAbsent("context")
-            else { return .declined }
-            commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
-            summary.apply(ErrorRecorded(operation: operation, errorType: errorType, error: message), at: position)
-            if buildsTimeline { timeline.recordError(at: timestamp) }
-        case .healthProbed:
-            guard let check = string("check", line), let status = string("status", line), let latency = double("latency_ms", line),
-                isStringOrAbsent("detail"), isObjectOrAbsent("observed")
-            else { return .declined }
-            commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
-            summary.apply(HealthProbed(check: check, status: status, latencyMs: latency, detail: ""), at: position)
-            if buildsTimeline { timeline.recordProbe(at: timestamp, check: check, healthy: status == "healthy") }
-        case .healthChanged:
-            guard let check = string("check", line), isString("from"), isString("to"), isStringOrAbsent("detail") else { return .declined }
-            commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
-            summary.apply(HealthChanged(check: check, from: "", to: "", detail: ""))
-            if buildsTimeline { timeline.recordEvent(at: timestamp) }
-        case .configChecked:
-            guard let key = string("key", line), isString("source"), let status = string("status", line), isStringOrAbsent("detail")
-            else { return .declined }
-            commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
-            summary.apply(ConfigChecked(key: key, source: "", status: status, detail: ""))
-            if buildsTimeline { timeline.recordEvent(at: timestamp) }
-        case .alertFired:
-            guard let rule = string("rule", line), let check = string("check", line), isString("reason"),
-                integer("consecutive_failures", line) != nil
-            else { return .declined }
-            commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
-            summary.apply(AlertFired(rule: rule, check: check, reason: "", consecutiveFailures: 0))
-            if buildsTimeline { timeline.recordEvent(at: timestamp) }
-        case .alertResolved:
-            guard let rule = string("rule", line), let check = string("check", line), integer("consecutive_successes", line) != nil,
-                double("fired_for_ms", line) != nil
-            else { return .declined }
-            commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
-            summary.apply(AlertResolved(rule: rule, check: check, consecutiveSuccesses: 0, firedForMs: 0))
-            if buildsTimeline { timeline.recordEvent(at: timestamp) }
-        case .logMessage, .fileRotated:
-            // Counted only: the summary reads nothing in their attrs.
+        // The kind's payload reads itself through this scanner (the same reading as from decoded
+        // attrs); one that does not read leaves the line to the decoder, with nothing changed.
+        let type = Self.kinds[kindIndex].type
+        if type.isCountedOnly {
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             if buildsTimeline { timeline.recordEvent(at: timestamp) }
-        default:
-            return .declined
+        } else {
+            guard foldPayload(type, kindIndex, level, position, serviceRange, hostRange, &summary, &timeline) else { return .declined }
         }
         duplicates.insert(run: run, seq: seq)
         return .folded
+    }
+
+    /// Reads the line's payload and, if it reads, commits the envelope and folds the payload;
+    /// `false` (nothing changed) when it does not read here.
+    private mutating func foldPayload<P: EventPayload>(_ type: P.Type, _ kindIndex: Int, _ level: EventLevel, _ position: StreamPosition,
+                                                      _ service: Range<Int>, _ host: Range<Int>,
+                                                      _ summary: inout Summary, _ timeline: inout Timeline) -> Bool {
+        readingKind = P.kind
+        let payload: P
+        do {
+            payload = try P(reading: &self)
+        } catch {
+            return false
+        }
+        commit(kindIndex, level, position, currentLine, service, host, &summary)
+        payload.fold(into: &summary, at: position)
+        if buildsTimeline { payload.record(into: &timeline, at: position) }
+        return true
     }
 
     /// `ReplayFilter.keeps` on the envelope (the filter has no operations).
@@ -263,59 +193,108 @@ struct LineScanner {
         let count = name.utf8CodeUnitCount
         return name.withUTF8Buffer { name in
             fields.first { field in
-                field.key.count == count && scannedKeyEquals(field.key, name)
+                field.key.count == count && bytesEqual(currentLine.baseAddress! + field.key.lowerBound, name.baseAddress!, count)
             }
         }
     }
 
-    /// The line being folded (attr keys are ranges in it).
-    private var keyBase: UnsafePointer<UInt8>? = nil
+    /// The line being folded (attr keys and values are ranges in it).
+    private var currentLine = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+    /// The kind whose payload is being read (for the errors that send a line to the decoder).
+    private var readingKind = EventKind.logMessage
 
-    private func scannedKeyEquals(_ range: Range<Int>, _ name: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let keyBase else { return false }
-        return bytesEqual(keyBase + range.lowerBound, name.baseAddress!, name.count)
+    /// Strings up to this long are interned (names, outcomes, states); longer ones (messages) are
+    /// made each time, so that they do not churn the interner.
+    private static let internedLength = 48
+
+    /// The field `name` if it is of type `expected` (or `alternative`), `nil` when absent or null.
+    @inline(__always)
+    private func value(_ name: StaticString, _ expected: ScannedValueType, or alternative: ScannedValueType? = nil)
+        throws(PayloadDecodingError) -> Field?
+    {
+        guard let field = field(name), field.type != .null else { return nil }
+        guard field.type == expected || field.type == alternative else { throw declined(name) }
+        return field
     }
 
-    private mutating func string(_ name: StaticString, _ line: UnsafeBufferPointer<UInt8>, interned: Bool = true) -> String? {
-        guard let field = field(name), field.type == .string else { return nil }
-        return interned ? interner.string(line, field.value) : String(decoding: UnsafeBufferPointer(rebasing: line[field.value]), as: UTF8.self)
+    private func declined(_ name: StaticString) -> PayloadDecodingError {
+        PayloadDecodingError(kind: readingKind, field: name.description, problem: "is left to the decoder")
     }
 
-    private func isString(_ name: StaticString) -> Bool { field(name)?.type == .string }
+    private func bytes(_ field: Field) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: currentLine[field.value]) }
+}
 
-    private func isStringOrAbsent(_ name: StaticString) -> Bool {
-        guard let field = field(name) else { return true }
-        return field.type == .string || field.type == .null
+/// The scanner reads payloads as `AttributeReader` does from decoded attrs: the same value for
+/// every field it reads, and an error (the line goes to the decoder) wherever it is not sure.
+extension LineScanner: PayloadReader {
+    mutating func optionalString(_ name: StaticString) throws(PayloadDecodingError) -> String? {
+        guard let field = try value(name, .string) else { return nil }
+        if field.value.count <= Self.internedLength { return interner.string(currentLine, field.value) }
+        return String(decoding: bytes(field), as: UTF8.self)
     }
 
-    private func isObjectOrAbsent(_ name: StaticString) -> Bool {
-        guard let field = field(name) else { return true }
-        return field.type == .object || field.type == .null
+    mutating func string(_ name: StaticString) throws(PayloadDecodingError) -> String {
+        guard let string = try optionalString(name) else { throw declined(name) }
+        return string
     }
 
-    /// An integer attr (what `AttributeReader.int` accepts, less whole-valued decimals, which the decoder handles).
-    private func integer(_ name: StaticString, _ line: UnsafeBufferPointer<UInt8>) -> Int64? {
-        guard let field = field(name), field.type == .integer else { return nil }
-        return Cursor.parseInteger(UnsafeBufferPointer(rebasing: line[field.value]))
+    /// An integer literal (a whole-valued decimal, which `AttributeReader` accepts too, is the decoder's).
+    mutating func optionalInt(_ name: StaticString) throws(PayloadDecodingError) -> Int64? {
+        guard let field = try value(name, .integer) else { return nil }
+        guard let value = Cursor.parseInteger(bytes(field)) else { throw declined(name) }
+        return value
     }
 
-    /// A number attr, as the decoder reads it: an integer literal through `Int64`, anything else
+    mutating func int(_ name: StaticString) throws(PayloadDecodingError) -> Int64 {
+        guard let value = try optionalInt(name) else { throw declined(name) }
+        return value
+    }
+
+    /// A number, as the decoder reads it: an integer literal through `Int64`, anything else
     /// through `Double`'s own parser, unless exact without it.
-    private func double(_ name: StaticString, _ line: UnsafeBufferPointer<UInt8>) -> Double? {
-        guard let field = field(name) else { return nil }
-        let bytes = UnsafeBufferPointer(rebasing: line[field.value])
-        switch field.type {
-        case .integer:
-            return Cursor.parseInteger(bytes).map(Double.init)
-        case .number:
-            if let exact = Cursor.exactDecimal(bytes) { return exact }
-            guard let value = Double(String(decoding: bytes, as: UTF8.self)), value.isFinite else { return nil }
-            return value
-        default:
-            return nil
+    mutating func optionalDouble(_ name: StaticString) throws(PayloadDecodingError) -> Double? {
+        guard let field = try value(name, .integer, or: .number) else { return nil }
+        let bytes = bytes(field)
+        if field.type == .integer {
+            guard let value = Cursor.parseInteger(bytes) else { throw declined(name) }
+            return Double(value)
         }
+        if let exact = Cursor.exactDecimal(bytes) { return exact }
+        guard let value = Double(String(decoding: bytes, as: UTF8.self)), value.isFinite else { throw declined(name) }
+        return value
     }
 
+    mutating func double(_ name: StaticString) throws(PayloadDecodingError) -> Double {
+        guard let value = try optionalDouble(name) else { throw declined(name) }
+        return value
+    }
+
+    mutating func optionalBool(_ name: StaticString) throws(PayloadDecodingError) -> Bool? {
+        guard let field = try value(name, .bool) else { return nil }
+        return currentLine[field.value.lowerBound] == UInt8(ascii: "t")
+    }
+
+    mutating func bool(_ name: StaticString) throws(PayloadDecodingError) -> Bool {
+        guard let value = try optionalBool(name) else { throw declined(name) }
+        return value
+    }
+
+    /// A nested object, parsed by the decoder's own parser (a metric's dimensions).
+    mutating func object(_ name: StaticString) throws(PayloadDecodingError) -> Attributes {
+        guard let field = try value(name, .object) else { return Attributes() }
+        var parser = JSONParser(bytes: bytes(field), maxDepth: JSONLineDecoder().maxDepth)
+        guard let parsed = try? parser.parseValue(depth: 2), parser.isAtEnd, case .object(let object) = parsed else { throw declined(name) }
+        return object
+    }
+
+    /// Checked to be an object, its content left out: no fold reads it.
+    mutating func details(_ name: StaticString) throws(PayloadDecodingError) -> Attributes {
+        _ = try value(name, .object)
+        return Attributes()
+    }
+}
+
+extension LineScanner {
     // MARK: - Envelope values
 
     private static let levelNames: [(bytes: [UInt8], level: EventLevel)] = EventLevel.allCases.map { (Array($0.rawValue.utf8), $0) }
@@ -329,15 +308,15 @@ struct LineScanner {
         return nil
     }
 
-    /// The kinds this scanner folds; others go to the decoder.
-    private static let fastKinds: [(bytes: [UInt8], kind: EventKind)] = [
-        EventKind.timingRecorded, .retryAttemptFailed, .retrySucceeded, .retryExhausted, .breakerStateChanged, .breakerRejected,
-        .fallbackUsed, .errorRecorded, .healthProbed, .healthChanged, .configChecked, .alertFired, .alertResolved, .logMessage,
-        .fileRotated,
-    ].map { (Array($0.rawValue.utf8), $0) }
+    /// Every kind of the table but a file's own `file.opened` and `file.closed` (one a file,
+    /// for the decoder); unknown kinds go to the decoder too.
+    /// `timing.recorded` first: the kind most logs hold most of.
+    private static let kinds: [(bytes: [UInt8], type: any EventPayload.Type)] = ([TimingRecorded.self] + EventKind.payloadTypes)
+        .filter { $0.kind != .fileOpened && $0.kind != .fileClosed }
+        .reduce(into: []) { kinds, type in if !kinds.contains(where: { $0.type.kind == type.kind }) { kinds.append((Array(type.kind.rawValue.utf8), type)) } }
 
-    private static func fastKind(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
-        for (index, entry) in fastKinds.enumerated() where entry.bytes.count == range.count {
+    private static func kindIndex(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
+        for (index, entry) in kinds.enumerated() where entry.bytes.count == range.count {
             if entry.bytes.withUnsafeBufferPointer({ bytesEqual($0.baseAddress!, line.baseAddress! + range.lowerBound, range.count) }) {
                 return index
             }

@@ -33,8 +33,7 @@ public struct BreakerStateChanged: EventPayload {
             ("failures", .int(failures)), ("successes", .int(successes)),
         ])
     }
-    public init(attributes: Attributes) throws(PayloadDecodingError) {
-        let reader = AttributeReader(attributes, kind: Self.kind)
+    public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         breaker = try reader.string("breaker")
         from = try reader.string("from")
         to = try reader.string("to")
@@ -68,8 +67,7 @@ public struct BreakerRejected: EventPayload {
             ("breaker", .string(breaker)), ("state", .string(state)), ("retry_after_ms", .double(retryAfterMs)),
         ])
     }
-    public init(attributes: Attributes) throws(PayloadDecodingError) {
-        let reader = AttributeReader(attributes, kind: Self.kind)
+    public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         breaker = try reader.string("breaker")
         state = try reader.string("state")
         retryAfterMs = try reader.double("retry_after_ms")
@@ -104,11 +102,34 @@ public struct FallbackUsed: EventPayload {
             ("error_type", .string(errorType)), ("error", .string(error)),
         ])
     }
-    public init(attributes: Attributes) throws(PayloadDecodingError) {
-        let reader = AttributeReader(attributes, kind: Self.kind)
+    public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         operation = try reader.string("operation")
         fallback = try reader.string("fallback")
         errorType = try reader.string("error_type")
         error = try reader.string("error")
+    }
+}
+
+// MARK: - Folds (the one place where each kind changes a summary)
+
+extension BreakerStateChanged {
+    public func fold(into summary: inout Summary, at position: StreamPosition) {
+        summary.breakers[breaker, default: Summary.Breaker()].record(self, at: position)
+    }
+
+    public func record(into timeline: inout Timeline, at position: StreamPosition) {
+        timeline.recordStateChange(at: position.timestamp, run: position.run, breaker: breaker, to: to)
+    }
+}
+
+extension BreakerRejected {
+    public func fold(into summary: inout Summary, at position: StreamPosition) {
+        summary.breakers[breaker, default: Summary.Breaker()].rejected += 1
+    }
+}
+
+extension FallbackUsed {
+    public func fold(into summary: inout Summary, at position: StreamPosition) {
+        summary.fallbacks[operation, default: [:]].add(fallback)
     }
 }

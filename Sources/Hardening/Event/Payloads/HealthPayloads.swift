@@ -29,13 +29,12 @@ public struct HealthProbed: EventPayload {
             ("detail", .string(detail)), ("observed", .object(observed)),
         ])
     }
-    public init(attributes: Attributes) throws(PayloadDecodingError) {
-        let reader = AttributeReader(attributes, kind: Self.kind)
+    public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         check = try reader.string("check")
         status = try reader.string("status")
         latencyMs = try reader.double("latency_ms")
         detail = try reader.optionalString("detail") ?? ""
-        observed = try reader.object("observed")
+        observed = try reader.details("observed")
     }
 }
 
@@ -66,8 +65,7 @@ public struct HealthChanged: EventPayload {
             ("check", .string(check)), ("from", .string(from)), ("to", .string(to)), ("detail", .string(detail)),
         ])
     }
-    public init(attributes: Attributes) throws(PayloadDecodingError) {
-        let reader = AttributeReader(attributes, kind: Self.kind)
+    public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         check = try reader.string("check")
         from = try reader.string("from")
         to = try reader.string("to")
@@ -102,8 +100,7 @@ public struct ConfigChecked: EventPayload {
             ("key", .string(key)), ("source", .string(source)), ("status", .string(status)), ("detail", .string(detail)),
         ])
     }
-    public init(attributes: Attributes) throws(PayloadDecodingError) {
-        let reader = AttributeReader(attributes, kind: Self.kind)
+    public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         key = try reader.string("key")
         source = try reader.string("source")
         status = try reader.string("status")
@@ -139,8 +136,7 @@ public struct AlertFired: EventPayload {
             ("consecutive_failures", .int(consecutiveFailures)),
         ])
     }
-    public init(attributes: Attributes) throws(PayloadDecodingError) {
-        let reader = AttributeReader(attributes, kind: Self.kind)
+    public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         rule = try reader.string("rule")
         check = try reader.string("check")
         reason = try reader.string("reason")
@@ -176,11 +172,47 @@ public struct AlertResolved: EventPayload {
             ("consecutive_successes", .int(consecutiveSuccesses)), ("fired_for_ms", .double(firedForMs)),
         ])
     }
-    public init(attributes: Attributes) throws(PayloadDecodingError) {
-        let reader = AttributeReader(attributes, kind: Self.kind)
+    public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         rule = try reader.string("rule")
         check = try reader.string("check")
         consecutiveSuccesses = try reader.int("consecutive_successes")
         firedForMs = try reader.double("fired_for_ms")
+    }
+}
+
+// MARK: - Folds (the one place where each kind changes a summary)
+
+extension HealthProbed {
+    /// Its observed values are not summarised.
+    public func fold(into summary: inout Summary, at position: StreamPosition) {
+        summary.health[check, default: Summary.Health()].record(self, at: position)
+    }
+
+    public func record(into timeline: inout Timeline, at position: StreamPosition) {
+        timeline.recordProbe(at: position.timestamp, check: check, healthy: status == HealthStatus.healthy.rawValue)
+    }
+}
+
+extension HealthChanged {
+    public func fold(into summary: inout Summary, at position: StreamPosition) {
+        summary.health[check, default: Summary.Health()].changes += 1
+    }
+}
+
+extension ConfigChecked {
+    public func fold(into summary: inout Summary, at position: StreamPosition) {
+        summary.config[key] = status
+    }
+}
+
+extension AlertFired {
+    public func fold(into summary: inout Summary, at position: StreamPosition) {
+        summary.alertsFired.add("\(rule)/\(check)")
+    }
+}
+
+extension AlertResolved {
+    public func fold(into summary: inout Summary, at position: StreamPosition) {
+        summary.alertsResolved.add("\(rule)/\(check)")
     }
 }

@@ -23,8 +23,7 @@ public struct TimeoutFired: EventPayload {
             ("operation", .string(operation)), ("scope", .string(scope)), ("timeout_ms", .double(timeoutMs)),
         ])
     }
-    public init(attributes: Attributes) throws(PayloadDecodingError) {
-        let reader = AttributeReader(attributes, kind: Self.kind)
+    public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         operation = try reader.string("operation")
         scope = try reader.string("scope")
         timeoutMs = try reader.double("timeout_ms")
@@ -66,8 +65,7 @@ public struct BulkheadRejected: EventPayload {
             ("queued", .int(queued)), ("max_concurrent", .int(maxConcurrent)), ("max_queue", .int(maxQueue)),
         ])
     }
-    public init(attributes: Attributes) throws(PayloadDecodingError) {
-        let reader = AttributeReader(attributes, kind: Self.kind)
+    public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         bulkhead = try reader.string("bulkhead")
         reason = try reader.string("reason")
         inFlight = try reader.int("in_flight")
@@ -106,11 +104,30 @@ public struct RateLimiterRejected: EventPayload {
             ("retry_after_ms", .double(retryAfterMs)),
         ])
     }
-    public init(attributes: Attributes) throws(PayloadDecodingError) {
-        let reader = AttributeReader(attributes, kind: Self.kind)
+    public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         limiter = try reader.string("limiter")
         ratePerSecond = try reader.double("rate_per_second")
         burst = try reader.int("burst")
         retryAfterMs = try reader.double("retry_after_ms")
+    }
+}
+
+// MARK: - Folds (the one place where each kind changes a summary)
+
+extension TimeoutFired {
+    public func fold(into summary: inout Summary, at position: StreamPosition) {
+        summary.timeouts[operation, default: [:]].add(scope)
+    }
+}
+
+extension BulkheadRejected {
+    public func fold(into summary: inout Summary, at position: StreamPosition) {
+        summary.bulkheads[bulkhead, default: [:]].add(reason)
+    }
+}
+
+extension RateLimiterRejected {
+    public func fold(into summary: inout Summary, at position: StreamPosition) {
+        summary.rateLimiters.add(limiter)
     }
 }

@@ -26,12 +26,12 @@ public struct TimingRecorded: EventPayload {
             ("outcome", .string(outcome)), ("slow", .bool(slow)),
         ])
     }
-    public init(attributes: Attributes) throws(PayloadDecodingError) {
-        let reader = AttributeReader(attributes, kind: Self.kind)
+    public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         operation = try reader.string("operation")
         durationMs = try reader.double("duration_ms")
         outcome = try reader.string("outcome")
-        slow = attributes["slow"]?.boolValue ?? false
+        // Lenient, as ever: a `slow` that is not a boolean reads as not slow.
+        slow = (try? reader.optionalBool("slow")) ?? false
     }
 }
 
@@ -63,12 +63,11 @@ public struct ErrorRecorded: EventPayload {
             ("context", .object(context)),
         ])
     }
-    public init(attributes: Attributes) throws(PayloadDecodingError) {
-        let reader = AttributeReader(attributes, kind: Self.kind)
+    public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         operation = try reader.string("operation")
         errorType = try reader.string("error_type")
         error = try reader.string("error")
-        context = try reader.object("context")
+        context = try reader.details("context")
     }
 }
 
@@ -99,11 +98,41 @@ public struct LogMessage: EventPayload {
             ("metadata", .object(metadata)),
         ])
     }
-    public init(attributes: Attributes) throws(PayloadDecodingError) {
-        let reader = AttributeReader(attributes, kind: Self.kind)
+    public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         logger = try reader.string("logger")
         source = try reader.string("source")
         text = try reader.string("text")
-        metadata = try reader.object("metadata")
+        metadata = try reader.details("metadata")
     }
+}
+
+// MARK: - Folds (the one place where each kind changes a summary)
+
+extension TimingRecorded {
+    public func fold(into summary: inout Summary, at position: StreamPosition) {
+        summary.operations[operation, default: Summary.Operation()].record(self)
+    }
+
+    public func record(into timeline: inout Timeline, at position: StreamPosition) {
+        timeline.recordTiming(at: position.timestamp, operation: operation, durationMs: durationMs, failed: outcome == "error")
+    }
+}
+
+extension ErrorRecorded {
+    /// Its context is not summarised; the latest errors are kept with their place in the stream.
+    public func fold(into summary: inout Summary, at position: StreamPosition) {
+        summary.errors.total += 1
+        summary.errors.byOperation.add(operation)
+        summary.errors.byType.add(errorType)
+        summary.errors.keep(Summary.RecentError(position: position, operation: operation, errorType: errorType, message: error),
+                            limit: Summary.recentErrorLimit)
+    }
+
+    public func record(into timeline: inout Timeline, at position: StreamPosition) {
+        timeline.recordError(at: position.timestamp)
+    }
+}
+
+extension LogMessage {
+    public static var isCountedOnly: Bool { true }
 }

@@ -20,8 +20,7 @@ public struct MetricCounted: EventPayload {
     public var attributes: Attributes {
         Attributes(uniqueKeysWithValues: [("name", .string(name)), ("dimensions", .object(dimensions)), ("delta", .int(delta))])
     }
-    public init(attributes: Attributes) throws(PayloadDecodingError) {
-        let reader = AttributeReader(attributes, kind: Self.kind)
+    public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         name = try reader.string("name")
         dimensions = try reader.object("dimensions")
         delta = try reader.int("delta")
@@ -55,8 +54,7 @@ public struct MetricRecorded: EventPayload {
             ("name", .string(name)), ("dimensions", .object(dimensions)), ("value", .double(value)), ("aggregate", .bool(aggregate)),
         ])
     }
-    public init(attributes: Attributes) throws(PayloadDecodingError) {
-        let reader = AttributeReader(attributes, kind: Self.kind)
+    public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         name = try reader.string("name")
         dimensions = try reader.object("dimensions")
         value = try reader.double("value")
@@ -71,5 +69,19 @@ extension Attributes {
         guard !dimensions.isEmpty else { return name }
         let pairs = dimensions.pairs.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value.stringValue ?? $0.value.jsonText)" }
         return name + "{" + pairs.joined(separator: ",") + "}"
+    }
+}
+
+// MARK: - Folds (the one place where each kind changes a summary)
+
+extension MetricCounted {
+    public func fold(into summary: inout Summary, at position: StreamPosition) {
+        summary.counters.add(Attributes.series(name, dimensions), delta)
+    }
+}
+
+extension MetricRecorded {
+    public func fold(into summary: inout Summary, at position: StreamPosition) {
+        summary.recorders[Attributes.series(name, dimensions), default: Summary.Recorded()].record(value, at: position)
     }
 }

@@ -8,8 +8,13 @@ public struct BusDropped: EventPayload {
     /// The overflow policy (`drop_newest`, `drop_oldest`, `block`).
     public var policy: String
 
+    /// Made up by `hardening generate` (`"synthetic": true`, written only when set): replay counts
+    /// it apart and never as loss.
+    public var synthetic: Bool
+
     /// Creates the payload.
-    public init(count: Int64, totalDropped: Int64, policy: String) {
+    public init(count: Int64, totalDropped: Int64, policy: String, synthetic: Bool = false) {
+        self.synthetic = synthetic
         self.count = count
         self.totalDropped = totalDropped
         self.policy = policy
@@ -18,15 +23,17 @@ public struct BusDropped: EventPayload {
     public var defaultLevel: EventLevel { .warning }
     public var message: String { "event bus dropped \(count) event(s) (\(policy)); \(totalDropped) in total" }
     public var attributes: Attributes {
-        Attributes(uniqueKeysWithValues: [
+        var attributes = Attributes(uniqueKeysWithValues: [
             ("count", .int(count)), ("total_dropped", .int(totalDropped)), ("policy", .string(policy)),
         ])
+        if synthetic { attributes.appendUnchecked("synthetic", .bool(true)) }
+        return attributes
     }
-    public init(attributes: Attributes) throws(PayloadDecodingError) {
-        let reader = AttributeReader(attributes, kind: Self.kind)
+    public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         count = try reader.int("count")
         totalDropped = try reader.int("total_dropped")
         policy = try reader.string("policy")
+        synthetic = try reader.optionalBool("synthetic") ?? false
     }
 }
 
@@ -44,8 +51,13 @@ public struct SinkDropped: EventPayload {
     /// The sink's overflow policy (`drop_newest`, `drop_oldest`, `block`, `block_unless_stalled`).
     public var policy: String
 
+    /// Made up by `hardening generate` (`"synthetic": true`, written only when set): replay counts
+    /// it apart and never as loss.
+    public var synthetic: Bool
+
     /// Creates the payload.
-    public init(sink: String, count: Int64, totalDropped: Int64, policy: String) {
+    public init(sink: String, count: Int64, totalDropped: Int64, policy: String, synthetic: Bool = false) {
+        self.synthetic = synthetic
         self.sink = sink
         self.count = count
         self.totalDropped = totalDropped
@@ -55,16 +67,18 @@ public struct SinkDropped: EventPayload {
     public var defaultLevel: EventLevel { .warning }
     public var message: String { "sink \(sink) dropped \(count) event(s) (its queue was full, \(policy)); \(totalDropped) in total" }
     public var attributes: Attributes {
-        Attributes(uniqueKeysWithValues: [
+        var attributes = Attributes(uniqueKeysWithValues: [
             ("sink", .string(sink)), ("count", .int(count)), ("total_dropped", .int(totalDropped)), ("policy", .string(policy)),
         ])
+        if synthetic { attributes.appendUnchecked("synthetic", .bool(true)) }
+        return attributes
     }
-    public init(attributes: Attributes) throws(PayloadDecodingError) {
-        let reader = AttributeReader(attributes, kind: Self.kind)
+    public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         sink = try reader.string("sink")
         count = try reader.int("count")
         totalDropped = try reader.int("total_dropped")
         policy = try reader.string("policy")
+        synthetic = try reader.optionalBool("synthetic") ?? false
     }
 }
 
@@ -80,8 +94,13 @@ public struct SinkFailed: EventPayload {
     /// Events the sink could not write in the failed batch.
     public var failedEvents: Int64
 
+    /// Made up by `hardening generate` (`"synthetic": true`, written only when set): replay counts
+    /// it apart and never as loss.
+    public var synthetic: Bool
+
     /// Creates the payload.
-    public init(sink: String, error: String, errno: Int64? = nil, failedEvents: Int64) {
+    public init(sink: String, error: String, errno: Int64? = nil, failedEvents: Int64, synthetic: Bool = false) {
+        self.synthetic = synthetic
         self.sink = sink
         self.error = error
         self.errno = errno
@@ -94,14 +113,15 @@ public struct SinkFailed: EventPayload {
         var attributes = Attributes(uniqueKeysWithValues: [("sink", .string(sink)), ("error", .string(error))])
         attributes.setIfPresent("errno", errno)
         attributes.appendUnchecked("failed_events", .int(failedEvents))
+        if synthetic { attributes.appendUnchecked("synthetic", .bool(true)) }
         return attributes
     }
-    public init(attributes: Attributes) throws(PayloadDecodingError) {
-        let reader = AttributeReader(attributes, kind: Self.kind)
+    public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         sink = try reader.string("sink")
         error = try reader.string("error")
         errno = try reader.optionalInt("errno")
         failedEvents = try reader.int("failed_events")
+        synthetic = try reader.optionalBool("synthetic") ?? false
     }
 }
 
@@ -117,8 +137,13 @@ public struct SinkRecovered: EventPayload {
     /// How long it was failing, in milliseconds.
     public var downtimeMs: Double
 
+    /// Made up by `hardening generate` (`"synthetic": true`, written only when set): replay counts
+    /// it apart and never as loss.
+    public var synthetic: Bool
+
     /// Creates the payload.
-    public init(sink: String, lostEvents: Int64, failedWrites: Int64, downtimeMs: Double) {
+    public init(sink: String, lostEvents: Int64, failedWrites: Int64, downtimeMs: Double, synthetic: Bool = false) {
+        self.synthetic = synthetic
         self.sink = sink
         self.lostEvents = lostEvents
         self.failedWrites = failedWrites
@@ -128,17 +153,19 @@ public struct SinkRecovered: EventPayload {
     public var defaultLevel: EventLevel { .notice }
     public var message: String { "sink \(sink) recovered after losing \(lostEvents) event(s)" }
     public var attributes: Attributes {
-        Attributes(uniqueKeysWithValues: [
+        var attributes = Attributes(uniqueKeysWithValues: [
             ("sink", .string(sink)), ("lost_events", .int(lostEvents)), ("failed_writes", .int(failedWrites)),
             ("downtime_ms", .double(downtimeMs)),
         ])
+        if synthetic { attributes.appendUnchecked("synthetic", .bool(true)) }
+        return attributes
     }
-    public init(attributes: Attributes) throws(PayloadDecodingError) {
-        let reader = AttributeReader(attributes, kind: Self.kind)
+    public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         sink = try reader.string("sink")
         lostEvents = try reader.int("lost_events")
         failedWrites = try reader.int("failed_writes")
         downtimeMs = try reader.double("downtime_ms")
+        synthetic = try reader.optionalBool("synthetic") ?? false
     }
 }
 
@@ -179,8 +206,7 @@ public struct FileOpened: EventPayload {
             ("format", .string(format)), ("schema_version", .int(schemaVersion)),
         ] + (layout.map { [("layout", AttributeValue.string($0))] } ?? []))
     }
-    public init(attributes: Attributes) throws(PayloadDecodingError) {
-        let reader = AttributeReader(attributes, kind: Self.kind)
+    public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         fileID = try reader.string("file_id")
         firstSeq = try reader.int("first_seq")
         path = try reader.string("path")
@@ -222,8 +248,7 @@ public struct FileClosed: EventPayload {
             ("lost_events", .int(lostEvents)), ("reason", .string(reason)),
         ])
     }
-    public init(attributes: Attributes) throws(PayloadDecodingError) {
-        let reader = AttributeReader(attributes, kind: Self.kind)
+    public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         lastSeqWritten = try reader.int("last_seq_written")
         lastSeqReceived = try reader.int("last_seq_received")
         lostEvents = try reader.int("lost_events")
@@ -258,11 +283,54 @@ public struct FileRotated: EventPayload {
             ("segment", .string(segment)), ("reason", .string(reason)), ("bytes", .int(bytes)), ("lines", .int(lines)),
         ])
     }
-    public init(attributes: Attributes) throws(PayloadDecodingError) {
-        let reader = AttributeReader(attributes, kind: Self.kind)
+    public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         segment = try reader.string("segment")
         reason = try reader.string("reason")
         bytes = try reader.int("bytes")
         lines = try reader.int("lines")
     }
+}
+
+// MARK: - Folds (the one place where each kind changes a summary)
+// `file.opened` and `file.closed` belong to the file, not the stream: `Summary.fold(_:)` handles
+// them before any payload; `file.rotated` is counted only.
+
+extension BusDropped {
+    public func fold(into summary: inout Summary, at position: StreamPosition) {
+        if synthetic { return summary.loss.syntheticEvents += 1 }
+        summary.loss.droppedByBus.saturatingAdd(count)
+    }
+}
+
+extension SinkDropped {
+    public func fold(into summary: inout Summary, at position: StreamPosition) {
+        if synthetic { return summary.loss.syntheticEvents += 1 }
+        summary.loss.droppedBySinkQueues.add(sink, count)
+    }
+}
+
+extension SinkFailed {
+    public func fold(into summary: inout Summary, at position: StreamPosition) {
+        if synthetic { return summary.loss.syntheticEvents += 1 }
+        summary.loss.sinkFailures += 1
+    }
+}
+
+extension SinkRecovered {
+    public func fold(into summary: inout Summary, at position: StreamPosition) {
+        if synthetic { return summary.loss.syntheticEvents += 1 }
+        summary.loss.lostBySinks.saturatingAdd(lostEvents)
+    }
+}
+
+extension FileOpened {
+    public static var isCountedOnly: Bool { true }
+}
+
+extension FileClosed {
+    public static var isCountedOnly: Bool { true }
+}
+
+extension FileRotated {
+    public static var isCountedOnly: Bool { true }
 }

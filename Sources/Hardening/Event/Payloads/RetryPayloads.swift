@@ -29,8 +29,7 @@ public struct RetryAttemptFailed: EventPayload {
             ("error_type", .string(errorType)), ("error", .string(error)),
         ])
     }
-    public init(attributes: Attributes) throws(PayloadDecodingError) {
-        let reader = AttributeReader(attributes, kind: Self.kind)
+    public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         operation = try reader.string("operation")
         attempt = try reader.int("attempt")
         delayMs = try reader.double("delay_ms")
@@ -62,8 +61,7 @@ public struct RetrySucceeded: EventPayload {
             ("operation", .string(operation)), ("attempts", .int(attempts)), ("elapsed_ms", .double(elapsedMs)),
         ])
     }
-    public init(attributes: Attributes) throws(PayloadDecodingError) {
-        let reader = AttributeReader(attributes, kind: Self.kind)
+    public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         operation = try reader.string("operation")
         attempts = try reader.int("attempts")
         elapsedMs = try reader.double("elapsed_ms")
@@ -104,13 +102,32 @@ public struct RetryExhausted: EventPayload {
             ("reason", .string(reason)), ("error_type", .string(errorType)), ("error", .string(error)),
         ])
     }
-    public init(attributes: Attributes) throws(PayloadDecodingError) {
-        let reader = AttributeReader(attributes, kind: Self.kind)
+    public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         operation = try reader.string("operation")
         attempts = try reader.int("attempts")
         elapsedMs = try reader.double("elapsed_ms")
         reason = try reader.string("reason")
         errorType = try reader.string("error_type")
         error = try reader.string("error")
+    }
+}
+
+// MARK: - Folds (the one place where each kind changes a summary)
+
+extension RetryAttemptFailed {
+    public func fold(into summary: inout Summary, at position: StreamPosition) {
+        summary.retries[operation, default: Summary.Retries()].record(self)
+    }
+}
+
+extension RetrySucceeded {
+    public func fold(into summary: inout Summary, at position: StreamPosition) {
+        summary.retries[operation, default: Summary.Retries()].succeededAfterRetry += 1
+    }
+}
+
+extension RetryExhausted {
+    public func fold(into summary: inout Summary, at position: StreamPosition) {
+        summary.retries[operation, default: Summary.Retries()].exhausted.add(reason)
     }
 }

@@ -1,5 +1,3 @@
-import Hardening
-
 /// What happened over time, in buckets, for charts: per-operation latency and errors, errors
 /// recorded, health probes, and every breaker state change (up to a limit per breaker).
 ///
@@ -70,6 +68,13 @@ public struct Timeline: Sendable {
         public var run: String
         /// The state entered.
         public var state: String
+
+        /// Creates a state change.
+        public init(timestamp: Timestamp, run: String, state: String) {
+            self.timestamp = timestamp
+            self.run = run
+            self.state = state
+        }
     }
 
     /// The most buckets kept.
@@ -89,33 +94,18 @@ public struct Timeline: Sendable {
     /// An empty timeline.
     public init() {}
 
-    /// Adds an event.
+    /// Records `event` through its kind's ``EventPayload/record(into:at:)`` (one event in its
+    /// bucket for a kind that is counted only, unknown, or whose attrs do not read).
     public mutating func record(_ event: Event) {
-        let at = event.timestamp
-        switch event.kind {
-        case .timingRecorded:
-            if let operation = event.attrs["operation"]?.stringValue, let duration = event.attrs["duration_ms"]?.doubleValue {
-                recordTiming(at: at, operation: operation, durationMs: duration, failed: event.attrs["outcome"]?.stringValue == "error")
-            } else {
-                recordEvent(at: at)
-            }
-        case .errorRecorded:
-            recordError(at: at)
-        case .healthProbed:
-            if let check = event.attrs["check"]?.stringValue {
-                recordProbe(at: at, check: check, healthy: event.attrs["status"]?.stringValue == "healthy")
-            } else {
-                recordEvent(at: at)
-            }
-        case .breakerStateChanged:
-            if let breaker = event.attrs["breaker"]?.stringValue, let state = event.attrs["to"]?.stringValue {
-                recordStateChange(at: at, run: event.run, breaker: breaker, to: state)
-            } else {
-                recordEvent(at: at)
-            }
-        default:
-            recordEvent(at: at)
+        guard let type = event.kind.payloadType, !type.isCountedOnly, record(type, event) else {
+            return recordEvent(at: event.timestamp)
         }
+    }
+
+    private mutating func record<P: EventPayload>(_ type: P.Type, _ event: Event) -> Bool {
+        guard let payload = try? P(attributes: event.attrs) else { return false }
+        payload.record(into: &self, at: StreamPosition(event))
+        return true
     }
 
     /// Counts an event with nothing else to chart.
