@@ -60,6 +60,21 @@ public enum ChildProcess {
         }
     }
 
+    /// Sends `signal` to `pid` after `delay`, timed on a thread of its own: a test's sleep on a
+    /// busy concurrency pool can resume seconds late, long after the moment it meant to hit.
+    public static func signal(_ pid: Int32, _ signal: Int32, after delay: Duration) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                let (seconds, attoseconds) = delay.components
+                var request = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+                var remaining = timespec()
+                while nanosleep(&request, &remaining) != 0 { request = remaining }
+                kill(pid, signal)
+                continuation.resume()
+            }
+        }
+    }
+
     /// The built `hardening` executable next to the test bundle.
     public static var hardeningExecutable: String {
         let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()

@@ -232,7 +232,7 @@ import Testing
             #expect(lines.count == AgentConfigurationError.shownProblems + 2, "a header, the shown problems and the count of the rest")
             #expect(lines.first == "100000 problem(s) in the configuration:")
             #expect(lines.last == "  … and 99900 more problem(s) not shown")
-            #expect(lines[1] == "  big.yaml:2: server.unknown_key_0: unknown key; expected one of header_timeout, host, idle_timeout, max_connections, port, request_timeout, show_details, summary_refresh")
+            #expect(lines[1] == "  big.yaml:2: server.unknown_key_0: unknown key; expected one of degraded_status, header_timeout, host, idle_timeout, max_connections, port, request_timeout, show_details, summary_refresh")
         }
         print("100,000 unknown keys read in \(ContinuousClock.now - started)")
     }

@@ -208,8 +208,7 @@ import Darwin
         let arguments = ["generate", "--events", "200000", "--rate", "40000", "--log-dir", logs, "--max-file-bytes", "4096",
                          "--min-rotation-interval", "0", "--seed"]
         let killed = try Child(arguments + ["1"])
-        try await Task.sleep(for: .milliseconds(Int64(killAfter * 1000)))
-        killed.signal(SIGKILL)
+        await ChildProcess.signal(killed.process.processIdentifier, SIGKILL, after: .milliseconds(Int64(killAfter * 1000)))
         let first = killed.wait()
         #expect(first.status == SIGKILL, "killed by the signal")
         let restarted = try await ChildProcess.runDetached([ChildProcess.hardeningExecutable] + arguments + ["2", "--events", "5000"])

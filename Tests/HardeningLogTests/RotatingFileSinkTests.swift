@@ -189,6 +189,8 @@ import Darwin
         }
         let failure = try #require(try memory.events.first { $0.kind == .sinkFailed }?.payload(as: SinkFailed.self))
         #expect(failure.errno == Int64(ENOSPC) && failure.error.contains("original kept, tried again in 200 ms"), "\(failure.error)")
+        #expect(failure.sink == sink.name && sink.name == "file:" + directory.path + "/events.jsonl",
+                "the background maintenance reports under the sink's one name")
         // The disk has room again: without a restart, the closed segment is compressed.
         fileSystem.setOpenFault(nil)
         let closed = plain[0]

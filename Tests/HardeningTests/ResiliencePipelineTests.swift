@@ -55,8 +55,8 @@ private struct Unavailable: Error {}
         #expect(sink.events.map(\.kind) == [
             .retryAttemptFailed, .breakerStateChanged, .retryAttemptFailed, .breakerRejected, .retryExhausted, .fallbackUsed,
         ])
-        // The breaker's retry-after (60 s) is past the 10 s limit: retrying stops there.
-        #expect(try sink.events[4].payload(as: RetryExhausted.self).reason == "deadline")
+        // A refusal is never retried, and the retry counters say it was the breaker.
+        #expect(try sink.events[4].payload(as: RetryExhausted.self).reason == "breaker_open")
     }
 
     @Test func theTotalTimeoutCoversTheRetriesWaits() async throws {

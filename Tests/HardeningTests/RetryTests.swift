@@ -324,6 +324,47 @@ private final class Script: Sendable {
     }
 }
 
+@Suite struct BreakerRefusalRetryTests {
+    /// A breaker's refusal at the first attempt is the breaker's event alone: no retry event,
+    /// nothing retried, whatever the policy retries; after retried failures it ends retrying
+    /// with its own reason.
+    @Test func aRefusalIsNeverRetriedAndAtTheFirstAttemptEmitsNoRetryEvent() async throws {
+        let clock = ManualClock()
+        let sink = InMemorySink()
+        let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+        let retry = Retry(policy: RetryPolicy(maxAttempts: 5, initialDelay: .milliseconds(10), jitter: .none, maxElapsed: nil),
+                          clock: clock, bus: bus)
+        let refusal = CircuitOpenError(breaker: "notion", state: .open, retryAfter: .seconds(30))
+        let refused = Script(failures: 10, error: refusal)
+        var caught: RetryError?
+        do throws(RetryError) {
+            _ = try await retry.run("notion.fetch") { try refused.call() }
+        } catch {
+            caught = error
+        }
+        #expect(caught?.reason == .breakerOpen && caught?.attempts == 1 && refused.count == 1)
+        #expect(clock.now.offset == .zero, "no wait for the breaker's retry-after")
+
+        let calls = Locked(0)
+        let later = Task { () throws(RetryError) -> String in
+            try await retry.run("notion.fetch") { () throws -> String in
+                let call = calls.withLock { count -> Int in
+                    count += 1
+                    return count
+                }
+                throw call == 1 ? Flaky() as any Error : refusal as any Error
+            }
+        }
+        await clock.waitForSleepers(1)
+        clock.advance(by: .milliseconds(10))
+        let result = await later.result
+        #expect((result.failureValue as? RetryError)?.reason == .breakerOpen && calls.withLock { $0 } == 2)
+        await bus.shutdown()
+        #expect(sink.events.map(\.kind) == [.retryAttemptFailed, .retryExhausted])
+        #expect(try sink.events.last?.payload(as: RetryExhausted.self).reason == "breaker_open")
+    }
+}
+
 /// A real clock that counts the sleeps asked of it.
 private final class SleepCountingClock: Clock, Sendable {
     private let base = ContinuousClock()

@@ -35,6 +35,40 @@ private struct Failure: Error, CustomStringConvertible {
         #expect(events.map(\.level) == [.debug, .warning, .warning])
     }
 
+    /// A call answered by a fallback is timed as `fallback`, not `success`: the innermost timed
+    /// call is marked, an outer one that returned its own value is not; the summary counts them.
+    @Test func aCallAnsweredByAFallbackIsTimedAsFallback() async throws {
+        let clock = ManualClock()
+        let live = SummarySink()
+        let sink = InMemorySink()
+        let bus = EventBus(configuration: .init(service: "t"), sinks: [live, sink])
+        let timing = Timing(clock: clock, bus: bus)
+        let answer = try await timing.timed("llm.complete") { () async throws -> String in
+            clock.advance(by: .milliseconds(5))
+            return try await gracefulDegradation("llm.complete", fallback: "cached answer", bus: bus) { () async throws -> String in
+                throw Failure()
+            }
+        }
+        #expect(answer == "cached answer")
+        let outer = try await timing.timed("rag.answer") { () async throws -> String in
+            let inner = try await timing.timed("llm.complete") { () async throws -> String in
+                try await gracefulDegradation("llm.complete", fallback: "cached", bus: bus) { () async throws -> String in throw Failure() }
+            }
+            return inner + " and own work"
+        }
+        #expect(outer == "cached and own work")
+        _ = try await timing.timed("llm.complete") { () async throws -> String in
+            try await gracefulDegradation("llm.complete", fallback: "unused", bus: bus) { "fresh" }
+        }
+        let summary = await live.summary(after: bus)
+        await bus.shutdown()
+        let outcomes = try sink.events.filter { $0.kind == .timingRecorded }.map { try $0.payload(as: TimingRecorded.self) }
+            .map { "\($0.operation)=\($0.outcome)" }
+        #expect(outcomes == ["llm.complete=fallback", "llm.complete=fallback", "rag.answer=success", "llm.complete=success"])
+        #expect(summary.operations["llm.complete"]?.fallbacks == 2 && summary.operations["llm.complete"]?.errors == 0)
+        #expect(summary.prometheusExposition.contains(#"hardening_operation_fallbacks_total{operation="llm.complete"} 2"#))
+    }
+
     @Test func cancellationIsItsOwnOutcome() async throws {
         let sink = InMemorySink()
         let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])

@@ -60,6 +60,7 @@ public struct Fallback<T: Sendable>: Sendable {
             guard let (rule, matchedError) = matched else { throw error }
             bus?.emit(FallbackUsed(operation: operation, fallback: rule.name, errorType: String(describing: type(of: error)),
                                    error: String(describing: error)))
+            TimedCall.current?.markAnsweredByFallback()
             return try await rule.answer(matchedError)
         }
     }

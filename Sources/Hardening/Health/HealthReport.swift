@@ -1,6 +1,7 @@
-/// A round of probes as people and tools read it: the guide's report, and `application/health+json`
-/// (IETF draft-inadarei-api-health-check: `status` pass / warn / fail, `checks`, `observedValue`,
-/// `time`, `output`).
+/// A round of probes as people and tools read it: the guide's report (`overall_status`, and per
+/// service its status, message, latency and observed values), and `application/health+json` (IETF
+/// draft-inadarei-api-health-check: `status` pass / warn / fail, `checks`, `observedValue`, `time`,
+/// `output`), in one document.
 public struct HealthReport: Sendable {
     /// The checks' results, in order.
     public var probes: [(name: String, isCritical: Bool, result: HealthResult)]
@@ -61,9 +62,39 @@ public struct HealthReport: Sendable {
             if !probe.result.observed.isEmpty { entry["observed"] = .object(probe.result.observed) }
             checks["\(probe.name):responseTime"] = .array([.object(entry)])
         }
-        var document: Attributes = ["status": .string(Self.draftStatus(overall)), "checks": .object(checks)]
+        var services = Attributes()
+        for probe in probes {
+            var entry: Attributes = [
+                "status": .string(probe.result.status.rawValue), "message": .string(probe.result.message),
+                "latency_ms": .double(Self.milliseconds(probe.result.latency)), "critical": .bool(probe.isCritical),
+            ]
+            for (key, value) in probe.result.observed.pairs where entry[key] == nil { entry[key] = value }
+            services[probe.name] = .object(entry)
+        }
+        var document: Attributes = [
+            "status": .string(Self.draftStatus(overall)), "overall_status": .string(overall.rawValue),
+            "timestamp": .string(time.description), "checks": .object(checks), "services": .object(services),
+        ]
         if let note { document["notes"] = .array([.string(note)]) }
         return .object(document)
+    }
+
+    /// The verdict alone: the draft's `status` and the guide's `overall_status` (what `/health`
+    /// answers when it does not list the checks).
+    public var verdictJSON: AttributeValue {
+        var document: Attributes = ["status": .string(Self.draftStatus(overall)), "overall_status": .string(overall.rawValue)]
+        if let note { document["notes"] = .array([.string(note)]) }
+        return .object(document)
+    }
+
+    /// The HTTP status of a health endpoint for this report, as the guide answers: 200 only when
+    /// healthy, 503 otherwise; `degradedIsHealthy` answers 200 when degraded too.
+    public func httpStatusCode(degradedIsHealthy: Bool = false) -> Int {
+        switch overall {
+        case .healthy: 200
+        case .degraded: degradedIsHealthy ? 200 : 503
+        case .unhealthy: 503
+        }
     }
 
     private static func milliseconds(_ duration: Duration) -> Double { (duration.milliseconds * 10).rounded() / 10 }

@@ -13,6 +13,9 @@ public enum MetricCatalogue {
     /// `hardening_operation_errors_total`.
     public static let callErrors = MetricFamily("hardening_operation_errors_total", .counter, help: "Timed calls that failed, per operation.",
                                                 labels: ["operation"])
+    /// `hardening_operation_fallbacks_total`.
+    public static let fallbackCalls = MetricFamily("hardening_operation_fallbacks_total", .counter,
+                                                   help: "Timed calls answered by a fallback, per operation.", labels: ["operation"])
     /// `hardening_operation_slow_total`.
     public static let slowCalls = MetricFamily("hardening_operation_slow_total", .counter,
                                                help: "Timed calls over their slow threshold, per operation.", labels: ["operation"])
@@ -104,7 +107,7 @@ public enum MetricCatalogue {
 
     /// The families of a summary, in exposition order.
     public static let all: [MetricFamily] = [
-        events, calls, callErrors, slowCalls, callDuration, callDurationQuantiles, retriedAttempts, retrySucceeded, retryExhausted,
+        events, calls, callErrors, fallbackCalls, slowCalls, callDuration, callDurationQuantiles, retriedAttempts, retrySucceeded, retryExhausted,
         breakerTransitions, breakerRejected, breakerOpenTime, breakerState, fallbacks, timeouts, bulkheadRejected, rateLimited,
         errors, errorsByType, probes, probeDuration, healthUp, healthStatus, alertsFired, alertsResolved, metricCounters,
         metricRecorders, metricRecorderValues, droppedByBus, missing, droppedBySinks, sinkFailures, lostBySinks,

@@ -29,6 +29,7 @@ extension Summary {
         out.family(catalogue.events, counts(byKind))
         out.family(catalogue.calls, operations.map { ([$0.key], Double($0.value.count)) })
         out.family(catalogue.callErrors, operations.map { ([$0.key], Double($0.value.errors)) })
+        out.family(catalogue.fallbackCalls, operations.map { ([$0.key], Double($0.value.fallbacks)) })
         out.family(catalogue.slowCalls, operations.map { ([$0.key], Double($0.value.slow)) })
         out.histogram(catalogue.callDuration, operations.map { ([$0.key], $0.value.latency) })
         out.family(catalogue.callDurationQuantiles, quantiles(operations.map { ($0.key, $0.value.latency) }))

@@ -221,6 +221,7 @@ struct RetryAttempts<C: Clock>: Sendable where C.Duration == Duration {
     mutating func delayBeforeRetrying(after failure: any Error) throws(RetryError) -> Duration {
         let policy = retry.policy
         if failure is CancellationError || Task.isCancelled { throw stop(failure, .cancelled) }
+        if failure is CircuitOpenError { throw stop(failure, .breakerOpen) }
         guard policy.isRetryable(failure) || failure is RejectedResult else { throw stop(failure, .notRetryable) }
         guard attempt < policy.maxAttempts else { throw stop(failure, .exhausted) }
         var delay = policy.delay(afterAttempt: attempt, previous: previousDelay, using: &random)
@@ -247,6 +248,10 @@ struct RetryAttempts<C: Clock>: Sendable where C.Duration == Duration {
     @usableFromInline
     func stop(_ error: any Error, _ reason: RetryError.Reason) -> RetryError {
         let elapsed = elapsed
+        // A refusal at the first attempt is the breaker's event alone: no retry happened.
+        if reason == .breakerOpen, attempt == 1 {
+            return RetryError(operation: operation, lastError: error, reason: reason, attempts: attempt, elapsed: elapsed)
+        }
         retry.bus?.emit(RetryExhausted(operation: operation, attempts: Int64(attempt), elapsedMs: elapsed.milliseconds,
                                        reason: reason.rawValue, errorType: typeName(error), error: String(describing: error)))
         return RetryError(operation: operation, lastError: error, reason: reason, attempts: attempt, elapsed: elapsed)

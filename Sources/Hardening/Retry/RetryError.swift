@@ -12,6 +12,10 @@ public struct RetryError: Error, CustomStringConvertible, @unchecked Sendable {
         case notRetryable = "not_retryable"
         /// The task was cancelled.
         case cancelled
+        /// A circuit breaker refused the call (`CircuitOpenError`): never retried. The breaker's
+        /// `breaker.rejected` says so; `retry.exhausted` only follows when earlier attempts were
+        /// made, so the retry counters never count a refusal as a retried call.
+        case breakerOpen = "breaker_open"
     }
 
     /// The operation's name.

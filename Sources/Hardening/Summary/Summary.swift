@@ -177,8 +177,9 @@ extension Summary.Operation {
     mutating func record(_ timing: TimingRecorded) {
         count += 1
         switch timing.outcome {
-        case "error": errors += 1
-        case "cancelled": cancelled += 1
+        case TimingRecorded.Outcome.error: errors += 1
+        case TimingRecorded.Outcome.cancelled: cancelled += 1
+        case TimingRecorded.Outcome.fallback: fallbacks += 1
         default: break
         }
         if timing.slow { slow += 1 }

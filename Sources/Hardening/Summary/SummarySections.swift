@@ -48,6 +48,8 @@ extension Summary {
         public var errors: Int64 = 0
         /// Calls that were cancelled.
         public var cancelled: Int64 = 0
+        /// Calls that returned because a fallback answered for them.
+        public var fallbacks: Int64 = 0
         /// Calls over their slow threshold.
         public var slow: Int64 = 0
         /// Their durations.
@@ -57,6 +59,7 @@ extension Summary {
             count += other.count
             errors += other.errors
             cancelled += other.cancelled
+            fallbacks += other.fallbacks
             slow += other.slow
             latency.merge(other.latency)
         }
@@ -65,6 +68,7 @@ extension Summary {
             var object = latency.json.objectValue ?? Attributes()
             object["errors"] = .int(errors)
             object["cancelled"] = .int(cancelled)
+            object["fallbacks"] = .int(fallbacks)
             object["slow"] = .int(slow)
             return .object(object)
         }

@@ -2,7 +2,8 @@
 /// `@timed(operation_name, log_threshold)` and `with timer(name):`.
 ///
 /// A call slower than its threshold is marked `slow` and raised to `warning`; others are `debug`.
-/// The outcome is `success`, `error`, or `cancelled`.
+/// The outcome is `success`, `fallback` (a ``Fallback`` inside the call answered), `error`, or
+/// `cancelled`.
 public struct Timing<C: Clock>: Sendable where C.Duration == Duration {
     /// The clock that measures (inject a manual clock in tests).
     public var clock: C
@@ -18,30 +19,34 @@ public struct Timing<C: Clock>: Sendable where C.Duration == Duration {
         self.defaultSlowThreshold = defaultSlowThreshold
     }
 
-    /// Runs and times an async operation.
+    /// Runs and times an async operation; it is recorded on every exit: `success`, `fallback`
+    /// (a ``Fallback`` inside answered), `error` or `cancelled`.
     public func timed<T>(_ operation: String, slowThreshold: Duration? = nil,
                          _ body: () async throws -> T) async rethrows -> T {
+        let call = TimedCall()
         let start = clock.now
         do {
-            let value = try await body()
-            record(operation, start.duration(to: clock.now), outcome: "success", slowThreshold: slowThreshold)
+            let value = try await TimedCall.$current.withValue(call) { try await body() }
+            record(operation, start.duration(to: clock.now), outcome: call.outcomeOfReturn, slowThreshold: slowThreshold)
             return value
         } catch {
-            let outcome = error is CancellationError ? "cancelled" : "error"
+            let outcome = error is CancellationError ? TimingRecorded.Outcome.cancelled : TimingRecorded.Outcome.error
             record(operation, start.duration(to: clock.now), outcome: outcome, slowThreshold: slowThreshold)
             throw error
         }
     }
 
-    /// Runs and times a synchronous operation.
+    /// Runs and times a synchronous operation, recorded on every exit like the async one.
     public func timed<T>(_ operation: String, slowThreshold: Duration? = nil, _ body: () throws -> T) rethrows -> T {
+        let call = TimedCall()
         let start = clock.now
         do {
-            let value = try body()
-            record(operation, start.duration(to: clock.now), outcome: "success", slowThreshold: slowThreshold)
+            let value = try TimedCall.$current.withValue(call) { try body() }
+            record(operation, start.duration(to: clock.now), outcome: call.outcomeOfReturn, slowThreshold: slowThreshold)
             return value
         } catch {
-            record(operation, start.duration(to: clock.now), outcome: "error", slowThreshold: slowThreshold)
+            let outcome = error is CancellationError ? TimingRecorded.Outcome.cancelled : TimingRecorded.Outcome.error
+            record(operation, start.duration(to: clock.now), outcome: outcome, slowThreshold: slowThreshold)
             throw error
         }
     }

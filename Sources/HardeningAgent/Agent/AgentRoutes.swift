@@ -41,15 +41,18 @@ struct AgentRoutes: Sendable {
     /// Every endpoint.
     static let paths = ["/health", "/health/live", "/health/ready", "/metrics", "/summary"]
 
-    /// 200 while the snapshot is healthy or degraded, 503 when unhealthy (stale counts as
-    /// unhealthy); health+json, with the checks only when `server.show_details` is set.
+    /// As the guide's endpoint: 200 only while the snapshot is healthy, 503 otherwise (stale
+    /// counts as unhealthy; `server.degraded_status: 200` answers 200 while degraded);
+    /// health+json with the guide's `overall_status`, and the checks unless `server.show_details`
+    /// is off.
     func health() -> Response {
         let snapshot = agent.monitor.snapshot
         let report = HealthReport(probes: snapshot.probes.map { ($0.name, $0.isCritical, $0.result) }, time: SystemWallClock().now(),
                                   overall: snapshot.overall, note: snapshot.note)
-        let body: AttributeValue = agent.configuration.server.showDetails
-            ? report.json : .object(["status": .string(HealthReport.draftStatus(snapshot.overall))])
-        return Self.json(body, status: snapshot.overall == .unhealthy ? .serviceUnavailable : .ok, contentType: "application/health+json")
+        let server = agent.configuration.server
+        let code = report.httpStatusCode(degradedIsHealthy: server.degradedStatus == 200)
+        return Self.json(server.showDetails ? report.json : report.verdictJSON, status: HTTPResponse.Status(code: code),
+                         contentType: "application/health+json")
     }
 
     /// Always 200 while the process answers: never touches a dependency.

@@ -151,6 +151,14 @@ extension AgentConfiguration {
         }
         if let port = fields.int("port", in: 0...65535) { server.port = port }
         if let show = fields.bool("show_details") { server.showDetails = show }
+        if let status = fields.int("degraded_status", in: 100...599) {
+            if status == 200 || status == 503 {
+                server.degradedStatus = status
+            } else {
+                fields.problems.add(fields.entry("degraded_status")?.line ?? fields.line, fields.keyPath("degraded_status"),
+                                    "expected 200 or 503, got \(status)")
+            }
+        }
         if let idle = fields.duration("idle_timeout", minimum: .milliseconds(100)) { server.idleTimeout = idle }
         if let header = fields.duration("header_timeout", minimum: .milliseconds(100)) { server.headerTimeout = header }
         if let request = fields.duration("request_timeout", minimum: .milliseconds(100)) { server.requestTimeout = request }

@@ -14,8 +14,11 @@ public struct AgentConfiguration: Sendable {
         public var host = "127.0.0.1"
         /// Port; 0 picks a free one (printed at start).
         public var port = 9464
-        /// Whether `/health` lists the checks (else only the verdict).
-        public var showDetails = false
+        /// Whether `/health` lists the checks, as the guide's endpoint does (else only the verdict).
+        public var showDetails = true
+        /// `/health`'s status code while degraded (a non-critical check failing): 503 as the guide
+        /// answers (200 only when healthy), or 200 to keep degraded services in rotation.
+        public var degradedStatus = 503
         /// A connection that sends and receives nothing for this long is closed by the server (idle
         /// keep-alive connections, clients that connect and never speak).
         public var idleTimeout: Duration = .seconds(30)

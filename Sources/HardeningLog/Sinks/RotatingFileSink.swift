@@ -99,7 +99,7 @@ public final class RotatingFileSink: EventSink {
     public init(configuration: Configuration, fileSystem: any FileSystem = PosixFileSystem()) {
         self.configuration = configuration
         self.fileSystem = fileSystem
-        self.name = "file:" + configuration.activePath
+        self.name = configuration.sinkName
         self.encoder = JSONLineEncoder(maxLineBytes: configuration.maxLineBytes)
         self.maintenance = SegmentMaintenance(configuration: configuration, fileSystem: fileSystem)
         var initial = State()

@@ -141,5 +141,8 @@ extension RotatingFileSink {
         public var activeName: String { format == .gzipStream ? baseName + ".gz" : baseName }
         /// The stable name's path.
         public var activePath: String { directory + "/" + activeName }
+        /// The sink's one name, in every event it reports (`file:` and the stable name's path),
+        /// whether the writer or the background maintenance (compression, retention) reports.
+        public var sinkName: String { "file:" + activePath }
     }
 }

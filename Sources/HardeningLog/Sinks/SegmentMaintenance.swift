@@ -136,7 +136,7 @@ final class SegmentMaintenance: Sendable {
                 state.retries[path] = (ContinuousClock.now.advanced(by: delay), min(delay * 2, Self.longestRetryDelay))
                 return delay
             }
-            report(SinkFailed(sink: "file:\(configuration.directory)",
+            report(SinkFailed(sink: configuration.sinkName,
                               error: "compression of \(path) failed, original kept, tried again in \(Self.describe(retryIn)): \(error)",
                               errno: Int64(error.code), failedEvents: 0))
         }
@@ -228,7 +228,7 @@ final class SegmentMaintenance: Sendable {
                 count -= 1
                 totalBytes -= info.size
             } catch {
-                report(SinkFailed(sink: "file:\(configuration.directory)", error: "retention could not delete: \(error)",
+                report(SinkFailed(sink: configuration.sinkName, error: "retention could not delete: \(error)",
                                   errno: Int64(error.code), failedEvents: 0))
             }
         }

@@ -5,10 +5,22 @@ public struct TimingRecorded: EventPayload {
     public var operation: String
     /// How long it took, in milliseconds.
     public var durationMs: Double
-    /// `success` or `error`.
+    /// `success`, `fallback` (a fallback answered for it), `error` or `cancelled` (``Outcome``).
     public var outcome: String
     /// Whether the call was slower than its threshold.
     public var slow: Bool
+
+    /// The outcomes ``Timing`` records.
+    public enum Outcome {
+        /// The call returned its own value.
+        public static let success = "success"
+        /// The call returned, but a fallback answered for it (or for a call inside it).
+        public static let fallback = "fallback"
+        /// The call threw.
+        public static let error = "error"
+        /// The call was cancelled.
+        public static let cancelled = "cancelled"
+    }
 
     /// Creates the payload.
     public init(operation: String, durationMs: Double, outcome: String, slow: Bool = false) {

@@ -28,10 +28,10 @@ extension Replay.Report {
             page.raw(chart.errorSVG())
         }
         page.heading("Operations (ms)", level: 2)
-        page.table(["operation", "count", "errors", "slow", "mean", "min", "p50", "p90", "p95", "p99", "max"],
+        page.table(["operation", "count", "errors", "fallbacks", "slow", "mean", "min", "p50", "p90", "p95", "p99", "max"],
                    summary.operations.sorted { $0.key < $1.key }.map { name, operation in
                        let latency = operation.latency
-                       return [name, Format.count(operation.count), Format.count(operation.errors), Format.count(operation.slow),
+                       return [name, Format.count(operation.count), Format.count(operation.errors), Format.count(operation.fallbacks), Format.count(operation.slow),
                                Format.milliseconds(latency.meanMilliseconds), Format.milliseconds(latency.minMilliseconds)]
                            + LatencyStats.reportedPercentiles.map { Format.milliseconds(latency.percentileMilliseconds($0.value)) }
                            + [Format.milliseconds(latency.maxMilliseconds)]

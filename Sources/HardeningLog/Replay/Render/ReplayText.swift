@@ -51,10 +51,10 @@ extension Replay.Report {
 
         if !summary.operations.isEmpty {
             out += "\nOperations (ms)\n"
-            var table = TextTable("operation", "count", "errors", "slow", "mean", "min", "p50", "p90", "p95", "p99", "max")
+            var table = TextTable("operation", "count", "errors", "fallbacks", "slow", "mean", "min", "p50", "p90", "p95", "p99", "max")
             for (name, operation) in summary.operations.sorted(by: { $0.key < $1.key }) {
                 let latency = operation.latency
-                table.add([name, Format.count(operation.count), Format.count(operation.errors), Format.count(operation.slow),
+                table.add([name, Format.count(operation.count), Format.count(operation.errors), Format.count(operation.fallbacks), Format.count(operation.slow),
                            Format.milliseconds(latency.meanMilliseconds), Format.milliseconds(latency.minMilliseconds)]
                           + LatencyStats.reportedPercentiles.map { Format.milliseconds(latency.percentileMilliseconds($0.value)) }
                           + [Format.milliseconds(latency.maxMilliseconds)])
