@@ -18,14 +18,17 @@ extension ManualClock {
         }
         var settled = 0
         var lastCount = -1
+        var pause = PoolFriendlyPause()
         while !done.withLock({ $0 }) {
-            await Task.yield()
+            await pause.pause()
             let count = sleeperCount
             settled = count == lastCount ? settled + 1 : 0
+            if count != lastCount { pause.progressed() }
             lastCount = count
             if settled >= 20, let next = sleeperDeadlines.first {
                 advance(by: min(step, max(.zero, now.duration(to: next))))
                 settled = 0
+                pause.progressed()
             }
         }
         await watcher.value

@@ -88,10 +88,12 @@ public final class ManualClock: Clock, Sendable {
         return step
     }
 
-    /// Waits (yielding, not sleeping) until `count` tasks sleep on the clock.
+    /// Waits (yielding, then sleeping briefly in real time; the clock does not move) until
+    /// `count` tasks sleep on the clock, for at most about 20 seconds.
     public func waitForSleepers(_ count: Int = 1) async {
-        for _ in 0..<1_000_000 where sleeperCount < count {
-            await Task.yield()
+        var pause = PoolFriendlyPause()
+        for _ in 0..<200_000 where sleeperCount < count {
+            await pause.pause()
         }
     }
 }

@@ -2,6 +2,15 @@ import ArgumentParser
 import AsyncHTTPClient
 import Hardening
 import HardeningAgent
+import HardeningLog
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// `hardening health-check`: probes once and prints the guide's report or health+json; fit for cron.
 struct HealthCheckCommand: AsyncParsableCommand {
@@ -9,17 +18,29 @@ struct HealthCheckCommand: AsyncParsableCommand {
         commandName: "health-check",
         abstract: "Probe the given dependencies once and report (the guide's report, or application/health+json).",
         discussion: """
-            Checks: the health.checks of an agent configuration file (--config: http, tcp, disk, config), \
-            and --tcp NAME=HOST:PORT (a port accepts connections) and --disk NAME=PATH:MIN_MIB (free \
-            space); repeat them. Checks run concurrently, each within --timeout. A failing check marked \
-            non-critical (--non-critical NAME) degrades the verdict instead of failing it.
+            With no check named, runs the guide's checks from the environment and .env (--env-file): \
+            Notion, Pinecone (with total_vectors) and OpenAI connectivity and latency, Zotero when \
+            ZOTERO_API_KEY is set, and configuration health (the RAG preset's rules). Base URLs: \
+            NOTION_BASE_URL, PINECONE_BASE_URL (the index's host; or PINECONE_INDEX_HOST), \
+            OPENAI_BASE_URL (as the OpenAI SDKs, ending in /v1) and ZOTERO_BASE_URL, for a proxy or a \
+            test server.
 
-            Exit codes: 0 healthy, 1 unhealthy, 2 degraded, 64 usage error.
+            Otherwise the named checks: the health.checks of an agent configuration file (--config: \
+            http, tcp, disk, config), --http NAME=URL (answers 2xx), --tcp NAME=HOST:PORT (a port \
+            accepts connections) and --disk NAME=PATH:MIN_MIB (free space); repeat them. Checks run \
+            concurrently, each within --timeout. A failing check marked non-critical (--non-critical \
+            NAME) degrades the verdict instead of failing it.
+
+            Exit codes, as the guide's endpoint answers 200 only when healthy: 0 healthy, 1 unhealthy, \
+            2 degraded, 64 usage error.
             """
     )
 
     @Option(help: "An agent configuration file (YAML) whose health.checks to run.")
     var config: String?
+
+    @Option(help: "An HTTP check, NAME=URL: healthy when it answers 2xx in time (repeatable).")
+    var http: [String] = []
 
     @Option(help: "A TCP check, NAME=HOST:PORT (repeatable).")
     var tcp: [String] = []
@@ -36,8 +57,23 @@ struct HealthCheckCommand: AsyncParsableCommand {
     @Option(help: "text (the guide's report) or json (application/health+json).")
     var format: ConfigFormat = .text
 
-    func checks() throws -> [any HealthCheck] {
+    @Option(name: .customLong("env-file"), help: "The .env file read with the environment when no check is named.")
+    var envFile: String = ".env"
+
+    /// Whether no check was named: the guide's checks run.
+    var runsGuideChecks: Bool { tcp.isEmpty && disk.isEmpty && http.isEmpty && config == nil }
+
+    func checks(client: HTTPClient? = nil) throws -> [any HealthCheck] {
         var checks: [any HealthCheck] = []
+        for spec in http {
+            let parts = spec.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, parts[1].hasPrefix("http://") || parts[1].hasPrefix("https://") else {
+                throw ValidationError("--http \(spec): expected NAME=URL (http:// or https://)")
+            }
+            guard let client else { continue }
+            checks.append(HTTPHealthCheck(name: String(parts[0]), url: String(parts[1]), timeout: .milliseconds(Int64(timeout * 1000)),
+                                          isCritical: !nonCritical.contains(String(parts[0])), client: client))
+        }
         for spec in tcp {
             let parts = spec.split(separator: "=", maxSplits: 1)
             guard parts.count == 2, let colon = parts[1].lastIndex(of: ":"), let port = UInt16(parts[1][parts[1].index(after: colon)...]) else {
@@ -58,16 +94,30 @@ struct HealthCheckCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        guard !tcp.isEmpty || !disk.isEmpty || config != nil else {
-            throw ValidationError("Name at least one check: --config FILE, --tcp NAME=HOST:PORT or --disk NAME=PATH:MIN_MIB.")
-        }
         guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds.") }
         _ = try checks()
     }
 
     func run() async throws {
-        var checks = try checks()
         let client = HTTPHealthCheck.probingClient()
+        var checks = try self.checks(client: client)
+        if runsGuideChecks {
+            let environment = ProcessEnvironment.current
+            let text: String?
+            do {
+                text = try PosixFileSystem().readText(envFile)
+            } catch {
+                // Only a --env-file named on the command line must exist.
+                text = nil
+                if error.code != ENOENT || envFile != ".env" {
+                    try? await client.shutdown()
+                    FileHandleStandardError.write("hardening health-check: cannot read \(envFile): \(error)\n")
+                    throw ExitCode(1)
+                }
+            }
+            let sources = ConfigSources(environment: environment, dotEnv: text, dotEnvName: envFile)
+            checks = GuideHealthChecks.checks(sources, client: client, timeout: .milliseconds(Int64(timeout * 1000)))
+        }
         if let config {
             do {
                 var configuration = try AgentConfiguration.load(path: config, environment: ProcessEnvironment.current)

@@ -21,8 +21,10 @@ struct ValidateConfigCommand: AsyncParsableCommand {
         discussion: """
             Rules: the preset (--preset rag: the original RAG service's OpenAI, Pinecone, Notion, Zotero \
             keys and pipeline values), or the rules of an agent configuration file (--config: config.preset, \
-            config.rules), whose config.connectivity names health checks to run as connectivity checks \
-            (skipped with --offline).
+            config.rules), whose config.connectivity names health checks to run as connectivity checks. \
+            Without --config, connectivity is the guide's: Notion, Pinecone, OpenAI (and Zotero when its \
+            key is set) as health-check probes them, base URLs from NOTION_BASE_URL, PINECONE_BASE_URL, \
+            OPENAI_BASE_URL, ZOTERO_BASE_URL. --offline skips connectivity, and the report says so.
 
             Precedence: the process environment, then the .env file (--env-file, else the configuration's \
             config.env_file, else ./.env if it exists), then the rule's default. Each problem names the \
@@ -86,7 +88,9 @@ struct ValidateConfigCommand: AsyncParsableCommand {
         }
         let sources = ConfigSources(environment: environment, dotEnv: text, dotEnvName: path)
         let client = HTTPHealthCheck.probingClient()
-        let connectivity = agentConfiguration.map { Agent.connectivityChecks($0, client: client) } ?? []
+        // The configuration file's connectivity checks, or the guide's services (as health-check runs them).
+        let connectivity = agentConfiguration.map { Agent.connectivityChecks($0, client: client) }
+            ?? GuideHealthChecks.checks(sources, client: client, timeout: .milliseconds(Int64(timeout * 1000))).filter { $0.name != "Configuration" }
         let validator = ConfigValidator(rules: rules, connectivity: connectivity)
         let report = await validator.validate(sources, offline: offline, timeout: .milliseconds(Int64(timeout * 1000)))
         try? await client.shutdown()

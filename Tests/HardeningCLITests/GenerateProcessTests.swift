@@ -34,10 +34,16 @@ import Darwin
 
         func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
-        func wait() -> (status: Int32, stderr: String) {
-            let stderr = String(decoding: stderrPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, stderr)
+        /// Waits for the exit on a thread of its own: a child flushing for seconds must not hold
+        /// one of the concurrency pool's threads meanwhile.
+        func wait() async -> (status: Int32, stderr: String) {
+            let process = process
+            let pipe = stderrPipe
+            return (try? await onOwnThread { () -> (Int32, String) in
+                let stderr = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                return (process.terminationStatus, stderr)
+            }) ?? (-1, "")
         }
 
         deinit {
@@ -77,7 +83,7 @@ import Darwin
         try await waitForLines(in: output.path + "/events.jsonl", atLeast: 200)
         try await Task.sleep(for: .milliseconds(500))
         child.signal(SIGTERM)
-        let (status, stderr) = child.wait()
+        let (status, stderr) = await child.wait()
         #expect(status == 0, "\(stderr)")
         let (events, issues) = runEvents(output.path)
         #expect(issues.isEmpty, "\(issues)")
@@ -100,7 +106,7 @@ import Darwin
         }
         try await Task.sleep(for: .milliseconds(700))
         child.signal(SIGKILL)
-        _ = child.wait()
+        _ = await child.wait()
         let (events, issues) = runEvents(directory.path)
         #expect(events.count > 1000)
         // Whatever was flushed is readable, in order, from seq 1 with no hole in the middle.
@@ -127,7 +133,7 @@ import Darwin
         let command = "trap '' XFSZ; ulimit -f 200; exec '\(ChildProcess.hardeningExecutable)' generate --events 20000 " +
             "--log-dir '\(output.path)' --compression-delay 3600 --min-rotation-interval 0"
         let child = try Child([], shell: command)
-        let (status, stderr) = child.wait()
+        let (status, stderr) = await child.wait()
         #expect(status == 0, "the process survives: \(stderr)")
         let (events, issues) = runEvents(output.path)
         #expect(issues.isEmpty)
@@ -209,7 +215,7 @@ import Darwin
                          "--min-rotation-interval", "0", "--seed"]
         let killed = try Child(arguments + ["1"])
         await ChildProcess.signal(killed.process.processIdentifier, SIGKILL, after: .milliseconds(Int64(killAfter * 1000)))
-        let first = killed.wait()
+        let first = await killed.wait()
         #expect(first.status == SIGKILL, "killed by the signal")
         let restarted = try await ChildProcess.runDetached([ChildProcess.hardeningExecutable] + arguments + ["2", "--events", "5000"])
         #expect(restarted.status == 0, "\(restarted.stderr)")

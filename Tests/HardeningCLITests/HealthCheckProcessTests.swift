@@ -19,16 +19,18 @@ import Testing
         let unhealthy = try await ChildProcess.runDetached([hardening, "health-check", "--tcp", "db=127.0.0.1:1", "--disk", "tmp=/tmp:1"])
         #expect(unhealthy.status == 1)
         let report = String(decoding: unhealthy.stdout, as: UTF8.self)
-        #expect(report.contains("❌ db: unhealthy") && report.contains("refused") && report.contains("Overall: UNHEALTHY"))
+        #expect(report.contains("❌ db: UNHEALTHY\n") && report.contains("refused") && report.contains("❌ System is unhealthy: db failing"), "\(report)")
+        #expect(report.contains("✅ tmp: HEALTHY\n") && report.contains("   Latency: "), "the guide's block per check: \(report)")
         let degraded = try await ChildProcess.runDetached([hardening, "health-check", "--tcp", "db=127.0.0.1:1", "--non-critical", "db", "--disk", "tmp=/tmp:1"])
         #expect(degraded.status == 2)
-        #expect(String(decoding: degraded.stdout, as: UTF8.self).contains("Overall: DEGRADED"))
+        #expect(String(decoding: degraded.stdout, as: UTF8.self).contains("⚠️ System is degraded: db failing (non-critical)"))
 
-        let usage = try await ChildProcess.runDetached([hardening, "health-check"])
-        #expect(usage.status == 64)
+        let usage = try await ChildProcess.runDetached([hardening, "health-check", "--http", "api=ftp://example"])
+        #expect(usage.status == 64 && usage.stderr.contains("NAME=URL"), "\(usage.stderr)")
         let badSpec = try await ChildProcess.runDetached([hardening, "health-check", "--tcp", "db"])
         #expect(badSpec.status == 64 && badSpec.stderr.contains("NAME=HOST:PORT"))
         let help = try await ChildProcess.runDetached([hardening, "health-check", "--help"])
-        #expect(String(decoding: help.stdout, as: UTF8.self).contains("Exit codes: 0 healthy, 1 unhealthy, 2 degraded"))
+        let helpText = String(decoding: help.stdout, as: UTF8.self).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(helpText.contains("0 healthy, 1 unhealthy, 2 degraded") && helpText.contains("OPENAI_BASE_URL"), "\(helpText)")
     }
 }

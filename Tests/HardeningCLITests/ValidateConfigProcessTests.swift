@@ -23,13 +23,14 @@ import Testing
             ZOTERO_API_KEY=zotero_file_secret_value
             ZOTERO_LIBRARY_ID=12345
             """.write(toFile: envFile, atomically: true, encoding: .utf8)
-        let passed = try await run(["OPENAI_API_KEY=\(secret)"], ["--env-file", envFile])
+        let passed = try await run(["OPENAI_API_KEY=\(secret)"], ["--env-file", envFile, "--offline"])
         let text = String(decoding: passed.stdout, as: UTF8.self)
         #expect(passed.status == 0, "\(text)")
         #expect(text.contains("✅ All configuration checks passed!"))
+        #expect(text.contains("⏭️ connectivity skipped (--offline): Notion API, Pinecone API, OpenAI API, Zotero API"), "\(text)")
         #expect(text.contains("NOTION_DATABASE_ID (\(envFile):4)"))
 
-        let failed = try await run(["OPENAI_API_KEY=pk-\(secret)", "CHUNK_SIZE=9"], ["--env-file", envFile, "--format", "json"])
+        let failed = try await run(["OPENAI_API_KEY=pk-\(secret)", "CHUNK_SIZE=9"], ["--env-file", envFile, "--format", "json", "--offline"])
         let json = String(decoding: failed.stdout, as: UTF8.self)
         #expect(failed.status == 1)
         #expect(json.contains(#""passed":false"#) && json.contains(#""key":"CHUNK_SIZE","source":"environment","ok":false"#))

@@ -46,4 +46,33 @@ private struct Other: Error {}
         let fine = try await gracefulDegradation("zotero.items", fallback: [String]()) { ["a"] }
         #expect(fine == ["a"])
     }
+
+    /// The synchronous form: the same answer, event and timed outcome, cancellation rethrown.
+    @Test func gracefulDegradationHasASynchronousForm() async throws {
+        let sink = InMemorySink()
+        let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+        let timing = Timing(clock: ManualClock(), bus: bus)
+        let (parsed, fine, cancelled) = try Self.synchronousCalls(timing, bus)
+        #expect(parsed == 10 && fine == 42 && cancelled)
+        await bus.shutdown()
+        #expect(sink.events.map(\.kind) == [.fallbackUsed, .timingRecorded])
+        #expect(try sink.events[1].payload(as: TimingRecorded.self).outcome == "fallback")
+    }
+
+    /// Synchronous code, as an app without async calls it.
+    private static func synchronousCalls(_ timing: Timing<ManualClock>, _ bus: EventBus) throws -> (Int, Int, Bool) {
+        func parse(_ text: String) throws -> Int {
+            guard let value = Int(text) else { throw Timeout() }
+            return value
+        }
+        let parsed = try timing.timed("config.parse") { try gracefulDegradation("config.parse", fallback: 10, bus: bus) { try parse("x") } }
+        let fine = try gracefulDegradation("config.parse", fallback: 10) { try parse("42") }
+        var cancelled = false
+        do {
+            _ = try gracefulDegradation("config.parse", fallback: 10) { () throws -> Int in throw CancellationError() }
+        } catch {
+            cancelled = error is CancellationError
+        }
+        return (parsed, fine, cancelled)
+    }
 }

@@ -19,7 +19,8 @@ private final class ScriptedCheck: HealthCheck {
 
 @Suite struct HealthMonitorTests {
     private func waitFor(_ condition: () -> Bool) async {
-        for _ in 0..<100_000 where !condition() { await Task.yield() }
+        var pause = PoolFriendlyPause()
+        for _ in 0..<200_000 where !condition() { await pause.pause() }
     }
 
     @Test func roundsOnAnIntervalChangesStalenessAndReadinessOnShutdown() async throws {

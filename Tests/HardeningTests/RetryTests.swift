@@ -51,8 +51,14 @@ private final class Script: Sendable {
             _ = await task.value
             done.withLock { $0 = true }
         }
+        var pause = PoolFriendlyPause()
         while !done.withLock({ $0 }) {
-            if let step = clock.advanceToNextSleeper() { waits.append(step) } else { await Task.yield() }
+            if let step = clock.advanceToNextSleeper() {
+                waits.append(step)
+                pause.progressed()
+            } else {
+                await pause.pause()
+            }
         }
         await watcher.value
         return (await task.value, waits)

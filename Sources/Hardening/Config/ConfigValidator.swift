@@ -26,6 +26,8 @@ public struct ConfigValidator: Sendable {
         public var findings: [Finding]
         /// Unreadable `.env` lines (file and line).
         public var fileProblems: [String]
+        /// The connectivity checks not run (offline), by name: the report says so.
+        public var connectivitySkipped: [String] = []
 
         /// The findings that failed.
         public var problems: [Finding] { findings.filter { !$0.ok } }
@@ -39,6 +41,9 @@ public struct ConfigValidator: Sendable {
                 out += "\(finding.ok ? "✅" : "❌") \(finding.key) (\(finding.source)): \(finding.detail)\n"
             }
             for problem in fileProblems { out += "❌ \(problem)\n" }
+            if !connectivitySkipped.isEmpty {
+                out += "⏭️ connectivity skipped (--offline): \(connectivitySkipped.joined(separator: ", "))\n"
+            }
             if passed {
                 out += "\n✅ All configuration checks passed!\n"
             } else {
@@ -56,6 +61,7 @@ public struct ConfigValidator: Sendable {
                              "detail": .string(finding.detail)])
                 }),
                 "file_problems": .array(fileProblems.map { .string($0) }),
+                "connectivity_skipped": .array(connectivitySkipped.map { .string($0) }),
             ])
         }
     }
@@ -76,6 +82,7 @@ public struct ConfigValidator: Sendable {
     /// within `timeout`; a failing probe is a problem named `connectivity:NAME`.
     public func validate(_ sources: ConfigSources, offline: Bool, timeout: Duration = .seconds(10), bus: EventBus? = nil) async -> Report {
         var report = validate(sources, bus: bus)
+        if offline { report.connectivitySkipped = connectivity.map(\.name) }
         guard !offline, !connectivity.isEmpty else { return report }
         let probes = await HealthProber(checks: connectivity, timeout: timeout).probeAll()
         for probe in probes {

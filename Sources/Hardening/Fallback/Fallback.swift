@@ -72,3 +72,18 @@ public func gracefulDegradation<T: Sendable>(_ operation: String, fallback: T, b
                                              _ body: @Sendable () async throws -> T) async throws -> T {
     try await Fallback.value(fallback).run(operation, bus: bus, body)
 }
+
+/// The guide's `graceful_degradation(fallback_value)` for synchronous code: `body`'s result, or
+/// `fallback` if it throws (a `CancellationError` is rethrown), with the same `fallback.used`
+/// event and the same `fallback` outcome for the timed call around it.
+public func gracefulDegradation<T>(_ operation: String, fallback: T, bus: EventBus? = nil, _ body: () throws -> T) rethrows -> T {
+    do {
+        return try body()
+    } catch {
+        if error is CancellationError { throw error }
+        bus?.emit(FallbackUsed(operation: operation, fallback: "value", errorType: String(describing: type(of: error)),
+                               error: String(describing: error)))
+        TimedCall.current?.markAnsweredByFallback()
+        return fallback
+    }
+}

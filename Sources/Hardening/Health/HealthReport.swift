@@ -32,22 +32,31 @@ public struct HealthReport: Sendable {
         }
     }
 
-    /// A line per check (status, message, latency, observed values), then the verdict.
+    /// The guide's report: a block per check (status, message, latency, observed values), then
+    /// the verdict (`✅ System is healthy!`, or what is wrong).
     public var text: String {
         var out = ""
         for probe in probes {
             let mark = probe.result.status == .healthy ? "✅" : probe.result.status == .degraded ? "⚠️" : "❌"
-            var line = "\(mark) \(probe.name): \(probe.result.status.rawValue) — \(probe.result.message) (\(Self.milliseconds(probe.result.latency)) ms)"
-            if !probe.result.observed.isEmpty {
-                line += " " + probe.result.observed.map { "\($0.key)=\($0.value.stringValue ?? $0.value.jsonText)" }.joined(separator: " ")
+            out += "\(mark) \(probe.name): \(probe.result.status.rawValue.uppercased())\(probe.isCritical ? "" : " (non-critical)")\n"
+            out += "   \(probe.result.message)\n"
+            out += "   Latency: \(Self.milliseconds(probe.result.latency))ms\n"
+            for (key, value) in probe.result.observed.pairs {
+                out += "   \(key): \(value.stringValue ?? value.jsonText)\n"
             }
-            if !probe.isCritical { line += " [non-critical]" }
-            out += line + "\n"
+            out += "\n"
         }
-        out += "\nOverall: \(overall.rawValue.uppercased())\n"
+        switch overall {
+        case .healthy: out += "✅ System is healthy!\n"
+        case .degraded: out += "⚠️ System is degraded: \(failing.joined(separator: ", ")) failing (non-critical)\n"
+        case .unhealthy: out += "❌ System is unhealthy\(failing.isEmpty ? "" : ": \(failing.joined(separator: ", ")) failing")\n"
+        }
         if let note { out += "(\(note))\n" }
         return out
     }
+
+    /// The checks that are not healthy, by name.
+    private var failing: [String] { probes.filter { $0.result.status != .healthy }.map(\.name) }
 
     /// The `application/health+json` document.
     public var json: AttributeValue {
