@@ -58,25 +58,24 @@ public struct PrometheusExposition: Sendable {
     }
 
     /// A label value escaped: backslash, double quote and newline.
-    public static func escape(_ value: String) -> String {
-        guard value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\n") }) else {
-            return value
-        }
+    public static func escape(_ value: String) -> String { escape(value, quotes: true) }
+
+    /// Help text escaped: backslash and newline.
+    static func escapeHelp(_ help: String) -> String { escape(help, quotes: false) }
+
+    private static func escape(_ value: String, quotes: Bool) -> String {
+        guard value.utf8.contains(where: { $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\n") || (quotes && $0 == UInt8(ascii: "\"")) })
+        else { return value }
         var escaped = ""
         for character in value {
             switch character {
             case "\\": escaped += "\\\\"
-            case "\"": escaped += "\\\""
+            case "\"" where quotes: escaped += "\\\""
             case "\n": escaped += "\\n"
             default: escaped.append(character)
             }
         }
         return escaped
-    }
-
-    /// Help text escaped: backslash and newline.
-    static func escapeHelp(_ help: String) -> String {
-        help.replacingBackslashesAndNewlines()
     }
 
     /// A sample value: whole numbers without a fraction, `NaN`, `+Inf`, `-Inf`.
@@ -85,20 +84,6 @@ public struct PrometheusExposition: Sendable {
         if value.isInfinite { return value > 0 ? "+Inf" : "-Inf" }
         if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
         return String(value)
-    }
-}
-
-extension String {
-    fileprivate func replacingBackslashesAndNewlines() -> String {
-        var escaped = ""
-        for character in self {
-            switch character {
-            case "\\": escaped += "\\\\"
-            case "\n": escaped += "\\n"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
     }
 }
 
