@@ -13,11 +13,21 @@ import Testing
         "ALERT_WEBHOOK_URL": "https://hooks.example.test/T000/B000/XXXX",
     ]
 
+    @Test func degradedStatusIs503Or200() throws {
+        #expect(try AgentConfiguration.parse(yaml: "server: {port: 0}\n", file: "a.yaml", environment: [:]).server.degradedStatus == 503)
+        #expect(try AgentConfiguration.parse(yaml: "server: {degraded_status: 200}\n", file: "a.yaml", environment: [:]).server.degradedStatus == 200)
+        let error = #expect(throws: AgentConfigurationError.self) {
+            try AgentConfiguration.parse(yaml: "server: {degraded_status: 404}\n", file: "a.yaml", environment: [:])
+        }
+        #expect(error?.problems.first?.message == "expected 200 or 503, got 404", "\(String(describing: error))")
+    }
+
     @Test func theExampleFileLoads() throws {
         let path = #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
         let configuration = try AgentConfiguration.load(path: "/\(path)/examples/hardening.yaml", environment: Self.environment)
         #expect(configuration.service == "rag-service")
         #expect(configuration.server.host == "127.0.0.1" && configuration.server.port == 9464 && configuration.server.showDetails)
+        #expect(configuration.server.degradedStatus == 503)
         #expect(configuration.health.checks.map(\.name) == ["pinecone", "openai", "notion", "disk", "events", "config"])
         #expect(configuration.health.interval == .seconds(15) && configuration.health.slowProbe == .seconds(2))
         #expect(configuration.alerts.rules.count == 2 && configuration.alerts.webhook?.attempts == 4)
