@@ -98,6 +98,20 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "hardening-example-app",
+            dependencies: [
+                "Hardening", "HardeningLog", "HardeningAgent",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "examples/EmbeddedApp",
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "hardening-bench",
             dependencies: [
                 "Hardening", "HardeningLog", "CZlib",

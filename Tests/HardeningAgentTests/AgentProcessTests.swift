@@ -32,13 +32,19 @@ import Darwin
         let stdoutPath: String
         let stderrPath: String
 
-        init(config: String, directory: String, environment: [String: String]) throws {
+        convenience init(config: String, directory: String, environment: [String: String]) throws {
+            try self.init(executable: ChildProcess.hardeningExecutable, arguments: ["agent", "--config", config], directory: directory,
+                          environment: environment)
+        }
+
+        /// Any program of this package that prints "listening on http://127.0.0.1:PORT" on stderr.
+        init(executable: String, arguments: [String], directory: String, environment: [String: String]) throws {
             stdoutPath = directory + "/agent.stdout"
             stderrPath = directory + "/agent.stderr"
             _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
             _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
-            process.executableURL = URL(fileURLWithPath: ChildProcess.hardeningExecutable)
-            process.arguments = ["agent", "--config", config]
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             process.standardOutput = FileHandle(forWritingAtPath: stdoutPath)
             process.standardError = FileHandle(forWritingAtPath: stderrPath)
