@@ -60,4 +60,62 @@ private struct ParseError: Error {}
         #expect(summary.errors.total == 1 && tracker.summary.totalErrors == 1)
         await bus.shutdown()
     }
+
+    @Test func gracefulDegradationWithAFallbackValue() async throws {
+        // @graceful_degradation(fallback_value=[]) def fetch(): ...
+        let items = try await gracefulDegradation("zotero.items", fallback: [String]()) { () async throws -> [String] in
+            throw HTTPError(status: 503)
+        }
+        #expect(items.isEmpty)
+        #expect(try Self.synchronousFetch() == "default_value", "and for synchronous code")
+    }
+
+    private static func synchronousFetch() throws -> String {
+        // @graceful_degradation(fallback_value="default_value") on a plain function
+        try gracefulDegradation("fetch", fallback: "default_value") { () throws -> String in throw HTTPError(status: 500) }
+    }
+
+    @Test func validateConfiguration() {
+        // if not validate_configuration(): sys.exit(1)
+        let validator = ConfigValidator(rules: ConfigRule.ragService)
+        #expect(!validator.validate(ConfigSources(environment: [:])).passed)
+        let complete = ConfigSources(environment: [
+            "OPENAI_API_KEY": "sk-abcdefghijklmnopqrstuvwx", "PINECONE_API_KEY": "pcsk_key", "PINECONE_INDEX_NAME": "docs",
+            "NOTION_API_KEY": "secret_abcdefghijklmnop", "NOTION_DATABASE_ID": "0123456789abcdef0123456789abcdef",
+            "ZOTERO_API_KEY": "zotero", "ZOTERO_LIBRARY_ID": "12345",
+        ])
+        #expect(validator.validate(complete).passed)
+    }
+
+    @Test func checkSystemHealthAndTheFlaskHealthEndpoint() async throws {
+        // results = check_system_health(); results['overall_status']
+        let healthy = HealthResult(status: .healthy, message: "Connected successfully")
+        let prober = HealthProber(checks: [FixedCheck(name: "Notion API", result: healthy)], clock: ManualClock())
+        let results = HealthReport(probes: await prober.probeAll().map { ($0.name, $0.isCritical, $0.result) },
+                                   time: Timestamp(microsecondsSinceEpoch: 0))
+        #expect(results.json["overall_status"] == "healthy")
+        // @app.route('/health'): 200 if overall_status == 'healthy' else 503
+        let monitor = HealthMonitor(prober: HealthProber(checks: [FixedCheck(name: "Pinecone API", result: healthy),
+                                                                  FixedCheck(name: "cache", result: HealthResult(status: .unhealthy, message: "down"),
+                                                                             isCritical: false)],
+                                                         clock: ManualClock()),
+                                    interval: .seconds(15))
+        await monitor.round()
+        let endpoints = HardeningEndpoints(monitor: monitor, summary: SummarySink())
+        let answer = endpoints.health()
+        #expect(answer.status == 503, "degraded is not healthy")
+        #expect(String(decoding: answer.body, as: UTF8.self).contains(#""overall_status":"degraded""#))
+        #expect(HardeningEndpoints(monitor: monitor, summary: SummarySink(), degradedStatus: 200).health().status == 200)
+        #expect(endpoints.answer(method: "POST", path: "/health")?.status == 405 && endpoints.answer(method: "GET", path: "/x") == nil)
+    }
 }
+
+/// A check with a fixed answer.
+private struct FixedCheck: HealthCheck {
+    var name: String
+    var result: HealthResult
+    var isCritical = true
+
+    func check() async -> HealthResult { result }
+}
+
