@@ -35,6 +35,15 @@ private struct ParseError: Error {}
         }
     }
 
+    @Test func circuitBreakerCallOfAPlainFunction() throws {
+        // breaker.call(actual_api_call) with a synchronous function
+        let breaker = CircuitBreaker(name: "notion", failureThreshold: 2, recoveryTimeout: .seconds(60))
+        #expect(try breaker.callBlocking { () throws -> Int in 7 } == 7)
+        for _ in 0..<2 { #expect(throws: HTTPError.self) { try breaker.callBlocking { () throws -> Int in throw HTTPError(status: 500) } } }
+        #expect(breaker.snapshot.state == .open)
+        #expect { try breaker.callBlocking { () throws -> Int in 1 } } throws: { ($0 as? CircuitOpenError)?.state == .open }
+    }
+
     @Test func performanceMetricsSummaryAndErrorSummary() async throws {
         let live = SummarySink()
         let bus = EventBus(configuration: .init(service: "rag"), sinks: [live])

@@ -107,6 +107,43 @@ public final class CircuitBreaker<C: Clock>: Sendable where C.Duration == Durati
     /// The path that takes the lock: every state but "closed, nothing pending", and timed calls.
     @usableFromInline
     func callCounted<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        let admission = try admit()
+        let result: Result<T, any Error>
+        do {
+            result = .success(try await body())
+        } catch {
+            result = .failure(error)
+        }
+        complete(admission, result.failureError)
+        return try result.get()
+    }
+
+    /// Runs synchronous `body` if the breaker admits it; throws ``CircuitOpenError`` otherwise:
+    /// the same decisions and events as ``call(_:)`` (the guide's `breaker.call(fn)` for a plain
+    /// function; named like `Retry.runBlocking`, so that an async caller's `call` never changes).
+    public func callBlocking<T>(_ body: () throws -> T) throws -> T {
+        let admission = try admit()
+        let result: Result<T, any Error>
+        do {
+            result = .success(try body())
+        } catch {
+            result = .failure(error)
+        }
+        complete(admission, result.failureError)
+        return try result.get()
+    }
+
+    /// A call the lock admitted: its generation, and what timing its outcome needs.
+    @usableFromInline
+    struct Admission: Sendable {
+        let generation: UInt64
+        let admittedAt: Duration?
+        let start: C.Instant?
+    }
+
+    /// Admits a call through the lock, or rejects it (`breaker.rejected`).
+    @usableFromInline
+    func admit() throws(CircuitOpenError) -> Admission {
         // Closed or disabled: admitted without reading the clock (the common case stays cheap).
         var admission = mutate { $0.acquireWithoutTime() }
         var admittedAt: Duration?
@@ -122,26 +159,24 @@ public final class CircuitBreaker<C: Clock>: Sendable where C.Duration == Durati
             bus?.emit(BreakerRejected(breaker: name, state: state.rawValue, retryAfterMs: retryAfter?.milliseconds ?? 0))
             throw CircuitOpenError(breaker: name, state: state, retryAfter: retryAfter)
         case .admitted(let generation):
-            let start = timesCalls ? clock.now : nil
-            let outcome: BreakerStateMachine.Outcome
-            let result: Result<T, any Error>
-            do {
-                let value = try await body()
-                result = .success(value)
-                if let start, let threshold = configuration.slowCallThreshold, start.duration(to: clock.now) > threshold {
-                    outcome = .failure
-                } else {
-                    outcome = .success
-                }
-            } catch {
-                result = .failure(error)
-                outcome = self.outcome(of: error)
-            }
-            // A plain success changes no time-based state: skip the clock for it.
-            let end = outcome == .success && !successNeedsTime ? (admittedAt ?? .zero) : elapsed()
-            report(mutate { $0.record(outcome, generation: generation, now: end) })
-            return try result.get()
+            return Admission(generation: generation, admittedAt: admittedAt, start: timesCalls ? clock.now : nil)
         }
+    }
+
+    /// Records the outcome of an admitted call (`nil`: it returned).
+    @usableFromInline
+    func complete(_ admission: Admission, _ error: (any Error)?) {
+        let outcome: BreakerStateMachine.Outcome
+        if let error {
+            outcome = self.outcome(of: error)
+        } else if let start = admission.start, let threshold = configuration.slowCallThreshold, start.duration(to: clock.now) > threshold {
+            outcome = .failure
+        } else {
+            outcome = .success
+        }
+        // A plain success changes no time-based state: skip the clock for it.
+        let end = outcome == .success && !successNeedsTime ? (admission.admittedAt ?? .zero) : elapsed()
+        report(mutate { $0.record(outcome, generation: admission.generation, now: end) })
     }
 
     private func outcome(of error: any Error) -> BreakerStateMachine.Outcome {
@@ -234,5 +269,13 @@ extension CircuitBreaker where C == ContinuousClock {
         self.init(name: name, configuration: CircuitBreakerConfiguration(trip: .consecutiveFailures(failureThreshold),
                                                                          recoveryTimeout: recoveryTimeout),
                   clock: ContinuousClock(), bus: bus)
+    }
+}
+
+extension Result {
+    /// The error of a failure, `nil` for a success.
+    var failureError: Failure? {
+        if case .failure(let error) = self { return error }
+        return nil
     }
 }
