@@ -67,7 +67,7 @@ struct EmitCommand: AsyncParsableCommand {
                 fileSink = sink
                 sinks.append(sink)
             }
-            if !output.stdout, let format = StdoutFormatOption(agentSetting: loaded.events.stdout) { sinks.append(StdoutSink(format: format.format)) }
+            if !output.stdout, let format = StdoutFormatOption(agentSetting: loaded.events.stdout) { sinks.append(StdoutSink(format: format.format, maxLineBytes: output.stdoutMaxLineBytes)) }
         }
         if let logDirectory = output.logDirectory {
             let sink = RotatingFileSink(configuration: files.configuration(directory: logDirectory))

@@ -14,6 +14,12 @@ struct OutputOptions: ParsableArguments {
     @Option(name: .customLong("stdout-format"), help: "json (one object a line), human (readable; coloured on a terminal unless NO_COLOR is set or TERM=dumb), or auto (human on a terminal, json otherwise).")
     var stdoutFormat: StdoutFormatOption = .json
 
+    @Option(name: .customLong("stdout-max-line-bytes"), help: """
+        The longest line on standard output, newline included (at least 512): a longer event is shortened and \
+        marked truncated. 16384 by default, so that container runtimes (Docker, containerd) never split a line.
+        """)
+    var stdoutMaxLineBytes: Int = StdoutSink.defaultMaxLineBytes
+
     @Option(name: .customLong("stdout-overflow"), help: """
         What standard output's own queue does when its reader falls behind: block, drop-newest or drop-oldest. \
         By default the events wait while the reader reads, and standard output drops its own once it has read \
@@ -29,11 +35,12 @@ struct OutputOptions: ParsableArguments {
 
     func validate() throws {
         guard shutdownTimeout > 0, shutdownTimeout.isFinite else { throw ValidationError("--shutdown-timeout must be more than 0 seconds.") }
+        guard stdoutMaxLineBytes >= 512 else { throw ValidationError("--stdout-max-line-bytes must be at least 512.") }
     }
 
     /// The stdout sink, if asked for.
     func stdoutSink() -> StdoutSink? {
-        stdout ? StdoutSink(format: stdoutFormat.format) : nil
+        stdout ? StdoutSink(format: stdoutFormat.format, maxLineBytes: stdoutMaxLineBytes) : nil
     }
 
     /// The bus's configuration with these options' queue policy and shutdown timeout.

@@ -22,6 +22,15 @@ import Testing
         #expect(error?.problems.first?.message == "expected 200 or 503, got 404", "\(String(describing: error))")
     }
 
+    @Test func theStdoutLineCapIs16KiBUnlessSet() throws {
+        #expect(try AgentConfiguration.parse(yaml: "events: {stdout: json}\n", file: "a.yaml", environment: [:]).events.stdoutMaxLineBytes == 16_384)
+        let set = try AgentConfiguration.parse(yaml: "events: {stdout: json, stdout_max_line_bytes: 8192}\n", file: "a.yaml", environment: [:])
+        #expect(set.events.stdoutMaxLineBytes == 8192)
+        #expect(throws: AgentConfigurationError.self) {
+            try AgentConfiguration.parse(yaml: "events: {stdout_max_line_bytes: 100}\n", file: "a.yaml", environment: [:])
+        }
+    }
+
     @Test func theExampleFileLoads() throws {
         let path = #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
         let configuration = try AgentConfiguration.load(path: "/\(path)/examples/hardening.yaml", environment: Self.environment)

@@ -30,6 +30,30 @@ import Darwin
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// By default no stdout line is longer than 16 KiB, newline included (container runtimes split
+    /// longer ones): a large event is shortened, marked truncated, and still one JSON object.
+    @Test func noLineIsLongerThanTheContainerRuntimesSplitByDefault() async throws {
+        let (readEnd, writeEnd) = pipe()
+        let sink = StdoutSink(descriptor: writeEnd, format: .json)
+        let bus = EventBus(configuration: .init(service: "s", run: "00000000000000ee"), sinks: [sink])
+        for size in [16_000, 17_000, 100_000] {
+            bus.emit(.info, "big.event", message: "m", attrs: ["blob": .string(String(repeating: "y", count: size))])
+        }
+        await bus.shutdown()
+        close(writeEnd)
+        let lines = readAll(readEnd).split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        close(readEnd)
+        #expect(StdoutSink.defaultMaxLineBytes == 16_384)
+        #expect(lines.count == 3)
+        for line in lines {
+            #expect(line.utf8.count + 1 <= 16_384, "a line of \(line.utf8.count + 1) bytes")
+            let event = try JSONLineDecoder().decode(String(line))
+            #expect(event.kind == "big.event")
+        }
+        #expect(try !JSONLineDecoder().decode(String(lines[0])).truncated, "16,000 bytes of value fit whole")
+        #expect(try JSONLineDecoder().decode(String(lines[2])).truncated)
+    }
+
     @Test func writesOneJSONObjectPerLine() async throws {
         let (readEnd, writeEnd) = pipe()
         let sink = StdoutSink(descriptor: writeEnd, format: .json)

@@ -67,9 +67,9 @@ public final class Agent: Sendable {
             fileSink = nil
         }
         switch events.stdout {
-        case "json": sinks.append(StdoutSink(format: .json))
-        case "human": sinks.append(StdoutSink(format: .human(colors: true)))
-        case "auto": sinks.append(StdoutSink(format: .automatic(colors: true)))
+        case "json": sinks.append(StdoutSink(format: .json, maxLineBytes: events.stdoutMaxLineBytes))
+        case "human": sinks.append(StdoutSink(format: .human(colors: true), maxLineBytes: events.stdoutMaxLineBytes))
+        case "auto": sinks.append(StdoutSink(format: .automatic(colors: true), maxLineBytes: events.stdoutMaxLineBytes))
         default: break
         }
         let summary = SummarySink()

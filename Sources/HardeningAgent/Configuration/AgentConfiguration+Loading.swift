@@ -170,6 +170,7 @@ extension AgentConfiguration {
     private static func readEvents(_ fields: YAMLFields?, into events: inout Events, file: String) {
         guard let fields else { return }
         if let stdout = fields.oneOf("stdout", ["json", "human", "auto", "off"]) { events.stdout = stdout }
+        if let cap = fields.int("stdout_max_line_bytes", in: 512...(64 << 20)) { events.stdoutMaxLineBytes = cap }
         let directory = fields.string("directory")
         var files = RotatingFileSink.Configuration(directory: directory.map { resolve($0, relativeTo: file) } ?? "")
         if let layout = fields.oneOf("file_layout", RotatingFileSink.Layout.allCases.map(\.rawValue)) {

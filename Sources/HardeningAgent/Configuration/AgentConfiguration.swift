@@ -40,6 +40,8 @@ public struct AgentConfiguration: Sendable {
     public struct Events: Sendable, Hashable {
         /// `json`, `human`, `auto` (human on a terminal, JSON otherwise) or `off`.
         public var stdout = "json"
+        /// The longest stdout line, newline included (16 KiB: container runtimes split longer ones).
+        public var stdoutMaxLineBytes = StdoutSink.defaultMaxLineBytes
         /// The rotating files (every setting of the file sink, with `hardening generate`'s flag
         /// names in snake case); `nil`: no files. The directory is resolved against the
         /// configuration file's folder.

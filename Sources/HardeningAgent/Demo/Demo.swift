@@ -97,7 +97,7 @@ public enum Demo {
     public static func run(_ options: Options, progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> Result {
         try prepare(options.logDirectory)
         let fileSink = RotatingFileSink(configuration: .init(
-            directory: options.logDirectory, maxFileBytes: 256 << 10, minRotationInterval: .milliseconds(500),
+            directory: options.logDirectory, maxFileBytes: 64 << 10, minRotationInterval: .milliseconds(500),
             compression: .init(level: 6, delay: .zero), retention: .init(maxFiles: 1000)))
         let live = SummarySink()
         var sinks: [any EventSink] = [fileSink, live]

@@ -50,9 +50,16 @@ public final class StdoutSink: EventSink {
     private let encoder: JSONLineEncoder
     private let state = Locked(State())
 
+    /// The default longest line, newline included: 16 KiB. Container runtimes split longer lines
+    /// into partial records (Docker's `json-file` and `local` drivers at 16 KiB, containerd's CRI
+    /// at `max_container_log_line_size`, 16384 by default), which a log agent without partial-line
+    /// joining receives as two halves, neither of them JSON. A longer event is shortened and
+    /// marked `"truncated":true`, as the file sink does with its own (32 KiB) cap.
+    public static let defaultMaxLineBytes = 16 * 1024
+
     /// Creates the sink over `descriptor` (standard output by default); `environment` reads the
     /// variables that decide colours (`NO_COLOR`, `TERM`; the process's by default).
-    public init(descriptor: Int32 = 1, format: Format = .json, maxLineBytes: Int = 32 * 1024, name: String = "stdout",
+    public init(descriptor: Int32 = 1, format: Format = .json, maxLineBytes: Int = StdoutSink.defaultMaxLineBytes, name: String = "stdout",
                 environment: (String) -> String? = { getenv($0).map { String(cString: $0) } }) {
         self.descriptor = descriptor
         self.name = name
