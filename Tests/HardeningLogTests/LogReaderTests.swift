@@ -25,6 +25,25 @@ import Testing
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }
 
+    /// SIGKILL between compression's rename of the complete `.gz` and the unlink of the plain
+    /// segment leaves both: each event is read once, from the `.gz`.
+    @Test func aSegmentLeftPlainBesideItsCompleteGzipIsReadOnce() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let first = directory.path + "/events-20261204T120000Z-0001.jsonl"
+        try write(bytes(events(0..<50)), to: first)
+        #expect(try await ChildProcess.runDetached(["gzip", "-k", first]).status == 0)
+        try write(bytes(events(50..<60)), to: directory.path + "/events-20261204T120001Z-0002.jsonl")
+        let reader = LogReader()
+        let files = reader.logFiles(in: directory.path)
+        #expect(files.map { URL(fileURLWithPath: $0).lastPathComponent }
+            == ["events-20261204T120000Z-0001.jsonl.gz", "events-20261204T120001Z-0002.jsonl"])
+        let read = reader.readAll(files)
+        #expect(read.events.map(\.seq) == Array(1...60) && read.issues.isEmpty)
+        let report = try Replay().run(ReplayInputs([directory.path]))
+        #expect(report.summary.events == 60 && report.summary.missingEvents == 0)
+    }
+
     @Test func tornLastLineIsReportedNeverReturned() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

@@ -168,6 +168,10 @@ public struct LogReader: Sendable {
                 others.append(name)
             }
         }
+        // A stop between compression's rename of the complete `.gz` and the removal of the plain
+        // segment leaves both: the segment is read once, from the `.gz` (start-up removes the plain one).
+        let compressed = Set(segments.filter(\.isCompressed).map(\.name))
+        segments.removeAll { !$0.isCompressed && compressed.contains($0.name + ".gz") }
         let files = (others.sorted() + segments.sorted().map(\.name) + active.sorted()).map { directory + "/" + $0 }
         guard !links.isEmpty else { return files }
         var seen = Set(files.map(Self.identity))
