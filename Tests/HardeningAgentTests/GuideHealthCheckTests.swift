@@ -37,7 +37,7 @@ import Testing
         }
         router.get("/v1/models") { request, _ -> Response in
             guard request.headers[.authorization] == "Bearer \(keys["OPENAI_API_KEY"]!)" else { return Response(status: .unauthorized) }
-            if slowOpenAI { try await Task.sleep(for: .seconds(60)) }
+            if slowOpenAI { try await Task.sleep(for: .seconds(120)) }
             return json(#"{"object":"list","data":[]}"#)
         }
         router.get("/users/4242/items") { request, _ -> Response in
@@ -109,7 +109,7 @@ import Testing
 
     @Test func aSlowServiceADownOneAndAMissingKeyEachFailTheVerdict() async throws {
         try await TestServer.with(Self.services(slowOpenAI: true)) { port in
-            let (slowStatus, slow) = try await Self.run(Self.environment(port: port), ["--timeout", "8"])
+            let (slowStatus, slow) = try await Self.run(Self.environment(port: port), ["--timeout", "15"])
             #expect(slowStatus == 1, "\(slow)")
             #expect(slow.contains("❌ OpenAI API: UNHEALTHY\n") && slow.contains("timeout"), "\(slow)")
             #expect(slow.contains("✅ Notion API: HEALTHY") && slow.contains("❌ System is unhealthy: OpenAI API failing"), "\(slow)")
