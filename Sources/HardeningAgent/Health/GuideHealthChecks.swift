@@ -25,13 +25,17 @@ public enum GuideHealthChecks {
         public var requiredKeys: [String]
     }
 
-    /// The services the guide probes, and Zotero.
+    /// Notion: `GET /v1/users/me` with the integration's token.
     public static let notion = Service(name: "Notion API", baseURLVariable: "NOTION_BASE_URL", defaultBaseURL: "https://api.notion.com",
                                        path: "/v1/users/me", requiredKeys: ["NOTION_API_KEY"])
+    /// Pinecone: `GET /describe_index_stats` on the index's host, `totalVectorCount` observed as
+    /// `total_vectors`.
     public static let pinecone = Service(name: "Pinecone API", baseURLVariable: "PINECONE_BASE_URL", defaultBaseURL: nil,
                                          path: "/describe_index_stats", requiredKeys: ["PINECONE_API_KEY"])
+    /// OpenAI: `GET /models` under the API's base URL.
     public static let openAI = Service(name: "OpenAI API", baseURLVariable: "OPENAI_BASE_URL", defaultBaseURL: "https://api.openai.com/v1",
                                        path: "/models", requiredKeys: ["OPENAI_API_KEY"])
+    /// Zotero (probed only when `ZOTERO_API_KEY` is set): one item of the user's library.
     public static let zotero = Service(name: "Zotero API", baseURLVariable: "ZOTERO_BASE_URL", defaultBaseURL: "https://api.zotero.org",
                                        path: "/users/{ZOTERO_LIBRARY_ID}/items?limit=1", requiredKeys: ["ZOTERO_API_KEY", "ZOTERO_LIBRARY_ID"])
 
