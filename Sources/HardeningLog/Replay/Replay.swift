@@ -215,28 +215,27 @@ public struct Replay: Sendable {
         }
     }
 
-    /// Several files on ``workers`` threads (the calling thread is one), each folding one
-    /// contiguous block of the files, in order, of about the same amount of work: the parts then
-    /// meet at one cut each, which is what makes their merge exact (a breaker's open period
-    /// that spans the cut is closed there, as between two files). `nil` when two workers folded
-    /// the same event (copies of a segment in different blocks): the caller then reads
-    /// everything in order, which counts each event once.
-    private func foldInParallel(_ files: [(offset: Int, element: String)],
-                                onFile: ((_ index: Int, _ path: String, _ account: InputAccount) -> Void)?,
-                                onProgress: ((_ eventsRead: Int64) -> Void)?) -> Part? {
-        let blocks = Self.blocks(files.map(\.element), count: min(workers, files.count), fileSystem: reader.fileSystem)
+    /// Runs `count` workers, each folding into a part of its own with an inline reader: worker 0
+    /// on the calling thread (the only one that calls back), the others on threads of their own;
+    /// progress adds up every worker's events read.
+    private func foldOnWorkers(
+        _ count: Int, onFile: ((_ index: Int, _ path: String, _ account: InputAccount) -> Void)?,
+        onProgress: ((_ eventsRead: Int64) -> Void)?,
+        _ fold: @escaping @Sendable (_ worker: Int, _ replay: Replay, _ reader: LogReader, _ part: inout Part,
+                                     _ onFile: ((_ index: Int, _ path: String, _ account: InputAccount) -> Void)?,
+                                     _ progress: (Int64) -> Void) -> Void
+    ) -> [Part?] {
         var inlineReader = self.reader
         inlineReader.inflatesInBackground = false
         let reader = inlineReader
-        let read = Locked([Int64](repeating: 0, count: blocks.count))
-        let results = Locked([Part?](repeating: nil, count: blocks.count))
+        let read = Locked([Int64](repeating: 0, count: count))
+        let results = Locked([Part?](repeating: nil, count: count))
         let replay = self
         @Sendable func work(_ worker: Int, onFile: ((_ index: Int, _ path: String, _ account: InputAccount) -> Void)?,
                             onProgress: ((Int64) -> Void)?) {
             var part = Part()
             var reported: Int64 = 0
-            // Strict replay never runs here: nothing throws.
-            try? replay.fold(files[blocks[worker]], into: &part, reader: reader, onEvent: nil, onFile: onFile) { eventsRead in
+            fold(worker, replay, reader, &part, onFile) { eventsRead in
                 guard eventsRead - reported >= Self.progressInterval else { return }
                 reported = eventsRead
                 let total = read.withLock { read -> Int64 in
@@ -247,13 +246,29 @@ public struct Replay: Sendable {
             }
             results.withLock { $0[worker] = part }
         }
-        let threads = blocks.indices.dropFirst().map { worker in
+        let threads = (1..<max(1, count)).map { worker in
             OSThread(name: "hardening-replay") { work(worker, onFile: nil, onProgress: nil) }
         }
-        // The calling thread folds the first block: the only one that calls back.
         work(0, onFile: onFile, onProgress: onProgress)
         for thread in threads { thread.join() }
-        let parts = results.withLock { $0 }.compactMap { $0 }
+        return results.withLock { $0 }
+    }
+
+    /// Several files on ``workers`` threads (the calling thread is one), each folding one
+    /// contiguous block of the files, in order, of about the same amount of work: the parts then
+    /// meet at one cut each, which is what makes their merge exact (a breaker's open period
+    /// that spans the cut is closed there, as between two files). `nil` when two workers folded
+    /// the same event (copies of a segment in different blocks): the caller then reads
+    /// everything in order, which counts each event once.
+    private func foldInParallel(_ files: [(offset: Int, element: String)],
+                                onFile: ((_ index: Int, _ path: String, _ account: InputAccount) -> Void)?,
+                                onProgress: ((_ eventsRead: Int64) -> Void)?) -> Part? {
+        let blocks = Self.blocks(files.map(\.element), count: min(workers, files.count), fileSystem: reader.fileSystem)
+        let results = foldOnWorkers(blocks.count, onFile: onFile, onProgress: onProgress) { worker, replay, reader, part, onFile, progress in
+            // Strict replay never runs here: nothing throws.
+            try? replay.fold(files[blocks[worker]], into: &part, reader: reader, onEvent: nil, onFile: onFile, progress: progress)
+        }
+        let parts = results.compactMap { $0 }
         for (index, part) in parts.enumerated() {
             for other in parts[(index + 1)...] where part.duplicates.overlaps(other.duplicates) { return nil }
         }
@@ -292,34 +307,11 @@ public struct Replay: Sendable {
         }
         guard cuts.count > 1 else { return nil }
         let ranges = zip(cuts, cuts.dropFirst() + [info.size]).map { $0..<$1 }
-        var inlineReader = self.reader
-        inlineReader.inflatesInBackground = false
-        let reader = inlineReader
-        let read = Locked([Int64](repeating: 0, count: ranges.count))
-        let results = Locked([Part?](repeating: nil, count: ranges.count))
-        let replay = self
-        @Sendable func work(_ worker: Int, onFile: ((_ index: Int, _ path: String, _ account: InputAccount) -> Void)?,
-                            onProgress: ((Int64) -> Void)?) {
-            var part = Part()
-            var reported: Int64 = 0
-            try? replay.fold(CollectionOfOne(file), into: &part, reader: reader, range: ranges[worker], onEvent: nil, onFile: onFile) {
-                eventsRead in
-                guard eventsRead - reported >= Self.progressInterval else { return }
-                reported = eventsRead
-                let total = read.withLock { read -> Int64 in
-                    read[worker] = eventsRead
-                    return read.reduce(0, +)
-                }
-                onProgress?(total)
-            }
-            results.withLock { $0[worker] = part }
+        let results = foldOnWorkers(ranges.count, onFile: onFile, onProgress: onProgress) { worker, replay, reader, part, onFile, progress in
+            try? replay.fold(CollectionOfOne(file), into: &part, reader: reader, range: ranges[worker], onEvent: nil, onFile: onFile,
+                             progress: progress)
         }
-        let threads = ranges.indices.dropFirst().map { worker in
-            OSThread(name: "hardening-replay") { work(worker, onFile: nil, onProgress: nil) }
-        }
-        work(0, onFile: onFile, onProgress: onProgress)
-        for thread in threads { thread.join() }
-        var parts = results.withLock { $0 }.compactMap { $0 }
+        var parts = results.compactMap { $0 }
         guard parts.count == ranges.count else { return nil }
         // A cut that was not one shows as a member or a line cut short before it, or as damage right after it.
         for (index, part) in parts.enumerated() {
