@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need on a fresh Debian machine, and nothing that is
-# already there: zlib headers (the CZlib module), gzip/coreutils (zcat, tail -F in tests), jq,
+# already there: zlib headers (the CZlib module), gzip/coreutils (zcat, tail -F in tests),
+# util-linux (unshare: the PID 1 test runs `hardening` as a container's first process), jq,
 # Chromium (the replay HTML report is opened headless and screenshotted), rsyslog (its imfile
 # module tails our rotating files in a test, as a log shipper does), and three Python modules:
 # jsonschema (the schema checker), prometheus_client (its parser reads our /metrics text) and
@@ -24,6 +25,7 @@ need_apt=()
 [ -f /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
 command -v gzip >/dev/null || need_apt+=(gzip)
 command -v tail >/dev/null || need_apt+=(coreutils)
+command -v unshare >/dev/null || need_apt+=(util-linux)
 command -v jq >/dev/null || need_apt+=(jq)
 command -v python3 >/dev/null || need_apt+=(python3)
 command -v chromium >/dev/null || need_apt+=(chromium)

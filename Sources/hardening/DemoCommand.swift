@@ -42,6 +42,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "auto (readable on a terminal, JSON otherwise), json, human, or off.")
     var stdout: DemoStdout = .auto
 
+    @Option(name: .customLong("stdout-max-line-bytes"), help: ArgumentHelp(OutputOptions.stdoutMaxLineBytesHelp))
+    var stdoutMaxLineBytes: Int = StdoutSink.defaultMaxLineBytes
+
     @Option(help: "Questions in flight at once.")
     var workers = 4
 
@@ -51,6 +54,7 @@ struct DemoCommand: AsyncParsableCommand {
     func validate() throws {
         guard duration >= 1, duration <= 3600, duration.isFinite else { throw ValidationError("--duration must be 1...3600 seconds.") }
         guard (1...64).contains(workers) else { throw ValidationError("--workers must be 1...64.") }
+        guard stdoutMaxLineBytes >= 512 else { throw ValidationError("--stdout-max-line-bytes must be at least 512.") }
     }
 
     func run() async throws {
@@ -60,6 +64,7 @@ struct DemoCommand: AsyncParsableCommand {
         options.workers = workers
         options.seed = seed
         options.stdout = stdout.format
+        options.stdoutMaxLineBytes = stdoutMaxLineBytes
         let terminal = isatty(2) == 1
         let result: Demo.Result
         do {

@@ -14,10 +14,7 @@ struct OutputOptions: ParsableArguments {
     @Option(name: .customLong("stdout-format"), help: "json (one object a line), human (readable; coloured on a terminal unless NO_COLOR is set or TERM=dumb), or auto (human on a terminal, json otherwise).")
     var stdoutFormat: StdoutFormatOption = .json
 
-    @Option(name: .customLong("stdout-max-line-bytes"), help: """
-        The longest line on standard output, newline included (at least 512): a longer event is shortened and \
-        marked truncated. 16384 by default, so that container runtimes (Docker, containerd) never split a line.
-        """)
+    @Option(name: .customLong("stdout-max-line-bytes"), help: ArgumentHelp(OutputOptions.stdoutMaxLineBytesHelp))
     var stdoutMaxLineBytes: Int = StdoutSink.defaultMaxLineBytes
 
     @Option(name: .customLong("stdout-overflow"), help: """
@@ -32,6 +29,12 @@ struct OutputOptions: ParsableArguments {
         nobody reads) is given up, and what it did not write is reported.
         """)
     var shutdownTimeout: Double = 10
+
+    /// The help of `--stdout-max-line-bytes` (here and in `demo`).
+    static let stdoutMaxLineBytesHelp = """
+        The longest line on standard output, newline included (at least 512): a longer event is shortened and \
+        marked truncated. 16384 by default, so that container runtimes (Docker, containerd) never split a line.
+        """
 
     func validate() throws {
         guard shutdownTimeout > 0, shutdownTimeout.isFinite else { throw ValidationError("--shutdown-timeout must be more than 0 seconds.") }

@@ -1,7 +1,10 @@
 // An application that mounts swift-hardening's endpoints in its own Hummingbird router, over
 // its own bus, breaker and health monitor: what a service does instead of running the agent.
 //
-//   swift run hardening-example-app [--port N] [--upstream URL]
+//   swift run hardening-example-app [--host ADDRESS] [--port N] [--upstream URL]
+//
+// `--host` is 127.0.0.1 by default; in a container, 0.0.0.0 (the kubelet's probes come to the
+// pod's address).
 //
 // `GET /search?q=…` calls the upstream through a circuit breaker (three failures open it for
 // 30 s) and answers from a fallback while it is open; `/health` turns 503 while the breaker is
@@ -21,22 +24,24 @@ import UnixSignals
 @main
 struct ExampleApp {
     static func main() async throws {
+        var host = "127.0.0.1"
         var port = 8080
         var upstream = "http://127.0.0.1:1/search"
         var arguments = CommandLine.arguments.dropFirst()
         while let argument = arguments.popFirst() {
             switch argument {
+            case "--host": host = arguments.popFirst() ?? host
             case "--port": port = Int(arguments.popFirst() ?? "") ?? port
             case "--upstream": upstream = arguments.popFirst() ?? upstream
             default:
-                FileHandle.standardError.write(Data("usage: hardening-example-app [--port N] [--upstream URL]\n".utf8))
+                FileHandle.standardError.write(Data("usage: hardening-example-app [--host ADDRESS] [--port N] [--upstream URL]\n".utf8))
                 exit(64)
             }
         }
-        try await run(port: port, upstream: upstream)
+        try await run(host: host, port: port, upstream: upstream)
     }
 
-    static func run(port: Int, upstream: String) async throws {
+    static func run(host: String, port: Int, upstream: String) async throws {
         let summary = SummarySink()
         let bus = EventBus(configuration: .init(service: "example-app"), sinks: [summary, StdoutSink(format: .json)])
         let breaker = CircuitBreaker(name: "search-index", failureThreshold: 3, recoveryTimeout: .seconds(30), bus: bus)
@@ -63,9 +68,9 @@ struct ExampleApp {
         let logger = Logger(label: "example-app")
         let application = Application(
             router: router,
-            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: port)),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port)),
             onServerRunning: { channel in
-                FileHandle.standardError.write(Data("listening on http://127.0.0.1:\(channel.localAddress?.port ?? port)\n".utf8))
+                FileHandle.standardError.write(Data("listening on http://\(host):\(channel.localAddress?.port ?? port)\n".utf8))
             },
             logger: logger
         )

@@ -26,6 +26,8 @@ public enum Demo {
         public var logDirectory = "./hardening-logs/demo"
         /// The stdout sink's format; `nil`: no stdout sink.
         public var stdout: StdoutSink.Format? = .automatic(colors: true)
+        /// The stdout sink's longest line, newline included (``StdoutSink/defaultMaxLineBytes``).
+        public var stdoutMaxLineBytes = StdoutSink.defaultMaxLineBytes
         /// Concurrent questions.
         public var workers = 4
         /// Seed of the fakes' noise.
@@ -101,7 +103,7 @@ public enum Demo {
             compression: .init(level: 6, delay: .zero), retention: .init(maxFiles: 1000)))
         let live = SummarySink()
         var sinks: [any EventSink] = [fileSink, live]
-        if let format = options.stdout { sinks.append(StdoutSink(format: format)) }
+        if let format = options.stdout { sinks.append(StdoutSink(format: format, maxLineBytes: options.stdoutMaxLineBytes)) }
         // Lossless for the files and the live summary; standard output (a terminal, or a pipe
         // that may be read slowly) drops only its own lines when its reader falls behind.
         let bus = EventBus(configuration: .init(service: "rag-demo", capacity: 1 << 16, overflowPolicy: .block,
