@@ -10,6 +10,12 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// What only the agent, the command-line tool, the examples and their tests use: the server and
+/// client stack (SwiftNIO, Hummingbird, AsyncHTTPClient with BoringSSL), Yams and
+/// ArgumentParser. A service that depends on `Hardening` and `HardeningLog` with
+/// `traits: []` on its `.package` line neither fetches nor builds any of them.
+let agent = TargetDependencyCondition.when(traits: ["Agent"])
+
 let package = Package(
     name: "swift-hardening",
     platforms: [.macOS(.v15)],
@@ -19,6 +25,10 @@ let package = Package(
         .library(name: "HardeningAgent", targets: ["HardeningAgent"]),
         .library(name: "HardeningTestKit", targets: ["HardeningTestKit"]),
         .executable(name: "hardening", targets: ["hardening"]),
+    ],
+    traits: [
+        .trait(name: "Agent", description: "HardeningAgent, the hardening tool and the examples, with their server and client dependencies."),
+        .default(enabledTraits: ["Agent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -64,13 +74,13 @@ let package = Package(
             name: "HardeningAgent",
             dependencies: [
                 "Hardening", "HardeningLog",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Yams", package: "Yams"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird", condition: agent),
+                .product(name: "AsyncHTTPClient", package: "async-http-client", condition: agent),
+                .product(name: "Yams", package: "Yams", condition: agent),
+                .product(name: "NIOCore", package: "swift-nio", condition: agent),
+                .product(name: "NIOPosix", package: "swift-nio", condition: agent),
+                .product(name: "NIOHTTP1", package: "swift-nio", condition: agent),
+                .product(name: "HTTPTypes", package: "swift-http-types", condition: agent),
                 .product(name: "Instrumentation", package: "swift-distributed-tracing"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -89,8 +99,8 @@ let package = Package(
                 "Hardening",
                 "HardeningLog",
                 "HardeningAgent",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser", condition: agent),
+                .product(name: "AsyncHTTPClient", package: "async-http-client", condition: agent),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -101,11 +111,11 @@ let package = Package(
             name: "hardening-example-app",
             dependencies: [
                 "Hardening", "HardeningLog", "HardeningAgent",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client", condition: agent),
+                .product(name: "Hummingbird", package: "hummingbird", condition: agent),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio", condition: agent),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "examples/EmbeddedApp",
@@ -115,7 +125,7 @@ let package = Package(
             name: "hardening-bench",
             dependencies: [
                 "Hardening", "HardeningLog", "CZlib",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser", condition: agent),
             ],
             path: "tools/bench/Sources/hardening-bench",
             swiftSettings: strictSettings
@@ -146,14 +156,14 @@ let package = Package(
             name: "HardeningAgentTests",
             dependencies: [
                 "hardening", "Hardening", "HardeningLog", "HardeningAgent", "HardeningTestKit",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird", condition: agent),
+                .product(name: "AsyncHTTPClient", package: "async-http-client", condition: agent),
+                .product(name: "HTTPTypes", package: "swift-http-types", condition: agent),
+                .product(name: "NIOCore", package: "swift-nio", condition: agent),
+                .product(name: "NIOHTTP1", package: "swift-nio", condition: agent),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
-                .product(name: "Yams", package: "Yams"),
+                .product(name: "Yams", package: "Yams", condition: agent),
             ],
             swiftSettings: strictSettings
         ),
