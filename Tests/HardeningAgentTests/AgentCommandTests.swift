@@ -86,7 +86,7 @@ import Testing
 
             // The key the API refuses: a connectivity problem, exit 1; offline, the same file passes.
             try directory.write(".env", "SERVICE_KEY=sk-wrong-key-that-the-api-refuses\n")
-            let refused = try await Self.hardeningDetached(["validate-config", "--config", config, "--format", "json"])
+            let refused = try await Self.hardeningDetached(["validate-config", "--config", config, "--format", "json", "--timeout", "30"])
             #expect(refused.status == 1)
             let report = try JSONDocument.parse(refused.stdout)
             #expect(report["passed"] == .bool(false))
