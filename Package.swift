@@ -93,12 +93,41 @@ let package = Package(
             dependencies: ["Hardening", "HardeningLog"],
             swiftSettings: strictSettings
         ),
+        // Not products: what the tool, the benchmarks and the tests share, kept out of the libraries.
+        .target(
+            name: "HardeningWorkload",
+            dependencies: ["Hardening"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "HardeningDemo",
+            dependencies: [
+                "Hardening", "HardeningLog", "HardeningAgent",
+                .product(name: "Hummingbird", package: "hummingbird", condition: agent),
+                .product(name: "AsyncHTTPClient", package: "async-http-client", condition: agent),
+                .product(name: "NIOCore", package: "swift-nio", condition: agent),
+                .product(name: "NIOHTTP1", package: "swift-nio", condition: agent),
+                .product(name: "HTTPTypes", package: "swift-http-types", condition: agent),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "HardeningTestSupport",
+            dependencies: ["Hardening", "HardeningLog", "HardeningTestKit"],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "hardening",
             dependencies: [
                 "Hardening",
                 "HardeningLog",
                 "HardeningAgent",
+                "HardeningDemo",
+                "HardeningWorkload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser", condition: agent),
                 .product(name: "AsyncHTTPClient", package: "async-http-client", condition: agent),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -124,7 +153,7 @@ let package = Package(
         .executableTarget(
             name: "hardening-bench",
             dependencies: [
-                "Hardening", "HardeningLog", "CZlib",
+                "Hardening", "HardeningLog", "HardeningWorkload", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser", condition: agent),
             ],
             path: "tools/bench/Sources/hardening-bench",
@@ -132,14 +161,14 @@ let package = Package(
         ),
         .executableTarget(
             name: "hardening-fuzz",
-            dependencies: ["HardeningTestKit"],
+            dependencies: ["HardeningTestKit", "HardeningTestSupport"],
             path: "tools/fuzz/Sources/hardening-fuzz",
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "HardeningTests",
             dependencies: [
-                "Hardening", "HardeningLog", "HardeningTestKit", .product(name: "Logging", package: "swift-log"),
+                "Hardening", "HardeningLog", "HardeningTestKit", "HardeningTestSupport", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Instrumentation", package: "swift-distributed-tracing"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
@@ -148,14 +177,14 @@ let package = Package(
         ),
         .testTarget(
             name: "HardeningLogTests",
-            dependencies: ["Hardening", "HardeningLog", "HardeningTestKit", "CZlib"],
+            dependencies: ["Hardening", "HardeningLog", "HardeningTestKit", "HardeningTestSupport", "HardeningWorkload", "CZlib"],
             exclude: ["Golden"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "HardeningAgentTests",
             dependencies: [
-                "hardening", "Hardening", "HardeningLog", "HardeningAgent", "HardeningTestKit",
+                "hardening", "Hardening", "HardeningLog", "HardeningAgent", "HardeningDemo", "HardeningTestKit", "HardeningTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird", condition: agent),
                 .product(name: "AsyncHTTPClient", package: "async-http-client", condition: agent),
                 .product(name: "HTTPTypes", package: "swift-http-types", condition: agent),
@@ -172,7 +201,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HardeningCLITests",
-            dependencies: ["Hardening", "HardeningLog", "HardeningTestKit", "hardening"],
+            dependencies: ["Hardening", "HardeningLog", "HardeningTestKit", "HardeningTestSupport", "hardening"],
             swiftSettings: strictSettings
         ),
     ]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Hardening
 import HardeningAgent
+import HardeningDemo
 import HardeningLog
 
 #if canImport(Glibc)

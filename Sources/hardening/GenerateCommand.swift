@@ -1,6 +1,7 @@
 import ArgumentParser
 import Hardening
 import HardeningLog
+import HardeningWorkload
 import Logging
 import ServiceLifecycle
 import UnixSignals

@@ -3,6 +3,7 @@ import Hardening
 import HardeningAgent
 import HardeningLog
 import HardeningTestKit
+import HardeningTestSupport
 import Hummingbird
 import NIOCore
 import Testing

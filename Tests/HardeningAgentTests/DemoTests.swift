@@ -3,6 +3,7 @@ import Hardening
 import HardeningAgent
 import HardeningLog
 import HardeningTestKit
+import HardeningTestSupport
 import Testing
 
 /// `hardening demo` as users run it (shortened): the scripted story happens, stdout carries one

@@ -4,6 +4,7 @@ import Hardening
 import HardeningAgent
 import HardeningLog
 import HardeningTestKit
+import HardeningTestSupport
 import Hummingbird
 import Instrumentation
 import Logging

@@ -3,6 +3,7 @@ import Foundation
 import Hardening
 import HardeningLog
 import HardeningTestKit
+import HardeningTestSupport
 import Testing
 
 /// The example application mounts the endpoints in its own Hummingbird router, over its own bus,

@@ -1,6 +1,7 @@
 import Foundation
 import Hardening
 import HardeningTestKit
+import HardeningTestSupport
 import Testing
 
 /// The one metric catalogue: every kind, with any label values, renders to an exposition that

@@ -5,6 +5,7 @@ import HardeningAgent
 import HardeningLog
 import HardeningTestKit
 import HTTPTypes
+import HardeningTestSupport
 import Hummingbird
 import NIOCore
 import Testing

@@ -2,6 +2,7 @@ import Foundation
 import Hardening
 import HardeningLog
 import HardeningTestKit
+import HardeningTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -40,14 +41,14 @@ import Darwin
             try? writer.close()
         }
         let stderrReader = stderr.fileHandleForReading
-        let errorText = Task.detached { String(decoding: stderrReader.readDataToEndOfFile(), as: UTF8.self) }
+        async let errorText = onOwnThread { String(decoding: stderrReader.readDataToEndOfFile(), as: UTF8.self) }
         let descriptor = stdout.fileHandleForReading.fileDescriptor
         let records = try await onOwnThread { ContainerLogRuntime().records(readingFrom: descriptor) }
         let status = try await onOwnThread { () -> Int32 in
             process.waitUntilExit()
             return process.terminationStatus
         }
-        return RuntimeRun(status: status, stderr: await errorText.value, records: records)
+        return RuntimeRun(status: status, stderr: try await errorText, records: records)
     }
 
     /// Lines for `emit`: event `index` has a message of `sizes[index]` bytes that starts with

@@ -1,5 +1,6 @@
 import Foundation
 import HardeningTestKit
+import HardeningTestSupport
 import Testing
 
 /// `examples/CoreOnly`: a service on the core products with `traits: []` resolves without any of

@@ -1,5 +1,6 @@
 import Foundation
 import HardeningTestKit
+import HardeningTestSupport
 import Testing
 
 /// `hardening health-check` as cron runs it: a real child process, exit codes and health+json.

@@ -2,6 +2,7 @@ import Foundation
 import Hardening
 import HardeningLog
 import HardeningTestKit
+import HardeningTestSupport
 import Testing
 
 /// `hardening replay` as users and scripts call it: a real child process on real files.

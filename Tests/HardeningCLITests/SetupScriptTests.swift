@@ -1,5 +1,6 @@
 import Foundation
 import HardeningTestKit
+import HardeningTestSupport
 import Testing
 
 /// `tools/setup.sh`, the README's first command, against a `python3` that is a system Python

@@ -1,5 +1,6 @@
 import Foundation
 import HardeningTestKit
+import HardeningTestSupport
 import Testing
 
 /// `hardening validate-config` as a real child process with a clean environment.

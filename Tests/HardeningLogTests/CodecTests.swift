@@ -2,6 +2,7 @@ import Foundation
 import Hardening
 import HardeningTestKit
 import HardeningLog
+import HardeningTestSupport
 import Testing
 
 @Suite struct CodecTests {

@@ -2,6 +2,7 @@ import Foundation
 import Hardening
 import HardeningLog
 import HardeningTestKit
+import HardeningTestSupport
 import Testing
 
 /// docs/design.md invariant 6 at the level replay works at: damaged logs never crash or hang it, every

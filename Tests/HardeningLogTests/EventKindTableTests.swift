@@ -2,6 +2,7 @@ import Foundation
 import Hardening
 import HardeningLog
 import HardeningTestKit
+import HardeningTestSupport
 import Testing
 
 /// The one table of event kinds: every reader (the live fold, replay's decoder and byte scanner,

@@ -2,6 +2,7 @@ import Foundation
 import Hardening
 import HardeningLog
 import HardeningTestKit
+import HardeningWorkload
 import Testing
 
 /// Replay's byte scanner must never change an answer: the same logs with and without it give

@@ -2,6 +2,7 @@ import Foundation
 import Hardening
 import HardeningLog
 import HardeningTestKit
+import HardeningWorkload
 import Testing
 
 /// Several files are read and folded by several workers and the parts merged: every report

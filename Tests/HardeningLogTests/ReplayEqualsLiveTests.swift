@@ -1,6 +1,7 @@
 import Hardening
 import HardeningLog
 import HardeningTestKit
+import HardeningTestSupport
 import Testing
 
 private struct Unavailable: Error {}

@@ -2,6 +2,7 @@ import Foundation
 import Hardening
 import HardeningLog
 import HardeningTestKit
+import HardeningTestSupport
 import Testing
 
 /// Each replay output format against a file checked in under `Golden/`. Run with

@@ -1,6 +1,7 @@
 import Dispatch
 import Hardening
 import HardeningTestKit
+import HardeningTestSupport
 import Logging
 import ServiceLifecycle
 import Testing

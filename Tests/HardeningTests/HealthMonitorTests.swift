@@ -1,5 +1,6 @@
 import Hardening
 import HardeningTestKit
+import HardeningTestSupport
 import ServiceLifecycleTestKit
 import Testing
 

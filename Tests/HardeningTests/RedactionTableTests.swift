@@ -1,5 +1,6 @@
 import Hardening
 import HardeningTestKit
+import HardeningTestSupport
 import Testing
 
 /// Every credential shape in every context it appears in (`CredentialSamples`): redacted, with

@@ -198,7 +198,7 @@ public final class Agent: Sendable {
 extension ServiceGroup {
     /// Runs the group, then (whatever its outcome) shuts the HTTP client down and the bus last, so
     /// that every event, the shutdown's own included, reaches every sink.
-    func run(thenClosing client: HTTPClient, _ bus: EventBus) async throws {
+    package func run(thenClosing client: HTTPClient, _ bus: EventBus) async throws {
         let outcome: Result<Void, any Error>
         do {
             try await run()

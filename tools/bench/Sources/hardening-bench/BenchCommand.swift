@@ -2,6 +2,7 @@ import ArgumentParser
 import CZlib
 import Hardening
 import HardeningLog
+import HardeningWorkload
 
 #if canImport(Glibc)
 import Glibc

@@ -5,6 +5,7 @@
 // `hardening-fuzz redaction [seconds] [seed]` runs `RedactionFuzzer` instead: credentials mixed
 // into random text must all be redacted.
 import HardeningTestKit
+import HardeningTestSupport
 
 #if canImport(Glibc)
 import Glibc

@@ -1,3 +1,5 @@
+import HardeningTestKit
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)

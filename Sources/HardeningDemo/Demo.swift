@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Hardening
+import HardeningAgent
 import HardeningLog
 import Logging
 import ServiceLifecycle

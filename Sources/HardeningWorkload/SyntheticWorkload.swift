@@ -1,3 +1,5 @@
+import Hardening
+
 /// A seeded, realistic mix of every event kind, for load generation (`hardening generate`),
 /// benchmarks and tests of log pipelines.
 ///
@@ -118,22 +120,6 @@ public struct SyntheticWorkload: Sendable {
         }
         result.2 = "synthetic: " + result.2
         return result
-    }
-}
-
-/// SplitMix64: a tiny, fast, seedable generator (not for cryptography).
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    /// Creates the generator from a seed.
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
