@@ -47,20 +47,13 @@ public final class RotatingFileSink: EventSink {
         public var lastError: String?
     }
 
-    private struct Scheduled {
-        var due: Timestamp
-        var path: String
-    }
-
     private struct State {
         var context: SinkContext?
         var descriptor: Int32?
         /// The path the descriptor writes (the segment's, or the fixed active path).
         var activeFile: String?
-        var activeSize: Int64 = 0
-        var activeLines: Int64 = 0
-        var openedAt = Timestamp(microsecondsSinceEpoch: 0)
-        var lastRotation: Timestamp?
+        /// When to open, rotate, compress and apply retention: the decisions, apart from the calls.
+        var machine: FileSinkStateMachine
         var buffer = LineBuffer(reservingBytes: 0)
         var lastWrittenSeq: UInt64 = 0
         /// The highest `seq` handed to the sink, written or lost (for the closing record).
@@ -68,7 +61,6 @@ public final class RotatingFileSink: EventSink {
         var output: [UInt8] = []
         var compressor: GzipCompressor?
         var failure = SinkFailureTracker()
-        var scheduled: [Scheduled] = []
         var refusal: String?
         var linkProblemReported = false
         /// The newest segment name created or found (new names sort after it).
@@ -102,7 +94,7 @@ public final class RotatingFileSink: EventSink {
         self.name = configuration.sinkName
         self.encoder = JSONLineEncoder(maxLineBytes: configuration.maxLineBytes)
         self.maintenance = SegmentMaintenance(configuration: configuration, fileSystem: fileSystem)
-        var initial = State()
+        var initial = State(machine: FileSinkStateMachine(policy: .init(configuration)))
         if configuration.format == .gzipStream {
             initial.compressor = try? GzipCompressor(level: configuration.streamCompressionLevel)
         }
@@ -226,13 +218,28 @@ public final class RotatingFileSink: EventSink {
         if !state.buffer.isEmpty, state.failure.isFailing {
             writeBuffer(&state, now: now)
         }
-        if let maxAge = configuration.maxFileAge, state.descriptor != nil, state.activeLines > 1,
-            now.duration(since: state.openedAt) >= maxAge, rotationAllowed(state, now: now)
-        {
-            rotate(&state, now: now, reason: "age")
-            openActive(&state, now: now, firstSeq: state.lastWrittenSeq + 1)
+        let actions = state.machine.onTick(isOpen: state.descriptor != nil, now: now)
+        execute(actions, &state, now: now, firstSeq: state.lastWrittenSeq + 1)
+    }
+
+    /// Carries out the state machine's actions in order; returns `false` (and drops the rest) if
+    /// a file could not be opened.
+    @discardableResult
+    private func execute(_ actions: [FileSinkStateMachine.Action], _ state: inout State, now: Timestamp, firstSeq: UInt64) -> Bool {
+        for action in actions {
+            switch action {
+            case .open:
+                openActive(&state, now: now, firstSeq: firstSeq)
+                if state.descriptor == nil { return false }
+            case .rotate(let reason):
+                rotate(&state, now: now, reason: reason)
+            case .compress(let path):
+                maintenance.submit(.compress(path: path))
+            case .applyRetention:
+                maintenance.submit(.retention)
+            }
         }
-        submitDueCompressions(&state, now: now)
+        return true
     }
 
     private func closeFiles(_ state: inout State, now: Timestamp) {
@@ -249,7 +256,7 @@ public final class RotatingFileSink: EventSink {
             fileSystem.close(descriptor)
             state.descriptor = nil
         }
-        submitDueCompressions(&state, now: now)
+        execute(state.machine.dueCompressions(now: now), &state, now: now, firstSeq: 0)
     }
 
     // MARK: - Writing
@@ -265,14 +272,8 @@ public final class RotatingFileSink: EventSink {
             fail(&state, now: now, error: refusal, errno: ELOOP)
             return
         }
-        if state.descriptor == nil {
-            openActive(&state, now: now, firstSeq: firstSeq)
-            guard state.descriptor != nil else { return }
-        } else if shouldRotateBySize(state), rotationAllowed(state, now: now) {
-            rotate(&state, now: now, reason: "size")
-            openActive(&state, now: now, firstSeq: firstSeq)
-            guard state.descriptor != nil else { return }
-        }
+        let before = state.machine.beforeWriting(isOpen: state.descriptor != nil, bufferedBytes: state.buffer.byteCount, now: now)
+        guard execute(before, &state, now: now, firstSeq: firstSeq) else { return }
         var rotatedForSpace = false
         while !state.buffer.isEmpty {
             let chunk = state.buffer.prefix(maxBytes: maxChunkBytes)
@@ -291,17 +292,16 @@ public final class RotatingFileSink: EventSink {
             if let error = append(&state, bytes) {
                 fail(&state, now: now, error: error.description, errno: error.code)
                 // A file at its size limit (RLIMIT_FSIZE, EFBIG): a new file is the remedy.
-                if error.code == EFBIG, !rotatedForSpace, state.activeLines > 1, rotationAllowed(state, now: now),
-                    let nextSeq = state.buffer.firstSeq
-                {
-                    rotatedForSpace = true
-                    rotate(&state, now: now, reason: "size")
-                    openActive(&state, now: now, firstSeq: nextSeq)
-                    if state.descriptor != nil { continue }
+                if error.code == EFBIG, !rotatedForSpace, let nextSeq = state.buffer.firstSeq {
+                    let remedy = state.machine.afterFileTooLarge(now: now)
+                    if !remedy.isEmpty {
+                        rotatedForSpace = true
+                        if execute(remedy, &state, now: now, firstSeq: nextSeq) { continue }
+                    }
                 }
                 return
             }
-            state.activeLines += Int64(chunk.lines)
+            state.machine.appended(lines: chunk.lines)
             state.writtenEvents += Int64(chunk.lines)
             state.lastWrittenSeq = chunk.lastSeq
             state.buffer.removeFirst(lines: chunk.lines)
@@ -346,11 +346,11 @@ public final class RotatingFileSink: EventSink {
             }
         }
         guard let failure else {
-            state.activeSize += Int64(bytes.count)
+            state.machine.appended(bytes: bytes.count)
             return nil
         }
         // The write may have appended part of the bytes: cut back to the last whole line.
-        try? fileSystem.truncate(descriptor, to: state.activeSize, path: path)
+        try? fileSystem.truncate(descriptor, to: state.machine.activeSize, path: path)
         if failure.code == EBADF || failure.code == EIO || failure.code == ESTALE {
             fileSystem.close(descriptor)
             state.descriptor = nil
@@ -383,13 +383,11 @@ public final class RotatingFileSink: EventSink {
             try? fileSystem.changeMode(descriptor, configuration.fileMode, path: path)
             state.descriptor = descriptor
             state.activeFile = path
-            state.activeSize = try fileSystem.info(path)?.size ?? 0
-            state.activeLines = 0
-            state.openedAt = now
+            state.machine.opened(size: try fileSystem.info(path)?.size ?? 0, at: now)
             if configuration.fsync != .never { try? fileSystem.syncDirectory(configuration.directory) }
             writeHeader(&state, now: now, firstSeq: firstSeq)
             if configuration.layout == .segments {
-                if state.activeLines == 1 { pointStableName(&state, at: Self.fileName(path)) }
+                if state.machine.activeLines == 1 { pointStableName(&state, at: Self.fileName(path)) }
                 maintenance.submit(.retention)
             }
         } catch {
@@ -437,7 +435,7 @@ public final class RotatingFileSink: EventSink {
         if let error = appendRecord(header, &state) {
             fail(&state, now: now, error: error.description, errno: error.code)
         } else {
-            state.activeLines = 1
+            state.machine.appended(lines: 1)
         }
     }
 
@@ -486,28 +484,17 @@ public final class RotatingFileSink: EventSink {
         return append(&state, member)
     }
 
-    private func shouldRotateBySize(_ state: State) -> Bool {
-        guard let maxBytes = configuration.maxFileBytes, state.activeLines > 1 else { return false }
-        if configuration.format == .gzipStream { return state.activeSize >= maxBytes }
-        return state.activeSize + Int64(state.buffer.byteCount) > maxBytes
-    }
-
-    private func rotationAllowed(_ state: State, now: Timestamp) -> Bool {
-        guard let last = state.lastRotation else { return true }
-        return now.duration(since: last) >= configuration.minRotationInterval || now < last
-    }
-
     /// Closes the file being written: it becomes a closed segment, compressed after the delay.
     /// In the `rename` layout (and for a leftover active file of that layout found at start-up)
     /// the fixed active file is first renamed to a new segment name.
-    private func rotate(_ state: inout State, now: Timestamp, reason: String, renamingActiveFile: Bool? = nil) {
+    private func rotate(_ state: inout State, now: Timestamp, reason: FileSinkStateMachine.RotationReason, renamingActiveFile: Bool? = nil) {
         let current = state.activeFile ?? configuration.activePath
         if let descriptor = state.descriptor {
             if configuration.fsync != .never { try? fileSystem.sync(descriptor, path: current) }
             fileSystem.close(descriptor)
             state.descriptor = nil
         }
-        let size = (try? fileSystem.info(current))??.size ?? state.activeSize
+        let size = (try? fileSystem.info(current))??.size ?? state.machine.activeSize
         let segmentPath: String
         if renamingActiveFile ?? (configuration.layout == .rename) {
             segmentPath = configuration.directory + "/" + newSegment(&state, now: now).name
@@ -523,13 +510,9 @@ public final class RotatingFileSink: EventSink {
         }
         state.activeFile = nil
         state.rotations += 1
-        state.lastRotation = now
-        state.context?.report(FileRotated(segment: Self.fileName(segmentPath), reason: reason, bytes: size, lines: state.activeLines))
-        if configuration.format == .plain, let compression = configuration.compression {
-            state.scheduled.append(Scheduled(due: now.advanced(by: compression.delay), path: segmentPath))
-            submitDueCompressions(&state, now: now)
-        }
-        maintenance.submit(.retention)
+        state.context?.report(FileRotated(segment: Self.fileName(segmentPath), reason: reason.rawValue, bytes: size,
+                                          lines: state.machine.activeLines))
+        execute(state.machine.rotated(into: segmentPath, at: now), &state, now: now, firstSeq: 0)
     }
 
     /// A segment name never used in the directory: free (plain and compressed), and after every
@@ -553,20 +536,6 @@ public final class RotatingFileSink: EventSink {
             }
             counter += 1
         }
-    }
-
-    private func submitDueCompressions(_ state: inout State, now: Timestamp) {
-        guard !state.scheduled.isEmpty else { return }
-        var remaining: [Scheduled] = []
-        for item in state.scheduled {
-            if item.due <= now {
-                maintenance.submit(.compress(path: item.path))
-                maintenance.submit(.retention)
-            } else {
-                remaining.append(item)
-            }
-        }
-        state.scheduled = remaining
     }
 
     // MARK: - Start-up recovery
@@ -598,8 +567,7 @@ public final class RotatingFileSink: EventSink {
                 }
             } else if active.isRegularFile, active.size > 0 {
                 // The active file of a crashed run (or of the rename layout before an upgrade).
-                state.activeLines = 0
-                rotate(&state, now: now, reason: "startup", renamingActiveFile: true)
+                rotate(&state, now: now, reason: .startup, renamingActiveFile: true)
                 names = (try? fileSystem.contentsOfDirectory(directory)) ?? names
             } else if active.isRegularFile {
                 try? fileSystem.remove(configuration.activePath)
@@ -614,13 +582,9 @@ public final class RotatingFileSink: EventSink {
                 try? fileSystem.remove(path)
                 continue
             }
-            guard configuration.format == .plain, let compression = configuration.compression, !segment.isCompressed,
-                !state.scheduled.contains(where: { $0.path == path })
-            else { continue }
-            state.scheduled.append(Scheduled(due: info.modified.advanced(by: compression.delay), path: path))
+            if !segment.isCompressed { state.machine.found(closedSegment: path, modified: info.modified) }
         }
-        submitDueCompressions(&state, now: now)
-        maintenance.submit(.retention)
+        execute(state.machine.dueCompressions(now: now) + [.applyRetention], &state, now: now, firstSeq: 0)
         makeReserve()
     }
 }
