@@ -3,11 +3,11 @@ public typealias Tally = [String: Int64]
 
 extension Dictionary where Key == String, Value == Int64 {
     /// Adds `amount` to `key`'s count.
-    public mutating func add(_ key: String, _ amount: Int64 = 1) { self[key, default: 0].saturatingAdd(amount) }
+    package mutating func add(_ key: String, _ amount: Int64 = 1) { self[key, default: 0].saturatingAdd(amount) }
     /// Adds every count of `other`.
-    public mutating func merge(_ other: Tally) { for (key, value) in other { add(key, value) } }
+    package mutating func merge(_ other: Tally) { for (key, value) in other { add(key, value) } }
     /// The counts as a JSON object with sorted keys.
-    public var json: AttributeValue { .object(Attributes(uniqueKeysWithValues: sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })) }
+    package var json: AttributeValue { .object(Attributes(uniqueKeysWithValues: sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })) }
 }
 
 /// Where an event sits in the stream, to order events of different runs and files alike:

@@ -148,10 +148,10 @@ public struct JSONLineDecoder: Sendable {
 
 /// One JSON document (an HTTP response body, a webhook answer) read into an ``AttributeValue``
 /// by the same RFC 8259 parser as event lines.
-public enum JSONDocument {
+package enum JSONDocument {
     /// Parses `bytes` as one JSON value (with surrounding whitespace); nesting deeper than
     /// `maxDepth` is an error.
-    public static func parse(_ bytes: some Collection<UInt8>, maxDepth: Int = 64) throws(LineDecodingError) -> AttributeValue {
+    package static func parse(_ bytes: some Collection<UInt8>, maxDepth: Int = 64) throws(LineDecodingError) -> AttributeValue {
         let array = Array(bytes)
         let result: Result<AttributeValue, LineDecodingError> = array.withUnsafeBufferPointer { buffer in
             var parser = JSONParser(bytes: buffer, maxDepth: maxDepth)

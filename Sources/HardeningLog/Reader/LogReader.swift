@@ -36,15 +36,15 @@ public struct LogReader: Sendable {
     static let readBytes = 128 << 10
 
     /// Everything read from some files: the events in order and the issues found.
-    public struct Result: Sendable {
+    package struct Result: Sendable {
         /// The events, file by file, line by line.
-        public var events: [Event] = []
+        package var events: [Event] = []
         /// The problems found.
-        public var issues: [ReadIssue] = []
+        package var issues: [ReadIssue] = []
     }
 
     /// Reads whole files into memory (for tests and small inputs; replay streams instead).
-    public func readAll(_ paths: [String]) -> Result {
+    package func readAll(_ paths: [String]) -> Result {
         var result = Result()
         for path in paths {
             read(path, onEvent: { result.events.append($0) }, onIssue: { result.issues.append($0) })

@@ -27,22 +27,22 @@ extension RotatingFileSink {
 ///   rotation), `.gz` appended once compressed.
 ///
 /// Segments order by (time, counter), then name.
-public struct SegmentName: Hashable, Sendable, Comparable {
+package struct SegmentName: Hashable, Sendable, Comparable {
     /// The file name.
-    public var name: String
+    package var name: String
     /// The base name the segment belongs to (`events.jsonl`).
-    public var baseName: String
+    package var baseName: String
     /// The compact UTC time in the name (`20261129T000000Z`).
-    public var time: String
+    package var time: String
     /// The counter after the time.
-    public var counter: Int
+    package var counter: Int
     /// Whether the name ends in `.gz`.
-    public var isCompressed: Bool
+    package var isCompressed: Bool
     /// The layout that names files this way.
-    public var layout: RotatingFileSink.Layout
+    package var layout: RotatingFileSink.Layout
 
     /// The name of a new segment of `baseName`.
-    public init(baseName: String, layout: RotatingFileSink.Layout, time: Timestamp, counter: Int, compressed: Bool) {
+    package init(baseName: String, layout: RotatingFileSink.Layout, time: Timestamp, counter: Int, compressed: Bool) {
         self.init(baseName: baseName, layout: layout, compactTime: time.compactDescription, counter: counter, compressed: compressed)
     }
 
@@ -66,14 +66,14 @@ public struct SegmentName: Hashable, Sendable, Comparable {
     }
 
     /// Parses `name` as a segment of `baseName` in either layout; `nil` if it is not one.
-    public init?(_ name: String, baseName: String) {
+    package init?(_ name: String, baseName: String) {
         guard let parsed = SegmentName(name), parsed.baseName == baseName else { return nil }
         self = parsed
     }
 
     /// Parses `name` as a segment of a `.jsonl` base name in either layout (as the reader does,
     /// not knowing the base name); `nil` if it is not one.
-    public init?(_ name: String) {
+    package init?(_ name: String) {
         guard !name.hasSuffix(".tmp"), !name.hasPrefix(".") else { return nil }
         var rest = Substring(name)
         let compressed = rest.hasSuffix(".gz")
@@ -105,7 +105,7 @@ public struct SegmentName: Hashable, Sendable, Comparable {
     }
 
     /// The same segment once compressed.
-    public var compressed: SegmentName {
+    package var compressed: SegmentName {
         var copy = self
         if !copy.isCompressed {
             copy.isCompressed = true
@@ -114,7 +114,7 @@ public struct SegmentName: Hashable, Sendable, Comparable {
         return copy
     }
 
-    public static func < (lhs: SegmentName, rhs: SegmentName) -> Bool {
+    package static func < (lhs: SegmentName, rhs: SegmentName) -> Bool {
         (lhs.time, lhs.counter, lhs.name) < (rhs.time, rhs.counter, rhs.name)
     }
 
