@@ -73,7 +73,7 @@ import Darwin
         /// to this process's test server while it shuts down).
         func terminate() async throws -> Int32 {
             kill(process.processIdentifier, SIGTERM)
-            for _ in 0..<1500 where process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+            await eventually(timeout: .seconds(30), interval: .milliseconds(20)) { !process.isRunning }
             return process.isRunning ? -1 : process.terminationStatus
         }
 
@@ -172,16 +172,10 @@ import Darwin
         let child = try AgentChild(config: directory.path + "/agent.yaml", directory: directory.path, environment: [:])
         let port = try await child.port()
         try await HTTPHealthCheckTests.withClient { client in
-            var health = try await Self.get(client, "http://127.0.0.1:\(port)/health")
-            for _ in 0..<250 where health.status != 503 {
-                try await Task.sleep(for: .milliseconds(20))
-                health = try await Self.get(client, "http://127.0.0.1:\(port)/health")
-            }
+            let health = try await eventually { try await Self.get(client, "http://127.0.0.1:\(port)/health") } until: { $0.status == 503 }
             #expect(health.status == 503, "\(health.body)")
-            var metrics = try await Self.get(client, "http://127.0.0.1:\(port)/metrics").body
-            for _ in 0..<150 where !metrics.contains("hardening_sink_failures_total 1") {
-                try await Task.sleep(for: .milliseconds(20))
-                metrics = try await Self.get(client, "http://127.0.0.1:\(port)/metrics").body
+            let metrics = try await eventually { try await Self.get(client, "http://127.0.0.1:\(port)/metrics").body } until: {
+                $0.contains("hardening_sink_failures_total 1")
             }
             #expect(metrics.contains("hardening_sink_failures_total 1"), "\(metrics)")
         }
@@ -212,10 +206,8 @@ import Darwin
         let child = try AgentChild(config: directory.path + "/agent.yaml", directory: directory.path, environment: [:])
         let port = try await child.port()
         try await HTTPHealthCheckTests.withClient { client in
-            var health = try await Self.get(client, "http://127.0.0.1:\(port)/health")
-            for _ in 0..<250 where !health.body.contains("\"overall_status\":\"degraded\"") {
-                try await Task.sleep(for: .milliseconds(20))
-                health = try await Self.get(client, "http://127.0.0.1:\(port)/health")
+            let health = try await eventually { try await Self.get(client, "http://127.0.0.1:\(port)/health") } until: {
+                $0.body.contains("\"overall_status\":\"degraded\"")
             }
             #expect(health.status == expected, "\(health.body)")
             let document = try JSONDocument.parse(Array(health.body.utf8))
@@ -246,11 +238,7 @@ import Darwin
             var answers: [Answer] = []
             try await HTTPHealthCheckTests.withClient { client in
                 // Healthy once the first round has run.
-                var health = try await Self.get(client, base + "/health")
-                for _ in 0..<200 where health.status != 200 {
-                    try await Task.sleep(for: .milliseconds(20))
-                    health = try await Self.get(client, base + "/health")
-                }
+                var health = try await eventually { try await Self.get(client, base + "/health") } until: { $0.status == 200 }
                 #expect(health.status == 200, "\(health.body)")
                 #expect(health.contentType == "application/health+json" && health.cacheControl == "no-store")
                 let document = try JSONDocument.parse(Array(health.body.utf8))
@@ -265,13 +253,10 @@ import Darwin
                 let ready = try await Self.get(client, base + "/health/ready")
                 #expect(live.status == 200 && ready.status == 200 && ready.body.contains("pass"))
                 // /summary is a snapshot rebuilt every server.summary_refresh (1 s by default).
-                var summary = try await Self.get(client, base + "/summary")
-                var summaryDocument = try JSONDocument.parse(Array(summary.body.utf8))
-                for _ in 0..<150 where summaryDocument["health"]?["vectors"]?["last_status"] != "healthy" {
-                    try await Task.sleep(for: .milliseconds(20))
-                    summary = try await Self.get(client, base + "/summary")
-                    summaryDocument = try JSONDocument.parse(Array(summary.body.utf8))
-                }
+                let (summary, summaryDocument) = try await eventually { () async throws -> (Answer, AttributeValue) in
+                    let summary = try await Self.get(client, base + "/summary")
+                    return (summary, try JSONDocument.parse(Array(summary.body.utf8)))
+                } until: { (answer: (Answer, AttributeValue)) -> Bool in answer.1["health"]?["vectors"]?["last_status"] == "healthy" }
                 #expect(summary.status == 200 && summary.contentType == "application/json")
                 #expect(summaryDocument["health"]?["vectors"]?["last_status"] == "healthy", "\(summary.body.prefix(400))")
                 let notFound = try await Self.get(client, base + "/nothing")
@@ -280,9 +265,9 @@ import Darwin
                 // An outage: /health fails (the check is critical), an alert fires and is posted.
                 down.withLock { $0 = true }
                 // Until the probe has seen the 503 (on a loaded machine a round may time out first).
-                for _ in 0..<750 where alerts.withLock({ $0.isEmpty }) || health.status != 503 || !health.body.contains("HTTP 503") {
-                    try await Task.sleep(for: .milliseconds(20))
-                    health = try await Self.get(client, base + "/health")
+                health = try await eventually { try await Self.get(client, base + "/health") } until: { (answer: Answer) -> Bool in
+                    let alerted = !alerts.withLock { $0.isEmpty }
+                    return alerted && answer.status == 503 && answer.body.contains("HTTP 503")
                 }
                 #expect(health.status == 503 && health.body.contains("HTTP 503"), "\(health.body)")
                 #expect(try await Self.get(client, base + "/health/ready").status == 503)
@@ -291,12 +276,9 @@ import Darwin
                 #expect(posted.contains(#""check":"vectors""#) && posted.contains("alert.fired"), "\(posted)")
 
                 // /metrics is rebuilt with /summary (every second): poll until it shows the outage and its alert.
-                var metrics = try await Self.get(client, base + "/metrics")
-                for _ in 0..<500 where !metrics.body.contains(#"hardening_health_up{check="vectors"} 0"#)
-                    || !metrics.body.contains(#"hardening_alerts_fired_total{alert="down/vectors"} "#)
-                {
-                    try await Task.sleep(for: .milliseconds(20))
-                    metrics = try await Self.get(client, base + "/metrics")
+                let metrics = try await eventually { try await Self.get(client, base + "/metrics") } until: { (answer: Answer) -> Bool in
+                    answer.body.contains(#"hardening_health_up{check="vectors"} 0"#)
+                        && answer.body.contains(#"hardening_alerts_fired_total{alert="down/vectors"} "#)
                 }
                 #expect(metrics.status == 200 && metrics.contentType.hasPrefix("text/plain; version=0.0.4"))
                 let parsed = try await ChildProcess.runDetached(["python3", "-c", Self.metricsCheck], input: Data(metrics.body.utf8))
@@ -308,18 +290,12 @@ import Darwin
             // SIGTERM: readiness fails at once while the server still answers (the drain), then it stops.
             down.withLock { $0 = false }
             try await HTTPHealthCheckTests.withClient { client in
-                var ready = try await Self.get(client, base + "/health/ready")
-                for _ in 0..<200 where ready.status != 200 {
-                    try await Task.sleep(for: .milliseconds(20))
-                    ready = try await Self.get(client, base + "/health/ready")
-                }
+                let ready = try await eventually { try await Self.get(client, base + "/health/ready") } until: { $0.status == 200 }
                 #expect(ready.status == 200, "the dependency came back but readiness did not")
                 kill(child.process.processIdentifier, SIGTERM)
                 // The drain lasts 2.5 s: long enough for a loaded machine to see it.
-                var draining = try await Self.get(client, base + "/health/ready")
-                for _ in 0..<50 where draining.status == 200 {
-                    try await Task.sleep(for: .milliseconds(20))
-                    draining = try await Self.get(client, base + "/health/ready")
+                let draining = try await eventually(timeout: .seconds(2)) { try await Self.get(client, base + "/health/ready") } until: {
+                    $0.status != 200
                 }
                 let live = try await Self.get(client, base + "/health/live")
                 #expect(draining.status == 503 && live.status == 200, "ready \(draining.status), live \(live.status) while draining")

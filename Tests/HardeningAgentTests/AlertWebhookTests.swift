@@ -43,7 +43,7 @@ import Testing
                 late.set(webhook)
                 let running = Task { await webhook.run() }
                 Self.alert(on: bus, check: "pinecone")
-                for _ in 0..<200 where webhook.statistics.sent == 0 { try await Task.sleep(for: .milliseconds(10)) }
+                await eventually(timeout: .seconds(20), interval: .milliseconds(10)) { webhook.statistics.sent > 0 }
                 #expect(webhook.statistics.sent == 1 && webhook.statistics.failed == 0)
                 webhook.close()
                 await running.value
@@ -75,7 +75,7 @@ import Testing
                 late.set(webhook)
                 let running = Task { await webhook.run() }
                 Self.alert(on: bus, check: "notion")
-                for _ in 0..<200 where webhook.statistics.failed == 0 { try await Task.sleep(for: .milliseconds(10)) }
+                await eventually(timeout: .seconds(20), interval: .milliseconds(10)) { webhook.statistics.failed > 0 }
                 webhook.close()
                 await running.value
                 await bus.shutdown()

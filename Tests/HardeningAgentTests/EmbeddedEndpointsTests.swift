@@ -20,21 +20,14 @@ import Testing
         let port = try await child.port()
         let base = "http://127.0.0.1:\(port)"
         try await HTTPHealthCheckTests.withClient { client in
-            var health = try await AgentProcessTests.get(client, base + "/health")
-            for _ in 0..<500 where health.status != 200 {
-                try await Task.sleep(for: .milliseconds(20))
-                health = try await AgentProcessTests.get(client, base + "/health")
-            }
+            var health = try await eventually { try await AgentProcessTests.get(client, base + "/health") } until: { $0.status == 200 }
             #expect(health.status == 200 && health.body.contains(#""overall_status":"healthy""#), "\(health.body)")
             for _ in 0..<4 {
                 let search = try await AgentProcessTests.get(client, base + "/search?q=x")
                 #expect(search.status == 200 && search.body == "[]", "the fallback answers: \(search.body)")
             }
             // The breaker is open: the service is degraded, and /health answers 503 as the guide's.
-            for _ in 0..<500 where health.status != 503 {
-                try await Task.sleep(for: .milliseconds(20))
-                health = try await AgentProcessTests.get(client, base + "/health")
-            }
+            health = try await eventually { try await AgentProcessTests.get(client, base + "/health") } until: { $0.status == 503 }
             #expect(health.status == 503, "\(health.body)")
             let document = try JSONDocument.parse(Array(health.body.utf8))
             #expect(document["overall_status"] == "degraded" && document["services"]?["breaker:search-index"]?["status"] == "degraded",

@@ -51,10 +51,8 @@ import Darwin
             let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
             var bodies: [String] = []
             do {
-                var health = try await AgentProcessTests.get(client, "http://127.0.0.1:\(agentPort)/health")
-                for _ in 0..<100 where !health.body.contains("HTTP 500") {
-                    try await Task.sleep(for: .milliseconds(50))
-                    health = try await AgentProcessTests.get(client, "http://127.0.0.1:\(agentPort)/health")
+                let health = try await eventually { try await AgentProcessTests.get(client, "http://127.0.0.1:\(agentPort)/health") } until: {
+                    $0.body.contains("HTTP 500")
                 }
                 #expect(health.body.contains("HTTP 500") && health.body.contains("[REDACTED]"), "\(health.body)")
                 bodies.append(health.body)

@@ -56,11 +56,10 @@ import Darwin
     }
 
     private func waitForLines(in path: String, atLeast count: Int) async throws {
-        for _ in 0..<600 {
-            if let data = FileManager.default.contents(atPath: path), data.filter({ $0 == 0x0A }).count >= count { return }
-            try await Task.sleep(for: .milliseconds(20))
+        let appeared = await eventually(timeout: .seconds(30), interval: .milliseconds(20)) {
+            (FileManager.default.contents(atPath: path)?.filter { $0 == 0x0A }.count ?? 0) >= count
         }
-        Issue.record("no \(count) lines appeared in \(path)")
+        if !appeared { Issue.record("no \(count) lines appeared in \(path)") }
     }
 
     private func runEvents(_ directory: String) -> (events: [Event], issues: [ReadIssue]) {
@@ -102,9 +101,7 @@ import Darwin
                                "--file-format", format, "--flush-interval", "0.05", "--max-file-bytes", "400000",
                                "--min-rotation-interval", "0", "--compression-delay", "0"])
         let active = directory.path + (format == "plain" ? "/events.jsonl" : "/events.jsonl.gz")
-        for _ in 0..<600 where (FileManager.default.contents(atPath: active)?.count ?? 0) < 4096 {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        await eventually(timeout: .seconds(30), interval: .milliseconds(20)) { (FileManager.default.contents(atPath: active)?.count ?? 0) >= 4096 }
         try await Task.sleep(for: .milliseconds(700))
         child.signal(SIGKILL)
         _ = await child.wait()

@@ -129,7 +129,7 @@ import Darwin
         #expect(sink.statistics.rotations == 2)
         // By age: an hour later, a tick rotates even without size pressure.
         clock.advance(by: .seconds(3601))
-        for _ in 0..<400 where sink.statistics.rotations < 3 { try await Task.sleep(for: .milliseconds(5)) }
+        await eventually(interval: .milliseconds(5)) { sink.statistics.rotations >= 3 }
         #expect(sink.statistics.rotations == 3)
         await bus.shutdown()
         let segments = names(in: directory.path).filter { $0 != "events.jsonl" }
@@ -155,9 +155,9 @@ import Darwin
         #expect(!plain[0].hasSuffix(".gz"), "still plain: agents may be reading it")
         let plainBytes = try Data(contentsOf: URL(fileURLWithPath: directory.path + "/" + plain[0]))
         clock.advance(by: .seconds(61))
-        for _ in 0..<400 where !names(in: directory.path).contains(plain[0] + ".gz") {
-            try await Task.sleep(for: .milliseconds(5))
+        await eventually(interval: .milliseconds(5)) {
             sink.waitForBackgroundWork()
+            return names(in: directory.path).contains(plain[0] + ".gz")
         }
         let after = names(in: directory.path)
         #expect(after == ["events.jsonl", plain[0] + ".gz"])
@@ -185,9 +185,7 @@ import Darwin
         sink.waitForBackgroundWork()
         let plain = names(in: directory.path).filter { $0.hasPrefix("events-") && !$0.hasSuffix(".gz") }
         #expect(plain.count >= 2, "a closed segment and the active one: \(plain)")
-        for _ in 0..<400 where !memory.events.contains(where: { $0.kind == .sinkFailed }) {
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        await eventually(interval: .milliseconds(5)) { memory.events.contains { $0.kind == .sinkFailed } }
         let failure = try #require(try memory.events.first { $0.kind == .sinkFailed }?.payload(as: SinkFailed.self))
         #expect(failure.errno == Int64(ENOSPC) && failure.error.contains("original kept, tried again in 200 ms"), "\(failure.error)")
         #expect(failure.sink == sink.name && sink.name == "file:" + directory.path + "/events.jsonl",
@@ -195,9 +193,7 @@ import Darwin
         // The disk has room again: without a restart, the closed segment is compressed.
         fileSystem.setOpenFault(nil)
         let closed = plain[0]
-        for _ in 0..<600 where !names(in: directory.path).contains(closed + ".gz") {
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        await eventually(interval: .milliseconds(5)) { names(in: directory.path).contains(closed + ".gz") }
         #expect(names(in: directory.path).contains(closed + ".gz"))
         #expect(!names(in: directory.path).contains(closed), "the plain copy is gone once the .gz is complete")
         await bus.shutdown()
@@ -266,15 +262,11 @@ import Darwin
         let sink = RotatingFileSink(configuration: .init(directory: directory.path, layout: .rename, flushInterval: .seconds(5)))
         let bus = makeBus(sink, clock: clock)
         emit(bus, 10)
-        try await Task.sleep(for: .milliseconds(50))
+        // First proof that the sink was handed the events; only then that it holds them.
+        #expect(await eventually { bus.statistics.delivered >= 10 })
         #expect(FileManager.default.contents(atPath: directory.path + "/events.jsonl") == nil, "held in memory")
         clock.advance(by: .seconds(6))
-        for _ in 0..<400 where FileManager.default.contents(atPath: directory.path + "/events.jsonl") == nil {
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        for _ in 0..<400 where LogReader().readAll([directory.path + "/events.jsonl"]).events.count < 11 {
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        await eventually(interval: .milliseconds(5)) { LogReader().readAll([directory.path + "/events.jsonl"]).events.count >= 11 }
         #expect(LogReader().readAll([directory.path + "/events.jsonl"]).events.count == 11, "header and ten events")
         emit(bus, 5)
         await bus.flush()

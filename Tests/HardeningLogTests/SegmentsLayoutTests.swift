@@ -104,9 +104,7 @@ import Darwin
         clock.advance(by: .seconds(61))
         emit(bus, 1, from: 600)
         await bus.flush()
-        for _ in 0..<500 where names(in: output.path).filter({ $0.hasSuffix(".gz") }).count < plain.count - 1 {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        await eventually(interval: .milliseconds(10)) { names(in: output.path).filter { $0.hasSuffix(".gz") }.count >= plain.count - 1 }
         sink.waitForBackgroundWork()
         let after = names(in: output.path)
         #expect(after.contains(activeBefore), "the segment being written then, closed less than the delay ago, stays plain")

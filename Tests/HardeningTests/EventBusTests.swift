@@ -128,8 +128,9 @@ import Testing
             for index in 0..<50 { bus.emit(.info, "k", message: "\(index)") }
             done.set()
         }
-        try? await Task.sleep(for: .milliseconds(50))
-        #expect(!done.isSet, "emit must block while the buffer is full")
+        // First proof that the producer ran and filled the buffer; only then that it waits.
+        #expect(await eventually { bus.statistics.accepted >= 4 })
+        #expect(!done.isSet && bus.statistics.accepted < 50, "emit must block while the buffer is full")
         gate.open()
         await producer.value
         await bus.shutdown()
@@ -242,7 +243,7 @@ import Testing
 
     /// Waits until `condition` holds (`flush` would wait for the stalled sink too).
     private func waiting(until condition: () -> Bool) async {
-        for _ in 0..<2000 where !condition() { try? await Task.sleep(for: .milliseconds(5)) }
+        await eventually(timeout: .seconds(10), interval: .milliseconds(5), condition)
     }
 
     @Test func redactsBeforeDelivery() async {
@@ -288,9 +289,7 @@ import Testing
         let bus = EventBus(configuration: configuration, sinks: [sink], clock: clock)
         await bus.flush()  // the drain is running and has read the clock
         clock.advance(by: .seconds(1))
-        for _ in 0..<200 where !sink.ticks.withLock({ $0.contains(clock.now()) }) {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        await eventually(timeout: .seconds(10), interval: .milliseconds(10)) { sink.ticks.withLock { $0.contains(clock.now()) } }
         await bus.shutdown()
         #expect(sink.ticks.withLock { $0.contains(clock.now()) })
     }
