@@ -2,21 +2,21 @@
 /// then sleeps briefly, so that a test spinning on the concurrency pool does not keep its few
 /// threads busy while the work it waits for (another task, a sink's thread, a child process)
 /// needs them. Call ``progressed()`` when something moved.
-public struct PoolFriendlyPause: Sendable {
+package struct PoolFriendlyPause: Sendable {
     private var idle = 0
     /// Yields this many times in a row before it starts sleeping.
-    public var yieldsBeforeSleeping: Int
+    package var yieldsBeforeSleeping: Int
     /// How long each sleep lasts.
-    public var sleep: Duration
+    package var sleep: Duration
 
     /// A pause that yields `yieldsBeforeSleeping` times, then sleeps `sleep` at a time.
-    public init(yieldsBeforeSleeping: Int = 64, sleep: Duration = .microseconds(100)) {
+    package init(yieldsBeforeSleeping: Int = 64, sleep: Duration = .microseconds(100)) {
         self.yieldsBeforeSleeping = yieldsBeforeSleeping
         self.sleep = sleep
     }
 
     /// Waits a little: a yield, or after many in a row without progress, a short sleep.
-    public mutating func pause() async {
+    package mutating func pause() async {
         idle += 1
         if idle <= yieldsBeforeSleeping {
             await Task.yield()
@@ -26,5 +26,5 @@ public struct PoolFriendlyPause: Sendable {
     }
 
     /// Something moved: the next pauses yield again.
-    public mutating func progressed() { idle = 0 }
+    package mutating func progressed() { idle = 0 }
 }

@@ -55,9 +55,9 @@ public struct TraceContext: Sendable, Hashable {
 }
 
 /// The `ServiceContext` key of a ``TraceContext``.
-public enum TraceContextKey: ServiceContextKey {
-    public typealias Value = TraceContext
-    public static var nameOverride: String? { "traceparent" }
+enum TraceContextKey: ServiceContextKey {
+    typealias Value = TraceContext
+    static var nameOverride: String? { "traceparent" }
 }
 
 extension InstrumentationContext {

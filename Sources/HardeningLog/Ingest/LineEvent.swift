@@ -5,23 +5,23 @@ import Hardening
 /// line is a `log.message` whose message is the line. A line that looks like an event but cannot
 /// be one (broken JSON, a wrong type, a kind the pipeline reserves) is still emitted, as text,
 /// and ``problem`` says what was wrong.
-public struct LineEvent: Sendable, Equatable {
+package struct LineEvent: Sendable, Equatable {
     /// The level (`info` unless the object names one).
-    public var level: EventLevel
+    package var level: EventLevel
     /// The kind.
-    public var kind: EventKind
+    package var kind: EventKind
     /// The message.
-    public var message: String
+    package var message: String
     /// The attrs.
-    public var attrs: Attributes
+    package var attrs: Attributes
     /// Why the line was emitted as text although it looked like an event; `nil` if it was fine.
-    public var problem: String?
+    package var problem: String?
 
     /// Kinds the pipeline writes about itself: a line may not forge them.
     static let reservedPrefixes = ["file.", "bus.", "sink."]
 
     /// Reads one line (without its newline).
-    public init(line: some Collection<UInt8>) {
+    package init(line: some Collection<UInt8>) {
         let bytes = Array(line)
         var start = 0
         while start < bytes.count, bytes[start] == UInt8(ascii: " ") || bytes[start] == UInt8(ascii: "\t") { start += 1 }

@@ -52,9 +52,9 @@ public struct ReplayFilter: Sendable {
 
 /// A point in time as the command line gives it: RFC 3339 (`2026-11-29T10:00:00Z`) or an age
 /// before `now` (`90s`, `15m`, `2h`, `7d`).
-public enum TimeArgument {
+package enum TimeArgument {
     /// The time `text` means, or `nil` if it is neither form.
-    public static func parse(_ text: String, now: Timestamp) -> Timestamp? {
+    package static func parse(_ text: String, now: Timestamp) -> Timestamp? {
         if let exact = Timestamp(rfc3339: text) { return exact }
         guard let unit = text.last, let amount = Double(text.dropLast()), amount.isFinite, amount >= 0 else { return nil }
         let seconds: Double

@@ -3,26 +3,26 @@ import Hardening
 /// Tracks a sink's failing/working state so that `sink.failed` is reported once when writes
 /// start failing (not once per batch, which would flood the bus) and `sink.recovered` once when
 /// they work again, with everything lost in between.
-public struct SinkFailureTracker: Sendable {
+package struct SinkFailureTracker: Sendable {
     /// Whether the last write failed.
-    public private(set) var isFailing = false
+    package private(set) var isFailing = false
     /// Events lost since the sink started failing.
-    public private(set) var lostSinceFailure: Int64 = 0
+    package private(set) var lostSinceFailure: Int64 = 0
     /// Events lost since the sink was made.
-    public private(set) var totalLost: Int64 = 0
+    package private(set) var totalLost: Int64 = 0
     /// Failed writes since the sink started failing.
-    public private(set) var failedWrites: Int64 = 0
+    package private(set) var failedWrites: Int64 = 0
     /// The last failure's error (the operation, the path and the errno's text), kept after recovery.
-    public private(set) var lastError: String?
+    package private(set) var lastError: String?
     private var failingSince = Timestamp(microsecondsSinceEpoch: 0)
 
     /// Creates a tracker in the working state.
-    public init() {}
+    package init() {}
 
     /// Records a failed write of `events` events (which the sink may still hold and retry; count
     /// the ones it gives up with ``lost(events:)``); returns the `sink.failed` payload to report on
     /// the transition from working to failing.
-    public mutating func failed(at now: Timestamp, sink: String, error: String, errno: Int32?, events: Int) -> SinkFailed? {
+    package mutating func failed(at now: Timestamp, sink: String, error: String, errno: Int32?, events: Int) -> SinkFailed? {
         failedWrites += 1
         lastError = error
         guard !isFailing else { return nil }
@@ -32,13 +32,13 @@ public struct SinkFailureTracker: Sendable {
     }
 
     /// Counts events dropped while failing, without a write attempt.
-    public mutating func lost(events: Int) {
+    package mutating func lost(events: Int) {
         lostSinceFailure += Int64(events)
         totalLost += Int64(events)
     }
 
     /// Records a successful write; returns the `sink.recovered` payload on the transition back.
-    public mutating func succeeded(at now: Timestamp, sink: String) -> SinkRecovered? {
+    package mutating func succeeded(at now: Timestamp, sink: String) -> SinkRecovered? {
         guard isFailing else { return nil }
         let payload = SinkRecovered(sink: sink, lostEvents: lostSinceFailure, failedWrites: failedWrites,
                                     downtimeMs: Double(now.duration(since: failingSince).components.seconds) * 1000
