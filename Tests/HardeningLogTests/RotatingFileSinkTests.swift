@@ -193,7 +193,9 @@ import Darwin
         // The disk has room again: without a restart, the closed segment is compressed.
         fileSystem.setOpenFault(nil)
         let closed = plain[0]
-        await eventually(interval: .milliseconds(5)) { names(in: directory.path).contains(closed + ".gz") }
+        // Failures double the retry delay (200 ms, 400 ms, …): a loaded machine that let several
+        // pass before the fault was cleared waits longer for the next try.
+        await eventually(timeout: .seconds(90), interval: .milliseconds(5)) { names(in: directory.path).contains(closed + ".gz") }
         #expect(names(in: directory.path).contains(closed + ".gz"))
         #expect(!names(in: directory.path).contains(closed), "the plain copy is gone once the .gz is complete")
         await bus.shutdown()
