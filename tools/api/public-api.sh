@@ -24,6 +24,8 @@ for module in ["Hardening", "HardeningLog", "HardeningAgent", "HardeningTestKit"
                 kind = symbol["kind"]["identifier"].removeprefix("swift.")
                 if kind == "func.op":  # ==, <, … mostly synthesized by Equatable, Comparable
                     continue
+                if "::SYNTHESIZED::" in symbol["identifier"]["precise"]:  # inherited from a protocol's extension
+                    continue
                 lines.add(f"{module} {kind} {'.'.join(symbol['pathComponents'])}")
 print("\n".join(sorted(lines)))
 PY

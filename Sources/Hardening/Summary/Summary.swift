@@ -71,7 +71,7 @@ public struct Summary: Sendable {
     /// Counts `event` in its run's coverage only (its `seq`, its time span), not in the rest:
     /// replay does this for events its filters leave out, so that holes in `seq` still mean
     /// lost events.
-    public mutating func recordRun(_ event: Event) {
+    package mutating func recordRun(_ event: Event) {
         guard event.kind != .fileOpened else { return }
         guard event.kind != .fileClosed else { return recordClosing(event) }
         recordRun(run: event.run, service: event.service, host: event.host, timestamp: event.timestamp, seq: event.seq)
@@ -119,7 +119,7 @@ public struct Summary: Sendable {
     /// Folds `event` into everything but its run's coverage (see ``recordRun(_:)``): its
     /// counts, then its payload through the kind's ``EventPayload/fold(into:at:)`` (attrs that
     /// do not read as the payload count in ``malformed``).
-    public mutating func foldContent(_ event: Event) {
+    package mutating func foldContent(_ event: Event) {
         guard event.kind != .fileOpened else { return }
         count(kind: event.kind, level: event.level)
         guard let type = event.kind.payloadType, !type.isCountedOnly else { return }

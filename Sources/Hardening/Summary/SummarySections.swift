@@ -310,7 +310,7 @@ extension Summary {
         }
 
         /// Adds one event.
-        public mutating func record(service: String, host: String, timestamp: Timestamp, seq: UInt64) {
+        package mutating func record(service: String, host: String, timestamp: Timestamp, seq: UInt64) {
             if (timestamp, seq) < (first, firstSeq) {
                 first = timestamp
                 firstSeq = seq
@@ -322,7 +322,7 @@ extension Summary {
         }
 
         /// Adds another stretch of the same run.
-        public mutating func merge(_ other: Run) {
+        package mutating func merge(_ other: Run) {
             if (other.first, other.firstSeq) < (first, firstSeq) {
                 first = other.first
                 firstSeq = other.firstSeq

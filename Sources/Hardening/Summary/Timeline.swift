@@ -109,12 +109,12 @@ public struct Timeline: Sendable {
     }
 
     /// Counts an event with nothing else to chart.
-    public mutating func recordEvent(at timestamp: Timestamp) {
+    package mutating func recordEvent(at timestamp: Timestamp) {
         withBucket(at: timestamp) { $0.events += 1 }
     }
 
     /// Adds a timed call.
-    public mutating func recordTiming(at timestamp: Timestamp, operation: String, durationMs: Double, failed: Bool) {
+    package mutating func recordTiming(at timestamp: Timestamp, operation: String, durationMs: Double, failed: Bool) {
         withBucket(at: timestamp) { bucket in
             bucket.events += 1
             bucket.operations[operation, default: OperationPoint()].add(micros: LatencyStats.microseconds(milliseconds: durationMs), failed: failed)
@@ -122,7 +122,7 @@ public struct Timeline: Sendable {
     }
 
     /// Adds an `error.recorded`.
-    public mutating func recordError(at timestamp: Timestamp) {
+    package mutating func recordError(at timestamp: Timestamp) {
         withBucket(at: timestamp) { bucket in
             bucket.events += 1
             bucket.errors += 1
@@ -130,7 +130,7 @@ public struct Timeline: Sendable {
     }
 
     /// Adds a health probe.
-    public mutating func recordProbe(at timestamp: Timestamp, check: String, healthy: Bool) {
+    package mutating func recordProbe(at timestamp: Timestamp, check: String, healthy: Bool) {
         withBucket(at: timestamp) { bucket in
             bucket.events += 1
             if healthy { bucket.probes[check, default: ProbePoint()].healthy += 1 } else { bucket.probes[check, default: ProbePoint()].failing += 1 }
@@ -138,7 +138,7 @@ public struct Timeline: Sendable {
     }
 
     /// Adds a breaker's state change.
-    public mutating func recordStateChange(at timestamp: Timestamp, run: String, breaker: String, to state: String) {
+    package mutating func recordStateChange(at timestamp: Timestamp, run: String, breaker: String, to state: String) {
         recordEvent(at: timestamp)
         if stateChanges[breaker, default: []].count < Self.maxStateChanges {
             stateChanges[breaker, default: []].append(StateChange(timestamp: timestamp, run: run, state: state))

@@ -153,7 +153,7 @@ public final class Agent: Sendable {
     /// The connectivity checks `validate-config` runs: the health checks the configuration's
     /// `config.connectivity` names (those that reach something outside: the sink and breaker
     /// checks of a running agent are left out). The caller shuts `client` down.
-    public static func connectivityChecks(_ configuration: AgentConfiguration, client: HTTPClient) -> [any HealthCheck] {
+    package static func connectivityChecks(_ configuration: AgentConfiguration, client: HTTPClient) -> [any HealthCheck] {
         let names = Set(configuration.validation.connectivity)
         var selected = configuration
         selected.health.checks = configuration.health.checks.filter { names.contains($0.name) }

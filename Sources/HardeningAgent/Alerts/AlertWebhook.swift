@@ -70,7 +70,7 @@ public final class AlertWebhook: EventSink, Service, Sendable {
     }
 
     /// The JSON body for an alert event.
-    public static func body(for event: Event) -> AttributeValue {
+    package static func body(for event: Event) -> AttributeValue {
         var body = Attributes()
         body["text"] = .string("[\(event.service)] \(event.message)")
         body["event"] = .string(event.kind.rawValue)

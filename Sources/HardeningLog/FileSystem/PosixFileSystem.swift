@@ -120,7 +120,7 @@ public struct PosixFileSystem: FileSystem {
     }
 
     /// The directory part of a path (`.` for a bare name).
-    public static func parent(of path: String) -> String {
+    package static func parent(of path: String) -> String {
         var trimmed = Substring(path)
         while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
         guard let slash = trimmed.lastIndex(of: "/") else { return "." }

@@ -22,7 +22,7 @@ public struct LogReader: Sendable {
     public var fileSystem: any FileSystem
     /// Whether gzip is inflated on a thread of its own while lines are read (one file at a time
     /// uses two cores); replay reading several files at once turns it off.
-    public var inflatesInBackground = true
+    package var inflatesInBackground = true
 
     /// Creates a reader.
     public init(maxLineBytes: Int = 16 << 20, decoder: JSONLineDecoder = JSONLineDecoder(),

@@ -25,10 +25,10 @@ public struct Replay: Sendable {
     public var reader: LogReader
     /// Whether lines our encoder wrote are folded straight from their bytes (the fast path;
     /// the result is the same either way, which the tests check by turning it off).
-    public var scansBytes = true
+    package var scansBytes = true
     /// Whether the report has a ``Timeline`` (the text and HTML reports show it; JSON,
     /// Prometheus and events do not need it, and replay is faster without it).
-    public var buildsTimeline = true
+    package var buildsTimeline = true
 
     /// Creates a replay.
     public init(filter: ReplayFilter = ReplayFilter(), strict: Bool = false, maxIssuesKept: Int = 100, reader: LogReader = LogReader()) {
@@ -282,7 +282,7 @@ public struct Replay: Sendable {
     }
 
     /// A file this large or larger is read as ``workers`` ranges at once, when it can be cut.
-    public var splitBytes: Int64 = 16 << 20
+    package var splitBytes: Int64 = 16 << 20
 
     /// One large file read as ``workers`` contiguous ranges at once, each cut where a gzip member
     /// begins (a gzip-stream file has one a flush) or after a newline (a plain file), each range

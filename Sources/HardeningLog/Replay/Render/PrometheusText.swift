@@ -2,7 +2,7 @@ import Hardening
 
 extension Replay {
     /// The one family only replay has: damaged or unreadable input, by kind.
-    public static let issuesFamily = MetricFamily("hardening_replay_issues_total", .counter,
+    package static let issuesFamily = MetricFamily("hardening_replay_issues_total", .counter,
                                                   help: "Damaged or unreadable input found by replay, by kind.", labels: ["kind"])
 }
 
