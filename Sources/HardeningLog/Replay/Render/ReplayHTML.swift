@@ -5,9 +5,11 @@ extension Replay.Report {
     /// latency over time per operation, breaker states, health and errors as inline SVG, and
     /// the tables of the text report.
     public var html: String {
-        var page = HTMLPage(title: "swift-hardening replay")
         let summary = self.summary
-        page.heading("Replay")
+        let origins = Self.origins(summary)
+        var page = HTMLPage(title: "swift-hardening replay" + (origins.services.isEmpty ? "" : ": " + origins.services))
+        page.heading("Replay" + (origins.services.isEmpty ? "" : ": " + origins.services))
+        if !origins.runs.isEmpty { page.list(origins.runs) }
         page.paragraph("\(Format.count(Int64(input.files))) file(s), \(Format.count(input.eventsRead)) events read, "
                        + "\(Format.count(input.eventsKept)) kept. Missing events (holes in seq): "
                        + "\(Format.count(Int64(clamping: summary.missingEvents))); dropped by the bus: \(Format.count(summary.loss.droppedByBus)); "
@@ -20,15 +22,21 @@ extension Replay.Report {
         if chart.hasData {
             page.heading("Latency over time (mean per bucket, ms)", level: 2)
             page.raw(chart.latencySVG())
-            page.heading("Breaker states", level: 2)
-            page.raw(chart.breakerSVG())
-            page.heading("Health", level: 2)
-            page.raw(chart.healthSVG())
-            page.heading("Errors per bucket", level: 2)
-            page.raw(chart.errorSVG())
+            if !timeline.stateChanges.isEmpty {
+                page.heading("Breaker states", level: 2)
+                page.raw(chart.breakerSVG())
+            }
+            if chart.hasProbes {
+                page.heading("Health", level: 2)
+                page.raw(chart.healthSVG())
+            }
+            if chart.hasErrors {
+                page.heading("Errors per bucket (error.recorded events)", level: 2)
+                page.raw(chart.errorSVG())
+            }
+            page.paragraph("Times are UTC; each bucket is \(Format.span(milliseconds: Double(chart.timeline.width) / 1000)).", cssClass: "none")
         }
-        page.heading("Operations (ms)", level: 2)
-        page.table(["operation", "count", "errors", "fallbacks", "slow", "mean", "min", "p50", "p90", "p95", "p99", "max"],
+        page.section("Operations (ms)",["operation", "count", "errors", "fallbacks", "slow", "mean", "min", "p50", "p90", "p95", "p99", "max"],
                    summary.operations.sorted { $0.key < $1.key }.map { name, operation in
                        let latency = operation.latency
                        return [name, Format.count(operation.count), Format.count(operation.errors), Format.count(operation.fallbacks), Format.count(operation.slow),
@@ -36,41 +44,50 @@ extension Replay.Report {
                            + LatencyStats.reportedPercentiles.map { Format.milliseconds(latency.percentileMilliseconds($0.value)) }
                            + [Format.milliseconds(latency.maxMilliseconds)]
                    })
-        page.heading("Retries", level: 2)
-        page.table(["operation", "retried", "succeeded after retry", "gave up", "waited"],
+        page.section("Retries", ["operation", "retried", "succeeded after retry", "gave up", "waited"],
                    summary.retries.sorted { $0.key < $1.key }.map { name, retries in
                        [name, Format.count(retries.retriedAttempts), Format.count(retries.succeededAfterRetry), Format.tally(retries.exhausted),
                         Format.span(milliseconds: Double(retries.waitedMicroseconds) / 1000)]
                    })
-        page.heading("Circuit breakers", level: 2)
-        page.table(["breaker", "state", "since", "opened", "rejected", "time open", "transitions"],
+        page.section("Circuit breakers", ["breaker", "state", "since", "opened", "rejected", "time open", "transitions"],
                    summary.breakers.sorted { $0.key < $1.key }.map { name, breaker in
                        [name, breaker.latest?.state ?? "-", breaker.latest?.since.description ?? "-", Format.count(breaker.opened),
                         Format.count(breaker.rejected), Format.span(milliseconds: Double(breaker.openMicroseconds) / 1000),
                         Format.tally(breaker.transitions)]
                    })
-        page.heading("Health", level: 2)
-        page.table(["check", "probes", "availability", "last", "p50 ms", "p99 ms", "changes"],
+        page.section("Health", ["check", "probes", "availability", "last", "p50 ms", "p99 ms", "changes"],
                    summary.health.sorted { $0.key < $1.key }.map { name, health in
                        [name, Format.count(health.probes), health.availability.map(Format.percent) ?? "-", health.last?.status ?? "-",
                         Format.milliseconds(health.latency.percentileMilliseconds(50)),
                         Format.milliseconds(health.latency.percentileMilliseconds(99)), Format.count(health.changes)]
                    })
-        page.heading("Errors: \(Format.count(summary.errors.total))", level: 2)
-        page.table(["operation", "errors"], summary.errors.byOperation.sorted { $0.key < $1.key }.map { [$0.key, Format.count($0.value)] })
-        page.table(["type", "errors"], summary.errors.byType.sorted { $0.key < $1.key }.map { [$0.key, Format.count($0.value)] })
-        page.table(["time", "operation", "type", "message"],
-                   summary.errors.recent.reversed().map { [$0.position.timestamp.description, $0.operation, $0.errorType, $0.message] })
-        page.heading("Metrics (swift-metrics)", level: 2)
-        page.table(["series", "total"], summary.counters.sorted { $0.key < $1.key }.map { [$0.key, Format.count($0.value)] })
-        page.table(["series", "count", "last", "min", "max"],
+        if summary.errors.total > 0 {
+            page.heading("Errors: \(Format.count(summary.errors.total))", level: 2)
+            page.table(["operation", "errors"], summary.errors.byOperation.sorted { $0.key < $1.key }.map { [$0.key, Format.count($0.value)] })
+            page.table(["type", "errors"], summary.errors.byType.sorted { $0.key < $1.key }.map { [$0.key, Format.count($0.value)] })
+            page.table(["time", "operation", "type", "message"],
+                       summary.errors.recent.reversed().map { [$0.position.timestamp.description, $0.operation, $0.errorType, $0.message] })
+        }
+        page.section("Counters (swift-metrics)", ["series", "total"], summary.counters.sorted { $0.key < $1.key }.map { [$0.key, Format.count($0.value)] })
+        page.section("Recorders (swift-metrics)", ["series", "count", "last", "min", "max"],
                    summary.recorders.sorted { $0.key < $1.key }.filter { $0.value.count > 0 }.map { series, recorded in
                        [series, Format.count(recorded.count), Format.number(recorded.last?.value ?? 0), Format.number(recorded.min),
                         Format.number(recorded.max)]
                    })
-        page.heading("Events by kind", level: 2)
-        page.table(["kind", "events"], summary.byKind.sorted { $0.key < $1.key }.map { [$0.key, Format.count($0.value)] })
+        page.section("Events by kind", ["kind", "events"], summary.byKind.sorted { $0.key < $1.key }.map { [$0.key, Format.count($0.value)] })
         return page.finish()
+    }
+
+    /// The services named in the header, and a line per run (service, host, run id, first and
+    /// last event), at most ten.
+    static func origins(_ summary: Summary) -> (services: String, runs: [String]) {
+        let runs = summary.runs.sorted { ($0.value.first, $0.key) < ($1.value.first, $1.key) }
+        let services = Set(runs.map(\.value.service)).sorted()
+        var lines = runs.prefix(10).map { id, run in
+            "service \(run.service) on host \(run.host), run \(id): \(run.first) to \(run.last)"
+        }
+        if runs.count > 10 { lines.append("and \(runs.count - 10) more run(s)") }
+        return (services.prefix(3).joined(separator: ", ") + (services.count > 3 ? " and \(services.count - 3) more" : ""), lines)
     }
 }
 
@@ -120,6 +137,13 @@ struct HTMLPage {
 
     mutating func raw(_ html: String) { body += html + "\n" }
 
+    /// A heading and its table, left out entirely when there are no rows.
+    mutating func section(_ heading: String, _ headers: [String], _ rows: [[String]]) {
+        guard !rows.isEmpty else { return }
+        self.heading(heading, level: 2)
+        table(headers, rows)
+    }
+
     func finish() -> String {
         """
         <!DOCTYPE html>
@@ -138,7 +162,7 @@ struct HTMLPage {
 }
 
 /// Inline SVG charts of a ``Timeline``.
-struct TimelineChart {
+package struct TimelineChart {
     let timeline: Timeline
     let indices: [Int64]
     let start: Int64
@@ -156,16 +180,62 @@ struct TimelineChart {
     }
 
     var hasData: Bool { !indices.isEmpty }
+    var hasProbes: Bool { timeline.buckets.values.contains { !$0.probes.isEmpty } }
+    var hasErrors: Bool { timeline.buckets.values.contains { $0.errors > 0 } }
 
     private func x(_ microseconds: Int64) -> Double {
         left + (width - left - 10) * Double(microseconds - start) / Double(max(1, end - start))
     }
 
+    /// The time axis: ticks at round steps (1 s … 1 day) labelled in UTC, seconds or
+    /// milliseconds shown only when the span needs them.
     private func axis(height: Double) -> String {
-        let first = Timestamp(microsecondsSinceEpoch: start).description
-        let last = Timestamp(microsecondsSinceEpoch: end).description
-        return "<text x=\"\(left)\" y=\"\(height - 4)\" font-size=\"11\">\(first)</text>"
-            + "<text x=\"\(width - 10)\" y=\"\(height - 4)\" font-size=\"11\" text-anchor=\"end\">\(last)</text>"
+        var svg = ""
+        for tick in Self.ticks(from: start, to: end) {
+            let px = x(tick.microseconds)
+            svg += "<line x1=\"\(rounded(px))\" y1=\"\(height - 20)\" x2=\"\(rounded(px))\" y2=\"\(height - 16)\" stroke=\"#999\"/>"
+            svg += "<text x=\"\(rounded(px))\" y=\"\(height - 4)\" font-size=\"11\" text-anchor=\"middle\">\(tick.label)</text>"
+        }
+        return svg + "<text x=\"4\" y=\"\(height - 4)\" font-size=\"11\" fill=\"#777\">UTC</text>"
+    }
+
+    /// About five ticks between `start` and `end` (microseconds since the epoch), on a round step.
+    package static func ticks(from start: Int64, to end: Int64) -> [(microseconds: Int64, label: String)] {
+        let steps: [Int64] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000,
+                              600_000, 900_000, 1_800_000, 3_600_000, 7_200_000, 21_600_000, 43_200_000, 86_400_000].map { $0 * 1000 }
+        let span = max(1, end - start)
+        let step: Int64 = steps.first { span / $0 <= 6 } ?? steps[steps.count - 1]
+        var tick = (start + step - 1) / step * step
+        var ticks: [(Int64, String)] = []
+        let spansDays = span > 86_400_000_000
+        while tick <= end {
+            ticks.append((tick, label(tick, step: step, withDate: spansDays)))
+            tick += step
+        }
+        return ticks
+    }
+
+    private static func label(_ microseconds: Int64, step: Int64, withDate: Bool) -> String {
+        let text = Timestamp(microsecondsSinceEpoch: microseconds).description  // 2026-12-04T13:00:00.123456Z
+        guard let t = text.firstIndex(of: "T") else { return text }
+        let clock = text[text.index(after: t)...].prefix(while: { $0 != "Z" })  // 13:00:00.123456
+        if step >= 86_400_000_000 { return String(text[..<t]) }  // 2026-12-04
+        let date = withDate ? String(text[text.index(text.startIndex, offsetBy: 5)..<t]) + " " : ""  // 12-04
+        if step < 1_000_000 { return date + String(clock.prefix(12)) }  // 13:00:00.123
+        if step < 60_000_000 { return date + String(clock.prefix(8)) }  // 13:00:00
+        return date + String(clock.prefix(5))  // 13:00
+    }
+
+    /// Labels for a value axis from 0 to `peak`: four steps.
+    private func valueTicks(top: Double, bottom: Double, peak: Double, format: (Double) -> String) -> String {
+        var svg = ""
+        for step in 0...4 {
+            let value = peak * Double(step) / 4
+            let py = bottom - (bottom - top) * Double(step) / 4
+            svg += "<line x1=\"\(left)\" y1=\"\(rounded(py))\" x2=\"\(width - 10)\" y2=\"\(rounded(py))\" stroke=\"#e4e4e4\"/>"
+            svg += "<text x=\"\(left - 6)\" y=\"\(rounded(py + 4))\" font-size=\"11\" text-anchor=\"end\">\(format(value))</text>"
+        }
+        return svg
     }
 
     func latencySVG() -> String {
@@ -185,7 +255,8 @@ struct TimelineChart {
         peak = max(peak, 0.001)
         var svg = "<svg role=\"img\" aria-label=\"latency over time\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">"
         svg += "<line x1=\"\(left)\" y1=\"\(bottom)\" x2=\"\(width - 10)\" y2=\"\(bottom)\" stroke=\"#999\"/>"
-        svg += "<text x=\"4\" y=\"\(top + 4)\" font-size=\"11\">\(Format.milliseconds(peak)) ms</text><text x=\"4\" y=\"\(bottom)\" font-size=\"11\">0</text>"
+        svg += valueTicks(top: top, bottom: bottom, peak: peak) { Format.milliseconds($0) }
+        svg += "<text x=\"4\" y=\"\(top - 6)\" font-size=\"11\" fill=\"#777\">ms</text>"
         for (number, operation) in operations.enumerated() {
             let color = Self.palette[number]
             var points: [String] = []
@@ -255,16 +326,18 @@ struct TimelineChart {
     func errorSVG() -> String {
         let height = 140.0
         let bottom = height - 24
-        let counts = indices.map { index -> Int64 in
-            let bucket = timeline.buckets[index]!
-            return bucket.errors + bucket.operations.values.reduce(0) { $0 + $1.errors }
-        }
+        // Each error.recorded event once: the failed timings of the nested operations that one
+        // error passed through are the operations' errors (the latency chart's), not more errors.
+        let counts = indices.map { timeline.buckets[$0]!.errors }
         let peak = max(1, counts.max() ?? 1)
         var svg = "<svg role=\"img\" aria-label=\"errors\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">"
-        svg += "<text x=\"4\" y=\"14\" font-size=\"11\">\(peak)</text>"
+        let scale = Double(peak) >= 4 ? Double(peak) : 4
+        svg += valueTicks(top: 10, bottom: bottom, peak: scale) { value in
+            value == value.rounded() ? String(Int64(value)) : ""
+        }
         for (index, count) in zip(indices, counts) where count > 0 {
             let from = x(index * timeline.width)
-            let barHeight = (bottom - 10) * Double(count) / Double(peak)
+            let barHeight = (bottom - 10) * Double(count) / scale
             svg += "<rect x=\"\(rounded(from))\" y=\"\(rounded(bottom - barHeight))\" width=\"\(rounded(max(1, x((index + 1) * timeline.width) - from - 1)))\" height=\"\(rounded(barHeight))\" fill=\"#e53935\"><title>\(count)</title></rect>"
         }
         return svg + axis(height: height) + "</svg>"
