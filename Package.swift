@@ -16,6 +16,23 @@ let strictSettings: [SwiftSetting] = [
 /// `traits: []` on its `.package` line neither fetches nor builds any of them.
 let agent = TargetDependencyCondition.when(traits: ["Agent"])
 
+/// The HTTP server and client that the agent and the demo build on (with the trait only).
+let serverStack: [Target.Dependency] = [
+    .product(name: "Hummingbird", package: "hummingbird", condition: agent),
+    .product(name: "AsyncHTTPClient", package: "async-http-client", condition: agent),
+    .product(name: "NIOCore", package: "swift-nio", condition: agent),
+    .product(name: "NIOHTTP1", package: "swift-nio", condition: agent),
+    .product(name: "HTTPTypes", package: "swift-http-types", condition: agent),
+]
+
+/// Services, signals, logging and tracing, for every target that runs a `ServiceGroup`.
+let serviceStack: [Target.Dependency] = [
+    .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+    .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+    .product(name: "Logging", package: "swift-log"),
+]
+
 let package = Package(
     name: "swift-hardening",
     platforms: [.macOS(.v15)],
@@ -72,19 +89,9 @@ let package = Package(
         ),
         .target(
             name: "HardeningAgent",
-            dependencies: [
-                "Hardening", "HardeningLog",
-                .product(name: "Hummingbird", package: "hummingbird", condition: agent),
-                .product(name: "AsyncHTTPClient", package: "async-http-client", condition: agent),
+            dependencies: ["Hardening", "HardeningLog"] + serverStack + serviceStack + [
                 .product(name: "Yams", package: "Yams", condition: agent),
-                .product(name: "NIOCore", package: "swift-nio", condition: agent),
                 .product(name: "NIOPosix", package: "swift-nio", condition: agent),
-                .product(name: "NIOHTTP1", package: "swift-nio", condition: agent),
-                .product(name: "HTTPTypes", package: "swift-http-types", condition: agent),
-                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -101,18 +108,7 @@ let package = Package(
         ),
         .target(
             name: "HardeningDemo",
-            dependencies: [
-                "Hardening", "HardeningLog", "HardeningAgent",
-                .product(name: "Hummingbird", package: "hummingbird", condition: agent),
-                .product(name: "AsyncHTTPClient", package: "async-http-client", condition: agent),
-                .product(name: "NIOCore", package: "swift-nio", condition: agent),
-                .product(name: "NIOHTTP1", package: "swift-nio", condition: agent),
-                .product(name: "HTTPTypes", package: "swift-http-types", condition: agent),
-                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: ["Hardening", "HardeningLog", "HardeningAgent"] + serverStack + serviceStack,
             swiftSettings: strictSettings
         ),
         .target(

@@ -16,13 +16,13 @@ public final class FakeDependencies: Sendable {
     let clock = ContinuousClock()
     let start: ContinuousClock.Instant
     private let requests = Atomic<Int>(0)
-    private let noise = Locked(SplitMix(seed: 7))
+    private let noise = Locked(SplitMix64(seed: 7))
 
     /// Fakes following `script`, from now.
     public init(script: DemoScript, seed: UInt64) {
         self.script = script
         self.start = clock.now
-        noise.withLock { $0 = SplitMix(seed: seed) }
+        noise.withLock { $0 = SplitMix64(seed: seed) }
     }
 
     var progress: Double {
@@ -91,18 +91,4 @@ public final class FakeDependencies: Sendable {
         case .references: #"{"items":[{"key":"REF\#(number % 13)","title":"A paper"}]}"#
         }
     }
-}
-
-/// A small seeded generator (SplitMix64) for the fakes' noise.
-struct SplitMix: Sendable {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

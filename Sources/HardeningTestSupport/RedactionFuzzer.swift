@@ -17,7 +17,7 @@ public struct RedactionFuzzer {
         public var description: String { "\(secret) survived in \(output.debugDescription)" }
     }
 
-    private var random: SplitMix
+    private var random: SplitMix64
     /// How many texts were checked.
     public private(set) var executions = 0
     /// How many credentials were inserted.
@@ -26,7 +26,7 @@ public struct RedactionFuzzer {
 
     /// A fuzzer whose texts follow from `seed`.
     public init(seed: UInt64, redactor: Redactor = Redactor()) {
-        random = SplitMix(state: seed)
+        random = SplitMix64(seed: seed)
         self.redactor = redactor
     }
 
@@ -78,19 +78,4 @@ public struct RedactionFuzzer {
         }
         return findings
     }
-}
-
-/// A small, fast, seeded generator (SplitMix64).
-struct SplitMix {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
-    }
-
-    mutating func next(upTo bound: Int) -> Int { Int(next() % UInt64(bound)) }
 }

@@ -13,3 +13,11 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         return z ^ (z >> 31)
     }
 }
+
+extension SplitMix64 {
+    /// A `Double` in `0..<1` from the top 53 bits.
+    package mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+
+    /// An integer in `0..<bound` (by remainder: a bias too small to matter for noise and fuzzing).
+    package mutating func next(upTo bound: Int) -> Int { Int(next() % UInt64(bound)) }
+}
