@@ -86,5 +86,8 @@ import Testing
             #expect(ticks.allSatisfy { $0.label.count == Int(label)! }, "\(span) µs: \(ticks.map(\.label))")
             #expect(ticks.allSatisfy { $0.microseconds >= start && $0.microseconds <= start + span })
         }
+        // A damaged timestamp decades away still gives a handful of ticks, on whole days.
+        let decades = TimelineChart.ticks(from: 0, to: start)
+        #expect((2...7).contains(decades.count) && decades.allSatisfy { $0.label.count == 10 }, "\(decades.map(\.label))")
     }
 }

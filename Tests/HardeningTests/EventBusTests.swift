@@ -122,6 +122,9 @@ import Testing
         let gate = GatedSink()
         var configuration = configuration(capacity: 4, policy: .block)
         configuration.sinkQueueCapacity = 4
+        // The pure block policy: the sink may take nothing for as long as the test runs without
+        // being treated as stalled (after `sinkStallTimeout` its own events would be dropped).
+        configuration.sinkStallTimeout = .seconds(3600)
         let bus = EventBus(configuration: configuration, sinks: [gate])
         let done = AsyncFlag()
         let producer = onOwnThread {
@@ -228,17 +231,17 @@ import Testing
         gate.open()  // lets the abandoned thread end
     }
 
-    /// Runs `body`, which blocks in `emit` under the `block` policy, on a thread of its own: a
-    /// blocked thread of the concurrency pool (as wide as the cores) would starve every other test.
+    /// Runs `body`, which blocks in `emit` under the `block` policy, on a thread of its own (a
+    /// blocked thread of the concurrency pool, as wide as the cores, would starve every other
+    /// test), started at once rather than from a task that a saturated pool may start seconds
+    /// later; the returned task ends when `body` has.
     private func onOwnThread(_ body: @escaping @Sendable () -> Void) -> Task<Void, Never> {
-        Task {
-            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                OSThread(name: "test-producer") {
-                    body()
-                    continuation.resume()
-                }.detach()
-            }
-        }
+        let finished = AsyncFlag()
+        OSThread(name: "test-producer") {
+            body()
+            finished.set()
+        }.detach()
+        return Task { await eventually(timeout: .seconds(600), interval: .milliseconds(2)) { finished.isSet } }
     }
 
     /// Waits until `condition` holds (`flush` would wait for the stalled sink too).

@@ -204,7 +204,9 @@ package struct TimelineChart {
         let steps: [Int64] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000,
                               600_000, 900_000, 1_800_000, 3_600_000, 7_200_000, 21_600_000, 43_200_000, 86_400_000].map { $0 * 1000 }
         let span = max(1, end - start)
-        let step: Int64 = steps.first { span / $0 <= 6 } ?? steps[steps.count - 1]
+        // Beyond a day's step (a damaged timestamp can stretch the axis over decades): whole days.
+        let day: Int64 = 86_400_000_000
+        let step: Int64 = steps.first { span / $0 <= 6 } ?? ((span / 6 + day - 1) / day * day)
         var tick = (start + step - 1) / step * step
         var ticks: [(Int64, String)] = []
         let spansDays = span > 86_400_000_000
