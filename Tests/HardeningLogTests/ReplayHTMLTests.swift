@@ -63,7 +63,7 @@ import Testing
         #expect(html.contains("service rag-demo on host web-7, run cccccccccccccccc: 2026-"))
         #expect(html.contains(">UTC</text>"), "the time zone is stated")
         // 123 events 1.5 s apart: about three minutes, ticks every 30 s (HH:MM:SS).
-        let ticks = html.components(separatedBy: "text-anchor=\"middle\">").dropFirst().map { $0.prefix { $0 != "<" } }
+        let ticks = html.components(separatedBy: "class=\"time\">").dropFirst().map { $0.prefix { $0 != "<" } }
         #expect(ticks.count >= 3 * 2, "ticks on the latency and the errors chart: \(ticks)")
         #expect(ticks.allSatisfy { $0.count == 8 && ($0.hasSuffix(":00") || $0.hasSuffix(":30")) }, "HH:MM:SS at a 30 s step: \(ticks)")
         #expect(html.contains(">ms</text>"), "the latency axis says its unit")

@@ -194,7 +194,9 @@ package struct TimelineChart {
         for tick in Self.ticks(from: start, to: end) {
             let px = x(tick.microseconds)
             svg += "<line x1=\"\(rounded(px))\" y1=\"\(height - 20)\" x2=\"\(rounded(px))\" y2=\"\(height - 16)\" stroke=\"#999\"/>"
-            svg += "<text x=\"\(rounded(px))\" y=\"\(height - 4)\" font-size=\"11\" text-anchor=\"middle\">\(tick.label)</text>"
+            // A label at the right edge ends there instead of being cut.
+            let anchor = px > width - 40 ? "end" : "middle"
+            svg += "<text x=\"\(rounded(min(px, width - 2)))\" y=\"\(height - 4)\" font-size=\"11\" text-anchor=\"\(anchor)\" class=\"time\">\(tick.label)</text>"
         }
         return svg + "<text x=\"4\" y=\"\(height - 4)\" font-size=\"11\" fill=\"#777\">UTC</text>"
     }
