@@ -1,7 +1,8 @@
 /// The demo's scripted faults, on a timeline from 0 (start) to 1 (end of `--duration`), so that a
 /// 3-second run and a 20-second run show the same story:
 ///
-/// - notes API: latency spikes (150–450 ms, over the 300 ms attempt limit) in 0.15–0.30;
+/// - notes API: latency spikes (150–450 ms, every third request 450 ms; the attempt limit is
+///   300 ms) in 0.15–0.30;
 /// - vector database: 503 bursts (about two requests in five) in 0.35–0.45;
 /// - LLM API: a 429 with `Retry-After` on every fifth request in 0.10–0.90, and an outage (every
 ///   request 503, its health 503) in 0.50–0.70 that opens its breaker, then recovery;
@@ -34,7 +35,11 @@ public struct DemoScript: Sendable {
         let quick = Duration.milliseconds(2 + Int64(noise * 10))
         switch dependency {
         case .notes:
-            if (0.15..<0.30).contains(progress) { return .answer(delay: .milliseconds(150 + Int64(noise * 300))) }
+            if (0.15..<0.30).contains(progress) {
+                // Every third request over the limit for sure, so that even a run slowed to a few
+                // requests in the window shows a timeout.
+                return .answer(delay: .milliseconds(request % 3 == 0 ? 450 : 150 + Int64(noise * 300)))
+            }
             return .answer(delay: quick)
         case .vectors:
             if (0.35..<0.45).contains(progress), noise < 0.4 { return .fail(status: 503, retryAfter: nil, delay: quick) }
