@@ -2,7 +2,7 @@ import Hardening
 
 /// The agent's HTTP server in `/metrics`: open connections and what the connection guards did.
 /// These families are the agent's own, after those of `MetricCatalogue`.
-enum ServerMetricsText {
+package enum ServerMetricsText {
     static let connections = MetricFamily("hardening_server_connections", .gauge, help: "Connections open to the agent's HTTP server.")
     static let maxConnections = MetricFamily("hardening_server_connections_max", .gauge,
                                              help: "The server's connection limit (server.max_connections).")
@@ -14,7 +14,7 @@ enum ServerMetricsText {
                                        help: "Connections closed by the header or the request timeout.", labels: ["phase"])
 
     /// Every family, in exposition order.
-    static let all = [connections, maxConnections, shed, refused, timeouts]
+    package static let all = [connections, maxConnections, shed, refused, timeouts]
 
     static func exposition(_ statistics: ConnectionLimiter.Statistics, maxConnections: Int) -> [UInt8] {
         var out = PrometheusExposition()
