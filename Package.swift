@@ -136,13 +136,7 @@ let package = Package(
             name: "hardening-example-app",
             dependencies: [
                 "Hardening", "HardeningLog", "HardeningAgent",
-                .product(name: "AsyncHTTPClient", package: "async-http-client", condition: agent),
-                .product(name: "Hummingbird", package: "hummingbird", condition: agent),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "NIOHTTP1", package: "swift-nio", condition: agent),
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            ] + serverStack + serviceStack,
             path: "examples/EmbeddedApp",
             swiftSettings: strictSettings
         ),
@@ -181,18 +175,10 @@ let package = Package(
             name: "HardeningAgentTests",
             dependencies: [
                 "hardening", "Hardening", "HardeningLog", "HardeningAgent", "HardeningDemo", "HardeningTestKit", "HardeningTestSupport",
-                .product(name: "Hummingbird", package: "hummingbird", condition: agent),
-                .product(name: "AsyncHTTPClient", package: "async-http-client", condition: agent),
-                .product(name: "HTTPTypes", package: "swift-http-types", condition: agent),
-                .product(name: "NIOCore", package: "swift-nio", condition: agent),
-                .product(name: "NIOHTTP1", package: "swift-nio", condition: agent),
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams", condition: agent),
                 .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Instrumentation", package: "swift-distributed-tracing"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ],
+            ] + serverStack + serviceStack,
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -34,28 +34,37 @@ import Testing
         return (series, labels)
     }
 
-    @Test func everyQueryNamesAnExposedSeriesAndItsLabels() throws {
+    /// What is wrong with `expressions` against the families /metrics exposes: a series that is
+    /// not one, a histogram suffix on another type, a grouping by a label the family lacks.
+    static func problems(in expressions: [(panel: String, expr: String)]) -> (problems: [String], used: Set<String>) {
         let families = Dictionary(uniqueKeysWithValues: (MetricCatalogue.all + ServerMetricsText.all).map { ($0.name, $0) })
-        let expressions = try Self.expressions()
-        #expect(expressions.count >= 20, "the dashboard's queries were read: \(expressions.count)")
+        var problems: [String] = []
         var used: Set<String> = []
         for (panel, expression) in expressions {
-            let (series, labels) = Self.parts(of: expression)
-            #expect(!series.isEmpty, "\(panel): \(expression)")
+            let (series, labels) = parts(of: expression)
+            if series.isEmpty { problems.append("\(panel): no series in \(expression)") }
             for name in series {
                 // A histogram's series: the family's name with _bucket, _sum or _count.
                 let base = ["_bucket", "_sum", "_count"].reduce(name) { $0.hasSuffix($1) && families[$0] == nil ? String($0.dropLast($1.count)) : $0 }
                 guard let family = families[base] else {
-                    Issue.record("\(panel): \(name) is not a series /metrics exposes")
+                    problems.append("\(panel): \(name) is not a series /metrics exposes")
                     continue
                 }
                 used.insert(base)
-                if name != base { #expect(family.type == .histogram, "\(panel): \(name) of a \(family.type) family") }
-                for label in labels where label != "le" || family.type != .histogram {
-                    #expect(family.labels.contains(label), "\(panel): groups \(name) by \(label), which it does not have (\(family.labels))")
+                if name != base, family.type != .histogram { problems.append("\(panel): \(name) of a \(family.type) family") }
+                for label in labels where !(label == "le" && family.type == .histogram) && !family.labels.contains(label) {
+                    problems.append("\(panel): groups \(name) by \(label), which it does not have (\(family.labels))")
                 }
             }
         }
+        return (problems, used)
+    }
+
+    @Test func everyQueryNamesAnExposedSeriesAndItsLabels() throws {
+        let expressions = try Self.expressions()
+        #expect(expressions.count >= 20, "the dashboard's queries were read: \(expressions.count)")
+        let (problems, used) = Self.problems(in: expressions)
+        #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
         // The main families each have a panel.
         for family in [MetricCatalogue.calls, MetricCatalogue.callErrors, MetricCatalogue.breakerState, MetricCatalogue.events] {
             #expect(used.contains(family.name), "\(family.name) has no panel")
@@ -65,8 +74,14 @@ import Testing
     @Test func aQueryForAMissingSeriesOrLabelIsCaught() {
         let (series, labels) = Self.parts(of: "sum by (operation, le) (rate(hardening_operation_duration_seconds_bucket[5m]))")
         #expect(series == ["hardening_operation_duration_seconds_bucket"] && labels == ["operation", "le"])
-        let families = Dictionary(uniqueKeysWithValues: MetricCatalogue.all.map { ($0.name, $0) })
-        #expect(families["hardening_operation_latency_total"] == nil, "a made-up name is not in the catalogue")
-        #expect(families[MetricCatalogue.calls.name]?.labels.contains("breaker") == false)
+        #expect(Self.problems(in: [("ok", "sum by (operation, le) (rate(hardening_operation_duration_seconds_bucket[5m]))")]).problems.isEmpty)
+        let broken: [(panel: String, expr: String)] = [
+            ("made-up", "rate(hardening_operation_latency_total[5m])"),
+            ("wrong label", "sum by (sink) (rate(hardening_sink_lost_events_total[5m]))"),
+            ("bucket of a counter", "rate(hardening_operation_calls_total_bucket[5m])"),
+            ("no series", "vector(1)"),
+        ]
+        let problems = Self.problems(in: broken).problems
+        #expect(problems.count == 4, "each broken query is caught: \(problems)")
     }
 }

@@ -12,7 +12,10 @@ import Testing
     @Test func aCoreOnlyServiceFetchesNoneOfTheAgentsStack() async throws {
         let scratch = TemporaryDirectory()
         defer { scratch.remove() }
-        let resolved = try await ChildProcess.runDetached(["sh", "-c", "cd '\(Self.example)' && swift package --scratch-path '\(scratch.path)' resolve"])
+        // A Package.resolved left by a build with the default traits (git-ignored) would pin, and
+        // fetch, the agent's stack too: resolve afresh, and leave none behind.
+        let resolved = try await ChildProcess.runDetached(["sh", "-c", "cd '\(Self.example)' && rm -f Package.resolved && "
+                                                               + "swift package --scratch-path '\(scratch.path)' resolve; status=$?; rm -f Package.resolved; exit $status"])
         #expect(resolved.status == 0, "\(resolved.stderr)")
         let fetched = Set((try? FileManager.default.contentsOfDirectory(atPath: scratch.path + "/checkouts")) ?? [])
         #expect(fetched.isSuperset(of: ["swift-log", "swift-metrics", "swift-service-lifecycle", "swift-collections"]), "\(fetched.sorted())")

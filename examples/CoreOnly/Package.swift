@@ -10,13 +10,17 @@ import PackageDescription
 /// A path dependency is named after its folder: this repository's, wherever it was cloned.
 let hardening = URL(fileURLWithPath: Context.packageDirectory).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
 
+/// `traits: []`; `HARDENING_DEFAULT_TRAITS=1` (`tools/core-build.sh --default-traits`) builds the
+/// same service with the default traits, for the comparison in BENCHMARKS.md.
+let traits: Set<Package.Dependency.Trait> = Context.environment["HARDENING_DEFAULT_TRAITS"] == "1" ? [.defaults] : []
+
 let package = Package(
     name: "core-only-service",
     platforms: [.macOS(.v15)],
     dependencies: [
         // In your own service: .package(url: "https://github.com/OWNER/swift-hardening", branch: "main", traits: []),
         // and package: "swift-hardening" below.
-        .package(path: "../..", traits: []),
+        .package(path: "../..", traits: traits),
     ],
     targets: [
         .executableTarget(
