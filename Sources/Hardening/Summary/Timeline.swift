@@ -77,8 +77,34 @@ public struct Timeline: Sendable {
         }
     }
 
+    /// A health check's latest probe.
+    public struct LastProbe: Sendable, Hashable {
+        /// When.
+        public var timestamp: Timestamp
+        /// `healthy`, `degraded` or `unhealthy`.
+        public var status: String
+        /// What the probe said (empty when it said nothing).
+        public var detail: String
+    }
+
+    /// An alert that fired or resolved.
+    public struct AlertChange: Sendable, Hashable {
+        /// When.
+        public var timestamp: Timestamp
+        /// The rule.
+        public var rule: String
+        /// The check it watches.
+        public var check: String
+        /// Whether it fired (or resolved).
+        public var fired: Bool
+        /// Why it fired (empty for a resolution).
+        public var reason: String
+    }
+
     /// The most buckets kept.
     public static let maxBuckets = 1_024
+    /// The most recent alert changes kept.
+    public static let maxAlertChanges = 50
     /// The most state changes kept per breaker (later ones are counted only).
     public static let maxStateChanges = 5_000
 
@@ -90,6 +116,10 @@ public struct Timeline: Sendable {
     public private(set) var stateChanges: [String: [StateChange]] = [:]
     /// State changes not kept, per breaker.
     public private(set) var stateChangesNotKept: [String: Int64] = [:]
+    /// The latest probe of each health check.
+    public private(set) var lastProbes: [String: LastProbe] = [:]
+    /// The latest alert changes (at most ``maxAlertChanges``), oldest first.
+    public private(set) var alertChanges: [AlertChange] = []
 
     /// An empty timeline.
     public init() {}
@@ -130,11 +160,27 @@ public struct Timeline: Sendable {
     }
 
     /// Adds a health probe.
-    package mutating func recordProbe(at timestamp: Timestamp, check: String, healthy: Bool) {
+    package mutating func recordProbe(at timestamp: Timestamp, check: String, status: String, detail: String) {
+        let healthy = status == "healthy"
         withBucket(at: timestamp) { bucket in
             bucket.events += 1
             if healthy { bucket.probes[check, default: ProbePoint()].healthy += 1 } else { bucket.probes[check, default: ProbePoint()].failing += 1 }
         }
+        let probe = LastProbe(timestamp: timestamp, status: status, detail: detail)
+        if let last = lastProbes[check], last.timestamp > timestamp { return }
+        lastProbes[check] = probe
+    }
+
+    /// Adds an alert's firing or resolution.
+    package mutating func recordAlert(at timestamp: Timestamp, rule: String, check: String, fired: Bool, reason: String) {
+        recordEvent(at: timestamp)
+        keepAlertChanges([AlertChange(timestamp: timestamp, rule: rule, check: check, fired: fired, reason: reason)])
+    }
+
+    private mutating func keepAlertChanges(_ changes: [AlertChange]) {
+        alertChanges.append(contentsOf: changes)
+        alertChanges.sort { ($0.timestamp, $0.rule, $0.check) < ($1.timestamp, $1.rule, $1.check) }
+        if alertChanges.count > Self.maxAlertChanges { alertChanges.removeFirst(alertChanges.count - Self.maxAlertChanges) }
     }
 
     /// Adds a breaker's state change.
@@ -167,7 +213,25 @@ public struct Timeline: Sendable {
             stateChangesNotKept[breaker, default: 0] += Int64(max(0, changes.count - max(0, room)))
         }
         for (breaker, count) in other.stateChangesNotKept { stateChangesNotKept[breaker, default: 0] += count }
+        for (check, probe) in other.lastProbes where lastProbes[check].map({ $0.timestamp <= probe.timestamp }) ?? true {
+            lastProbes[check] = probe
+        }
+        keepAlertChanges(other.alertChanges)
         while buckets.count > Self.maxBuckets { coarsen(to: width * 2) }
+    }
+
+    /// Forgets what happened before `cutoff` (a live view's window): the buckets that end
+    /// before it, and each breaker's state changes before it but the last (the state it was in
+    /// when the window starts). Latest probes and alert changes are kept.
+    public mutating func forget(before cutoff: Timestamp) {
+        let firstKept = cutoff.microsecondsSinceEpoch / width
+        buckets = buckets.filter { $0.key >= firstKept }
+        for (breaker, changes) in stateChanges {
+            let before = changes.filter { $0.timestamp < cutoff }
+            guard before.count > 1 else { continue }
+            let latestBefore = before.max { ($0.timestamp, $0.run) < ($1.timestamp, $1.run) }!
+            stateChanges[breaker] = [latestBefore] + changes.filter { $0.timestamp >= cutoff }
+        }
     }
 
     /// This timeline with buckets wide enough that its span has at most `count` of them (for

@@ -17,12 +17,13 @@ import UnixSignals
 
 /// The `hardening agent`: validates its configuration, runs the health monitor on an interval,
 /// writes events to the configured sinks, and serves `/health`, `/health/live`, `/health/ready`,
-/// `/metrics` and `/summary` over Hummingbird (loopback by default).
+/// `/metrics`, `/summary`, the live `/dashboard` and its `/events/stream` over Hummingbird
+/// (loopback by default).
 ///
 /// It runs as a swift-service-lifecycle `ServiceGroup`. Graceful shutdown (SIGTERM, SIGINT) goes
 /// in reverse order of start: the monitor first (readiness turns failing, probes stop), then
 /// ``AgentConfiguration/shutdownDrain`` during which the server still answers (so that a load
-/// balancer sees readiness fail), then the HTTP server (in-flight requests are answered), then
+/// balancer sees readiness fail), then the event streams end, then the HTTP server (in-flight requests are answered), then
 /// the webhook (queued alerts are posted), and the bus last (every event reaches every sink,
 /// which flush and close); all within ``AgentConfiguration/shutdownTimeout``, after which what is
 /// left is cancelled.
@@ -48,6 +49,8 @@ public final class Agent: Sendable {
     let connections: ConnectionLimiter
     /// `/summary`'s and `/metrics`' answers, rebuilt in the background.
     let summarySnapshot: SummarySnapshot
+    /// `/dashboard` and `/events/stream`.
+    public let dashboard: LiveDashboard
 
     /// Builds every part from `configuration` (nothing runs until ``run(onListening:)``).
     public init(configuration: AgentConfiguration) {
@@ -75,7 +78,10 @@ public final class Agent: Sendable {
         let summary = SummarySink()
         self.summarySnapshot = SummarySnapshot(summary: summary, interval: configuration.server.summaryRefresh)
         self.summary = summary
+        let dashboard = LiveDashboard(summary: summary)
+        self.dashboard = dashboard
         sinks += [summary, StderrNoticeSink()] as [any EventSink]
+        sinks += dashboard.sinks
         // The webhook needs the bus for its own events and the bus needs the webhook as a sink:
         // the sink list is completed through a box before the bus starts.
         let webhookBox = DeferredSink(name: "webhook")
@@ -177,6 +183,8 @@ public final class Agent: Sendable {
         if let webhook { services.append(.init(service: webhook)) }
         services.append(.init(service: summarySnapshot))
         services.append(.init(service: application))
+        // Stops before the server: open event streams would hold its graceful shutdown.
+        services.append(.init(service: dashboard))
         services.append(.init(service: DrainDelay(duration: configuration.shutdownDrain)))
         services.append(.init(service: monitor))
         var groupConfiguration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -2,24 +2,27 @@ import Hardening
 import Hummingbird
 
 /// The agent's HTTP endpoints: ``HardeningEndpoints`` over its monitor, with `/metrics` and
-/// `/summary` from the background snapshot (and the server's own families after the catalogue's).
+/// `/summary` from the background snapshot (and the server's own families after the catalogue's),
+/// and the live dashboard with its event stream.
 struct AgentRoutes: Sendable {
     let agent: Agent
 
     var endpoints: HardeningEndpoints<ContinuousClock> {
         let snapshot = agent.summarySnapshot
         let connections = agent.connections
+        let stream = agent.dashboard.stream
         return HardeningEndpoints(
             monitor: agent.monitor, showDetails: agent.configuration.server.showDetails,
             degradedStatus: agent.configuration.server.degradedStatus,
             metrics: {
                 Array(snapshot.answers.metrics.readableBytesView)
-                    + ServerMetricsText.exposition(connections.statistics, maxConnections: connections.maxConnections)
+                    + ServerMetricsText.exposition(connections.statistics, maxConnections: connections.maxConnections,
+                                                   stream: stream.statistics, maxStreamClients: stream.configuration.maxClients)
             },
             summaryJSON: { Array(snapshot.answers.summary.readableBytesView) })
     }
 
     func router() -> Router<BasicRequestContext> {
-        Router().addHardeningEndpoints(endpoints)
+        Router().addHardeningEndpoints(endpoints).addHardeningDashboard(agent.dashboard, title: "hardening agent: \(agent.configuration.service)")
     }
 }

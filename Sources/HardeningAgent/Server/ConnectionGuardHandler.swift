@@ -1,3 +1,4 @@
+import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
 
@@ -12,7 +13,9 @@ import NIOHTTPTypes
 ///   reads, cannot hold the connection.
 ///
 /// Between requests the connection is idle; Hummingbird's idle timeout closes it if nothing
-/// comes.
+/// comes. A stream of server-sent events (`/events/stream`) has no request timeout once its head
+/// is written: its reader is bounded by the stream's own queue instead (a client that does not
+/// keep up is dropped there).
 final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -38,6 +41,8 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// `Connection: keep-alive` (HTTP/1.1's `Connection: close` is Hummingbird's own business).
     private var closeAfterResponse = false
     private var deadline: Scheduled<Void>?
+    /// An event stream's answer is being written: no request timeout until it ends.
+    private var streaming = false
     private static let headBytesKept = 8192
     private static let headEnd: [UInt8] = [0x0D, 0x0A, 0x0D, 0x0A]
 
@@ -100,11 +105,19 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var isIdle: Bool { !readingHead && headsRead == answersWritten }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        if event is ResponseCompletionHandler.StreamStarted {
+            promise?.succeed()
+            streaming = true
+            deadline?.cancel()
+            deadline = nil
+            return
+        }
         guard event is ResponseCompletionHandler.ResponseCompleted else {
             context.triggerUserOutboundEvent(event, promise: promise)
             return
         }
         promise?.succeed()
+        streaming = false
         if closeAfterResponse {
             context.close(promise: nil)
             return
@@ -121,6 +134,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var deadlineIsForRequest: Bool?
 
     private func rescheduleDeadline(_ context: ChannelHandlerContext, restart: Bool) {
+        guard !streaming else { return }
         let forRequest: Bool? = headsRead > answersWritten ? true : (readingHead ? false : nil)
         guard restart || forRequest != deadlineIsForRequest else { return }
         deadline?.cancel()
@@ -158,9 +172,15 @@ final class ResponseCompletionHandler: ChannelOutboundHandler, RemovableChannelH
 
     /// The user event sent toward the head of the pipeline.
     struct ResponseCompleted: Sendable {}
+    /// Sent when the head of a `text/event-stream` answer is written.
+    struct StreamStarted: Sendable {}
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        guard case .end = unwrapOutboundIn(data) else {
+        let part = unwrapOutboundIn(data)
+        if case .head(let head) = part, head.headerFields[.contentType]?.hasPrefix("text/event-stream") == true {
+            context.triggerUserOutboundEvent(StreamStarted(), promise: nil)
+        }
+        guard case .end = part else {
             context.write(data, promise: promise)
             return
         }

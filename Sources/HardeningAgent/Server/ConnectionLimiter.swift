@@ -6,7 +6,7 @@ import NIOCore
 /// when every connection is busy. So a client that opens thousands of idle connections cannot take
 /// every descriptor of the process (which its health probes and files need too), and a real
 /// client always gets in while idle ones are held.
-final class ConnectionLimiter: Sendable {
+package final class ConnectionLimiter: Sendable {
     /// A connection admitted by ``admit(_:)``.
     struct ID: Hashable, Sendable {
         fileprivate let value: UInt64
@@ -42,7 +42,7 @@ final class ConnectionLimiter: Sendable {
     let maxConnections: Int
     private let state = ConditionLock(State())
 
-    init(maxConnections: Int) {
+    package init(maxConnections: Int) {
         self.maxConnections = max(1, maxConnections)
     }
 

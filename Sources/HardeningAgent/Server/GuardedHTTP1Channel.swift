@@ -33,7 +33,7 @@ struct GuardedHTTP1Channel: ServerChildChannel {
 extension HTTPServerBuilder {
     /// HTTP/1 with the agent's connection guard: idle, header and request timeouts and a
     /// connection limit.
-    static func guardedHTTP1(idleTimeout: Duration, headerTimeout: Duration, requestTimeout: Duration,
+    package static func guardedHTTP1(idleTimeout: Duration, headerTimeout: Duration, requestTimeout: Duration,
                              limiter: ConnectionLimiter) -> HTTPServerBuilder {
         .init { responder in
             let configuration = HTTP1Channel.Configuration(additionalChannelHandlers: [ResponseCompletionHandler()],

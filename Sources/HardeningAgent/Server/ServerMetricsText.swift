@@ -1,6 +1,7 @@
 import Hardening
 
-/// The agent's HTTP server in `/metrics`: open connections and what the connection guards did.
+/// The agent's HTTP server in `/metrics`: open connections, what the connection guards did, and
+/// the event stream's clients.
 /// These families are the agent's own, after those of `MetricCatalogue`.
 package enum ServerMetricsText {
     static let connections = MetricFamily("hardening_server_connections", .gauge, help: "Connections open to the agent's HTTP server.")
@@ -13,16 +14,33 @@ package enum ServerMetricsText {
     static let timeouts = MetricFamily("hardening_server_timeouts_total", .counter,
                                        help: "Connections closed by the header or the request timeout.", labels: ["phase"])
 
-    /// Every family, in exposition order.
-    package static let all = [connections, maxConnections, shed, refused, timeouts]
+    static let streamClients = MetricFamily("hardening_stream_clients", .gauge, help: "Clients of /events/stream connected now.")
+    static let streamClientsMax = MetricFamily("hardening_stream_clients_max", .gauge, help: "The most /events/stream clients at once.")
+    static let streamConnected = MetricFamily("hardening_stream_clients_connected_total", .counter, help: "Clients of /events/stream ever connected.")
+    static let streamDropped = MetricFamily("hardening_stream_clients_dropped_total", .counter,
+                                            help: "Clients of /events/stream dropped because they read too slowly (their queue was full).")
+    static let streamRefused = MetricFamily("hardening_stream_clients_refused_total", .counter,
+                                            help: "Clients of /events/stream refused because the most were connected.")
+    static let streamEvents = MetricFamily("hardening_stream_events_total", .counter, help: "Events queued for /events/stream clients (one per client).")
 
-    static func exposition(_ statistics: ConnectionLimiter.Statistics, maxConnections: Int) -> [UInt8] {
+    /// Every family, in exposition order.
+    package static let all = [connections, maxConnections, shed, refused, timeouts, streamClients, streamClientsMax, streamConnected, streamDropped,
+                              streamRefused, streamEvents]
+
+    static func exposition(_ statistics: ConnectionLimiter.Statistics, maxConnections: Int, stream: EventStreamHub.Statistics,
+                           maxStreamClients: Int) -> [UInt8] {
         var out = PrometheusExposition()
         out.family(connections, [([], Double(statistics.open))])
         out.family(Self.maxConnections, [([], Double(maxConnections))])
         out.family(shed, [([], Double(statistics.shed))])
         out.family(refused, [([], Double(statistics.refused))])
         out.family(timeouts, [(["header"], Double(statistics.headerTimeouts)), (["request"], Double(statistics.requestTimeouts))])
+        out.family(streamClients, [([], Double(stream.clients))])
+        out.family(streamClientsMax, [([], Double(maxStreamClients))])
+        out.family(streamConnected, [([], Double(stream.connected))])
+        out.family(streamDropped, [([], Double(stream.dropped))])
+        out.family(streamRefused, [([], Double(stream.refused))])
+        out.family(streamEvents, [([], Double(stream.eventsQueued))])
         return Array(out.text.utf8)
     }
 }

@@ -189,7 +189,7 @@ extension HealthProbed {
     }
 
     public func record(into timeline: inout Timeline, at position: StreamPosition) {
-        timeline.recordProbe(at: position.timestamp, check: check, healthy: status == HealthStatus.healthy.rawValue)
+        timeline.recordProbe(at: position.timestamp, check: check, status: status, detail: detail)
     }
 }
 
@@ -209,10 +209,18 @@ extension AlertFired {
     public func fold(into summary: inout Summary, at position: StreamPosition) {
         summary.alertsFired.add("\(rule)/\(check)")
     }
+
+    public func record(into timeline: inout Timeline, at position: StreamPosition) {
+        timeline.recordAlert(at: position.timestamp, rule: rule, check: check, fired: true, reason: reason)
+    }
 }
 
 extension AlertResolved {
     public func fold(into summary: inout Summary, at position: StreamPosition) {
         summary.alertsResolved.add("\(rule)/\(check)")
+    }
+
+    public func record(into timeline: inout Timeline, at position: StreamPosition) {
+        timeline.recordAlert(at: position.timestamp, rule: rule, check: check, fired: false, reason: "")
     }
 }

@@ -1,27 +1,56 @@
 import Hardening
 
 extension Replay.Report {
-    /// One self-contained HTML page (no script, no network): completeness first, then charts of
-    /// latency over time per operation, breaker states, health and errors as inline SVG, and
-    /// the tables of the text report.
+    /// One self-contained HTML page (no script, no network): who and when, completeness, then
+    /// the ``ReportSections`` that the agent's live `/dashboard` shows too.
     public var html: String {
         let summary = self.summary
-        let origins = Self.origins(summary)
+        let origins = ReportSections.origins(summary)
         var page = HTMLPage(title: "swift-hardening replay" + (origins.services.isEmpty ? "" : ": " + origins.services))
         page.heading("Replay" + (origins.services.isEmpty ? "" : ": " + origins.services))
         if !origins.runs.isEmpty { page.list(origins.runs) }
         page.paragraph("\(Format.count(Int64(input.files))) file(s), \(Format.count(input.eventsRead)) events read, "
-                       + "\(Format.count(input.eventsKept)) kept. Missing events (holes in seq): "
-                       + "\(Format.count(Int64(clamping: summary.missingEvents))); dropped by the bus: \(Format.count(summary.loss.droppedByBus)); "
-                       + "sink outages: \(Format.count(summary.loss.sinkFailures)); input issues: \(Format.count(input.issueCount)).",
-                       cssClass: summary.missingEvents > 0 || input.issueCount > 0 || summary.loss.droppedByBus > 0 ? "warn" : "ok")
+                       + "\(Format.count(input.eventsKept)) kept. " + ReportSections.lossText(summary) + "; input issues: \(Format.count(input.issueCount)).",
+                       cssClass: ReportSections.hasLoss(summary) || input.issueCount > 0 ? "warn" : "ok")
         if !input.issues.isEmpty {
             page.list(input.issues.prefix(20).map(\.description))
         }
+        ReportSections(summary: summary, timeline: timeline).render(into: &page)
+        return page.finish()
+    }
+}
+
+/// The charts and tables of a summary and its timeline: the body of the replay page and of the
+/// agent's live dashboard, so that a post-mortem looks like the live view did.
+package struct ReportSections {
+    package var summary: Summary
+    package var timeline: Timeline
+
+    package init(summary: Summary, timeline: Timeline) {
+        self.summary = summary
+        self.timeline = timeline
+    }
+
+    /// What was lost: holes in `seq`, the bus's drops and sink outages.
+    package static func lossText(_ summary: Summary) -> String {
+        "Missing events (holes in seq): \(Format.count(Int64(clamping: summary.missingEvents))); "
+            + "dropped by the bus: \(Format.count(summary.loss.droppedByBus)); sink outages: \(Format.count(summary.loss.sinkFailures))"
+    }
+
+    /// Whether anything was lost.
+    package static func hasLoss(_ summary: Summary) -> Bool {
+        summary.missingEvents > 0 || summary.loss.droppedByBus > 0 || summary.loss.sinkFailures > 0
+    }
+
+    /// Appends the sections to `page`; a section with nothing to show is left out.
+    package func render(into page: inout HTMLPage) {
+        let summary = self.summary
         let chart = TimelineChart(timeline: timeline.coarsened(toAtMost: 200))
         if chart.hasData {
-            page.heading("Latency over time (mean per bucket, ms)", level: 2)
-            page.raw(chart.latencySVG())
+            if chart.hasOperations {
+                page.heading("Latency over time (mean per bucket, ms)", level: 2)
+                page.raw(chart.latencySVG())
+            }
             if !timeline.stateChanges.isEmpty {
                 page.heading("Breaker states", level: 2)
                 page.raw(chart.breakerSVG())
@@ -34,53 +63,70 @@ extension Replay.Report {
                 page.heading("Errors per bucket (error.recorded events)", level: 2)
                 page.raw(chart.errorSVG())
             }
+            page.heading("Events per bucket", level: 2)
+            page.raw(chart.eventsSVG())
             page.paragraph("Times are UTC; each bucket is \(Format.span(milliseconds: Double(chart.timeline.width) / 1000)).", cssClass: "none")
         }
-        page.section("Operations (ms)",["operation", "count", "errors", "fallbacks", "slow", "mean", "min", "p50", "p90", "p95", "p99", "max"],
-                   summary.operations.sorted { $0.key < $1.key }.map { name, operation in
-                       let latency = operation.latency
-                       return [name, Format.count(operation.count), Format.count(operation.errors), Format.count(operation.fallbacks), Format.count(operation.slow),
-                               Format.milliseconds(latency.meanMilliseconds), Format.milliseconds(latency.minMilliseconds)]
-                           + LatencyStats.reportedPercentiles.map { Format.milliseconds(latency.percentileMilliseconds($0.value)) }
-                           + [Format.milliseconds(latency.maxMilliseconds)]
-                   })
+        page.section("Operations (ms)", ["operation", "count", "errors", "error rate", "fallbacks", "fallback rate", "slow", "mean", "min", "p50", "p90",
+                                         "p95", "p99", "max"],
+                     summary.operations.sorted { $0.key < $1.key }.map { name, operation in
+                         let latency = operation.latency
+                         let calls = Double(operation.count)
+                         return [name, Format.count(operation.count), Format.count(operation.errors),
+                                 operation.count == 0 ? "-" : Format.percent(Double(operation.errors) / calls), Format.count(operation.fallbacks),
+                                 operation.count == 0 ? "-" : Format.percent(Double(operation.fallbacks) / calls), Format.count(operation.slow),
+                                 Format.milliseconds(latency.meanMilliseconds), Format.milliseconds(latency.minMilliseconds)]
+                             + LatencyStats.reportedPercentiles.map { Format.milliseconds(latency.percentileMilliseconds($0.value)) }
+                             + [Format.milliseconds(latency.maxMilliseconds)]
+                     })
         page.section("Retries", ["operation", "retried", "succeeded after retry", "gave up", "waited"],
-                   summary.retries.sorted { $0.key < $1.key }.map { name, retries in
-                       [name, Format.count(retries.retriedAttempts), Format.count(retries.succeededAfterRetry), Format.tally(retries.exhausted),
-                        Format.span(milliseconds: Double(retries.waitedMicroseconds) / 1000)]
-                   })
+                     summary.retries.sorted { $0.key < $1.key }.map { name, retries in
+                         [name, Format.count(retries.retriedAttempts), Format.count(retries.succeededAfterRetry), Format.tally(retries.exhausted),
+                          Format.span(milliseconds: Double(retries.waitedMicroseconds) / 1000)]
+                     })
         page.section("Circuit breakers", ["breaker", "state", "since", "opened", "rejected", "time open", "transitions"],
-                   summary.breakers.sorted { $0.key < $1.key }.map { name, breaker in
-                       [name, breaker.latest?.state ?? "-", breaker.latest?.since.description ?? "-", Format.count(breaker.opened),
-                        Format.count(breaker.rejected), Format.span(milliseconds: Double(breaker.openMicroseconds) / 1000),
-                        Format.tally(breaker.transitions)]
-                   })
-        page.section("Health", ["check", "probes", "availability", "last", "p50 ms", "p99 ms", "changes"],
-                   summary.health.sorted { $0.key < $1.key }.map { name, health in
-                       [name, Format.count(health.probes), health.availability.map(Format.percent) ?? "-", health.last?.status ?? "-",
-                        Format.milliseconds(health.latency.percentileMilliseconds(50)),
-                        Format.milliseconds(health.latency.percentileMilliseconds(99)), Format.count(health.changes)]
-                   })
+                     summary.breakers.sorted { $0.key < $1.key }.map { name, breaker in
+                         [name, breaker.latest?.state ?? "-", breaker.latest?.since.description ?? "-", Format.count(breaker.opened),
+                          Format.count(breaker.rejected), Format.span(milliseconds: Double(breaker.openMicroseconds) / 1000),
+                          Format.tally(breaker.transitions)]
+                     })
+        page.section("Health checks", ["check", "probes", "availability", "last", "p50 ms", "p99 ms", "changes", "last probe said"],
+                     summary.health.sorted { $0.key < $1.key }.map { name, health in
+                         [name, Format.count(health.probes), health.availability.map(Format.percent) ?? "-", health.last?.status ?? "-",
+                          Format.milliseconds(health.latency.percentileMilliseconds(50)),
+                          Format.milliseconds(health.latency.percentileMilliseconds(99)), Format.count(health.changes),
+                          timeline.lastProbes[name].map { $0.detail.isEmpty ? "-" : $0.detail } ?? "-"]
+                     })
         if summary.errors.total > 0 {
             page.heading("Errors: \(Format.count(summary.errors.total))", level: 2)
             page.table(["operation", "errors"], summary.errors.byOperation.sorted { $0.key < $1.key }.map { [$0.key, Format.count($0.value)] })
             page.table(["type", "errors"], summary.errors.byType.sorted { $0.key < $1.key }.map { [$0.key, Format.count($0.value)] })
+            page.heading("Recent errors", level: 3)
             page.table(["time", "operation", "type", "message"],
                        summary.errors.recent.reversed().map { [$0.position.timestamp.description, $0.operation, $0.errorType, $0.message] })
         }
+        let alerts = Set(summary.alertsFired.keys).union(summary.alertsResolved.keys).sorted()
+        page.section("Alerts", ["rule/check", "fired", "resolved"], alerts.map { key in
+            [key, Format.count(summary.alertsFired[key, default: 0]), Format.count(summary.alertsResolved[key, default: 0])]
+        })
+        if !timeline.alertChanges.isEmpty {
+            page.heading("Recent alerts", level: 3)
+            page.table(["time", "rule", "check", "change", "reason"], timeline.alertChanges.reversed().map { change in
+                [change.timestamp.description, change.rule, change.check, change.fired ? "fired" : "resolved", change.reason]
+            })
+        }
         page.section("Counters (swift-metrics)", ["series", "total"], summary.counters.sorted { $0.key < $1.key }.map { [$0.key, Format.count($0.value)] })
         page.section("Recorders (swift-metrics)", ["series", "count", "last", "min", "max"],
-                   summary.recorders.sorted { $0.key < $1.key }.filter { $0.value.count > 0 }.map { series, recorded in
-                       [series, Format.count(recorded.count), Format.number(recorded.last?.value ?? 0), Format.number(recorded.min),
-                        Format.number(recorded.max)]
-                   })
+                     summary.recorders.sorted { $0.key < $1.key }.filter { $0.value.count > 0 }.map { series, recorded in
+                         [series, Format.count(recorded.count), Format.number(recorded.last?.value ?? 0), Format.number(recorded.min),
+                          Format.number(recorded.max)]
+                     })
         page.section("Events by kind", ["kind", "events"], summary.byKind.sorted { $0.key < $1.key }.map { [$0.key, Format.count($0.value)] })
-        return page.finish()
     }
 
     /// The services named in the header, and a line per run (service, host, run id, first and
     /// last event), at most ten.
-    static func origins(_ summary: Summary) -> (services: String, runs: [String]) {
+    package static func origins(_ summary: Summary) -> (services: String, runs: [String]) {
         let runs = summary.runs.sorted { ($0.value.first, $0.key) < ($1.value.first, $1.key) }
         let services = Set(runs.map(\.value.service)).sorted()
         var lines = runs.prefix(10).map { id, run in
@@ -92,13 +138,14 @@ extension Replay.Report {
 }
 
 /// A minimal HTML writer: every text is escaped.
-struct HTMLPage {
-    private var body = ""
+package struct HTMLPage {
+    /// The body written so far (a fragment, for a live page's updates).
+    package private(set) var body = ""
     private let title: String
 
-    init(title: String) { self.title = title }
+    package init(title: String) { self.title = title }
 
-    static func escape(_ text: String) -> String {
+    package static func escape(_ text: String) -> String {
         var escaped = ""
         for character in text {
             switch character {
@@ -113,17 +160,17 @@ struct HTMLPage {
         return escaped
     }
 
-    mutating func heading(_ text: String, level: Int = 1) { body += "<h\(level)>\(Self.escape(text))</h\(level)>\n" }
+    package mutating func heading(_ text: String, level: Int = 1) { body += "<h\(level)>\(Self.escape(text))</h\(level)>\n" }
 
-    mutating func paragraph(_ text: String, cssClass: String = "") {
+    package mutating func paragraph(_ text: String, cssClass: String = "") {
         body += "<p class=\"\(cssClass)\">\(Self.escape(text))</p>\n"
     }
 
-    mutating func list(_ items: [String]) {
+    package mutating func list(_ items: [String]) {
         body += "<ul>" + items.map { "<li><code>\(Self.escape($0))</code></li>" }.joined() + "</ul>\n"
     }
 
-    mutating func table(_ headers: [String], _ rows: [[String]]) {
+    package mutating func table(_ headers: [String], _ rows: [[String]]) {
         guard !rows.isEmpty else {
             body += "<p class=\"none\">none</p>\n"
             return
@@ -135,16 +182,18 @@ struct HTMLPage {
         body += "</tbody></table>\n"
     }
 
-    mutating func raw(_ html: String) { body += html + "\n" }
+    package mutating func raw(_ html: String) { body += html + "\n" }
 
     /// A heading and its table, left out entirely when there are no rows.
-    mutating func section(_ heading: String, _ headers: [String], _ rows: [[String]]) {
+    package mutating func section(_ heading: String, _ headers: [String], _ rows: [[String]]) {
         guard !rows.isEmpty else { return }
         self.heading(heading, level: 2)
         table(headers, rows)
     }
 
-    func finish() -> String {
+    /// The whole page; `style` is added to the page's CSS and `script` (both already safe to
+    /// place in their elements) ends the body.
+    package func finish(style: String = "", script: String = "") -> String {
         """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><title>\(Self.escape(title))</title>
@@ -153,9 +202,9 @@ struct HTMLPage {
         table{border-collapse:collapse;margin:8px 0 16px}th,td{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left}
         td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f4f4f4}
         p.warn{color:#a15c00}p.ok{color:#1b6e20}p.none{color:#888}svg{background:#fafafa;border:1px solid #e4e4e4;margin:4px 0 12px}
-        code{font-size:12px}
+        code{font-size:12px}\(style.isEmpty ? "" : "\n" + style)
         </style></head><body>
-        \(body)</body></html>
+        \(body)\(script.isEmpty ? "" : "<script>\n" + script + "\n</script>\n")</body></html>
 
         """
     }
@@ -182,6 +231,7 @@ package struct TimelineChart {
     var hasData: Bool { !indices.isEmpty }
     var hasProbes: Bool { timeline.buckets.values.contains { !$0.probes.isEmpty } }
     var hasErrors: Bool { timeline.buckets.values.contains { $0.errors > 0 } }
+    var hasOperations: Bool { timeline.buckets.values.contains { !$0.operations.isEmpty } }
 
     private func x(_ microseconds: Int64) -> Double {
         left + (width - left - 10) * Double(microseconds - start) / Double(max(1, end - start))
@@ -343,6 +393,22 @@ package struct TimelineChart {
             let from = x(index * timeline.width)
             let barHeight = (bottom - 10) * Double(count) / scale
             svg += "<rect x=\"\(rounded(from))\" y=\"\(rounded(bottom - barHeight))\" width=\"\(rounded(max(1, x((index + 1) * timeline.width) - from - 1)))\" height=\"\(rounded(barHeight))\" fill=\"#e53935\"><title>\(count)</title></rect>"
+        }
+        return svg + axis(height: height) + "</svg>"
+    }
+
+    /// Events per bucket, as bars: the event rate.
+    func eventsSVG() -> String {
+        let height = 140.0
+        let bottom = height - 24
+        let counts = indices.map { timeline.buckets[$0]!.events }
+        let peak = Double(max(4, counts.max() ?? 4))
+        var svg = "<svg role=\"img\" aria-label=\"events\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">"
+        svg += valueTicks(top: 10, bottom: bottom, peak: peak) { Format.count(Int64($0.rounded())) }
+        for (index, count) in zip(indices, counts) where count > 0 {
+            let from = x(index * timeline.width)
+            let barHeight = (bottom - 10) * Double(count) / peak
+            svg += "<rect x=\"\(rounded(from))\" y=\"\(rounded(bottom - barHeight))\" width=\"\(rounded(max(1, x((index + 1) * timeline.width) - from - 1)))\" height=\"\(rounded(barHeight))\" fill=\"#1f77b4\"><title>\(count)</title></rect>"
         }
         return svg + axis(height: height) + "</svg>"
     }
