@@ -2,10 +2,11 @@
 # Installs what the build and the tests need on a fresh Debian machine, and nothing that is
 # already there: zlib headers (the CZlib module), gzip/coreutils (zcat, tail -F in tests),
 # util-linux (unshare: the PID 1 test runs `hardening` as a container's first process), jq,
-# Chromium (the replay HTML report is opened headless and screenshotted), rsyslog (its imfile
-# module tails our rotating files in a test, as a log shipper does), and three Python modules:
-# jsonschema (the schema checker), prometheus_client (its parser reads our /metrics text) and
-# PyYAML (the shipping configurations in tools/agents are parsed by a test).
+# Chromium and chromium-driver (the replay HTML report is opened headless and screenshotted; the
+# agent's live /dashboard is driven through Selenium), rsyslog (its imfile module tails our
+# rotating files in a test, as a log shipper does), and four Python modules: jsonschema (the
+# schema checker), prometheus_client (its parser reads our /metrics text), PyYAML (the shipping
+# configurations in tools/agents are parsed by a test) and selenium (tools/dashboards/browser_check.py).
 #
 # The Python modules come from pip, unless `python3` is a system Python that forbids it (PEP 668,
 # Debian's own python3 says "externally-managed-environment"): then from Debian's python3-*
@@ -29,6 +30,7 @@ command -v unshare >/dev/null || need_apt+=(util-linux)
 command -v jq >/dev/null || need_apt+=(jq)
 command -v python3 >/dev/null || need_apt+=(python3)
 command -v chromium >/dev/null || need_apt+=(chromium)
+command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
 [ -x /usr/sbin/rsyslogd ] || need_apt+=(rsyslog)
 if [ ${#need_apt[@]} -gt 0 ]; then apt_install "${need_apt[@]}"; fi
 
@@ -38,7 +40,7 @@ if python3 -c 'import os, sys, sysconfig; sys.exit(0 if os.path.exists(os.path.j
     managed=yes
 fi
 need_pip=(); need_debian=()
-for triple in jsonschema:jsonschema:python3-jsonschema prometheus_client:prometheus_client:python3-prometheus-client yaml:PyYAML:python3-yaml; do
+for triple in jsonschema:jsonschema:python3-jsonschema prometheus_client:prometheus_client:python3-prometheus-client yaml:PyYAML:python3-yaml selenium:selenium:python3-selenium; do
     IFS=: read -r module package debian <<<"$triple"
     if ! python3 -c "import $module" 2>/dev/null; then
         need_pip+=("$package"); need_debian+=("$debian")

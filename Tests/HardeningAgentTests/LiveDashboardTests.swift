@@ -59,7 +59,8 @@ import Testing
         let page = dashboard.page(title: "agent <one>")
         #expect(page.contains("<title>agent &lt;one&gt;</title>") && page.contains("new EventSource('events/stream')") && page.contains(shared))
         // Self-contained: nothing is loaded from elsewhere.
-        #expect(!page.contains("http://") && !page.contains("https://") && !page.contains(" src=") && !page.contains("<link"))
+        #expect(!page.contains("http://") && !page.contains("https://") && !page.contains(" src=")
+                && page.components(separatedBy: "<link").count == 2 && page.contains("<link rel=\"icon\" href=\"data:,\">"))
     }
 
     @Test func theWindowForgetsOldBucketsButKeepsEachBreakersStateAtItsStart() {

@@ -34,13 +34,13 @@ import Testing
 
     @Test func aSystemPythonGetsDebiansPackagesNeverPip() async throws {
         let output = try await setup(pythonIsManaged: true)
-        #expect(output.contains("apt-get install -y -qq python3-jsonschema python3-prometheus-client python3-yaml"), "\(output)")
+        #expect(output.contains("apt-get install -y -qq python3-jsonschema python3-prometheus-client python3-yaml python3-selenium"), "\(output)")
         #expect(!output.contains("pip"), "\(output)")
     }
 
     @Test func anotherPythonGetsPip() async throws {
         let output = try await setup(pythonIsManaged: false)
-        #expect(output.contains("would run: python3 -m pip install --quiet jsonschema prometheus_client PyYAML"), "\(output)")
+        #expect(output.contains("would run: python3 -m pip install --quiet jsonschema prometheus_client PyYAML selenium"), "\(output)")
         #expect(!output.contains("python3-jsonschema"), "\(output)")
     }
 }

@@ -192,11 +192,12 @@ package struct HTMLPage {
     }
 
     /// The whole page; `style` is added to the page's CSS and `script` (both already safe to
-    /// place in their elements) ends the body.
+    /// place in their elements) ends the body. A live page (one with a script) names an empty
+    /// icon, so that the browser asks the server for nothing but the page and its stream.
     package func finish(style: String = "", script: String = "") -> String {
         """
         <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><title>\(Self.escape(title))</title>
+        <html lang="en"><head><meta charset="utf-8"><title>\(Self.escape(title))</title>\(script.isEmpty ? "" : "<link rel=\"icon\" href=\"data:,\">")
         <style>
         body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
         table{border-collapse:collapse;margin:8px 0 16px}th,td{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left}
