@@ -177,8 +177,8 @@ import Testing
         let dom = try await ChildProcess.runDetached(browser + ["--dump-dom", "file://" + page])
         #expect(dom.status == 0, "chromium could not open the page: \(dom.stderr.suffix(500))")
         let rendered = String(decoding: dom.stdout, as: UTF8.self)
-        #expect(rendered.components(separatedBy: "<svg").count - 1 == 4, "four charts")
-        for title in ["Latency over time", "Breaker states", "Health", "Errors per bucket"] {
+        #expect(rendered.components(separatedBy: "<svg").count - 1 == 5, "five charts")
+        for title in ["Latency over time", "Breaker states", "Health", "Errors per bucket", "Events per bucket"] {
             #expect(rendered.contains(title))
         }
         #expect(rendered.contains("<polyline"), "latency lines were drawn")

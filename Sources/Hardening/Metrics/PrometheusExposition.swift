@@ -11,11 +11,11 @@ public struct PrometheusExposition: Sendable {
     /// An empty exposition.
     public init() {}
 
-    /// Writes a counter or gauge family; nothing when `samples` is empty and the family has labels
-    /// (a family without labels is always written, so a scrape shows it at zero).
+    /// Writes a counter or gauge family. A family without samples yet (a labelled one nothing has
+    /// touched) is declared by its `# HELP` and `# TYPE` alone, as Prometheus's own clients do,
+    /// so that a dashboard's query names a series the first scrape already shows.
     public mutating func family(_ family: MetricFamily, _ samples: [Sample]) {
         precondition(family.type != .histogram, "histograms are written with histogram(_:_:)")
-        guard !samples.isEmpty else { return }
         header(family)
         for sample in samples {
             precondition(sample.labelValues.count == family.labels.count, "\(family.name): a sample without its labels")
@@ -27,7 +27,6 @@ public struct PrometheusExposition: Sendable {
     /// ``MetricCatalogue/durationBuckets`` and `+Inf`, then `_sum` and `_count`.
     public mutating func histogram(_ family: MetricFamily, _ items: [(labelValues: [String], latency: LatencyStats)]) {
         precondition(family.type == .histogram)
-        guard !items.isEmpty else { return }
         header(family)
         for (values, latency) in items {
             precondition(values.count == family.labels.count, "\(family.name): a sample without its labels")
