@@ -14,7 +14,9 @@ struct AgentCommand: AsyncParsableCommand {
             are checked too; a problem stops the start the same way.
 
             Endpoints (127.0.0.1 by default): /health (200 or 503, application/health+json), /health/live, \
-            /health/ready, /metrics (Prometheus text), /summary (the live summary as JSON). The line \
+            /health/ready, /metrics (Prometheus text), /summary (the live summary as JSON), /dashboard (a \
+            live page in a browser) and /events/stream (server-sent events; ?kinds=health.*,breaker.* \
+            filters them; a client that reads too slowly is dropped). The line \
             "listening on http://HOST:PORT" goes to stderr once the server accepts connections.
 
             The server closes a connection idle for server.idle_timeout, a request head not complete \
