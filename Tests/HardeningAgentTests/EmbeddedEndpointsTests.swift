@@ -37,6 +37,8 @@ import Testing
             #expect(metrics.contentType.hasPrefix("text/plain; version=0.0.4"))
             #expect(metrics.body.contains(#"hardening_breaker_state{breaker="search-index",state="open"} 1"#), "\(metrics.body)")
             #expect(metrics.body.contains(#"hardening_operation_fallbacks_total{operation="search"} 4"#), "\(metrics.body)")
+            let dashboard = try await AgentProcessTests.get(client, base + "/dashboard/view")
+            #expect(dashboard.status == 200 && dashboard.body.contains("<td>search-index</td><td>open</td>"), "\(dashboard.body.prefix(2000))")
             let summary = try await AgentProcessTests.get(client, base + "/summary")
             #expect(summary.status == 200 && summary.contentType == "application/json")
             #expect(try JSONDocument.parse(Array(summary.body.utf8))["breakers"]?["search-index"] != nil, "\(summary.body.prefix(300))")

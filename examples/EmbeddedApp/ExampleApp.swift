@@ -9,7 +9,8 @@
 // `GET /search?q=…` calls the upstream through a circuit breaker (three failures open it for
 // 30 s) and answers from a fallback while it is open; `/health` turns 503 while the breaker is
 // not closed (the breaker check degrades the service; the guide's /health is 200 only when
-// healthy), `/metrics` shows the breaker's state, `/summary` the live summary.
+// healthy), `/metrics` shows the breaker's state, `/summary` the live summary, `/dashboard` the
+// live page over `/events/stream` (as the agent's).
 import AsyncHTTPClient
 import Foundation
 import Hardening
@@ -43,7 +44,8 @@ struct ExampleApp {
 
     static func run(host: String, port: Int, upstream: String) async throws {
         let summary = SummarySink()
-        let bus = EventBus(configuration: .init(service: "example-app"), sinks: [summary, StdoutSink(format: .json)])
+        let dashboard = LiveDashboard(summary: summary)
+        let bus = EventBus(configuration: .init(service: "example-app"), sinks: [summary, StdoutSink(format: .json)] + dashboard.sinks)
         let breaker = CircuitBreaker(name: "search-index", failureThreshold: 3, recoveryTimeout: .seconds(30), bus: bus)
         let monitor = HealthMonitor(prober: HealthProber(checks: [BreakerHealthCheck(breaker: breaker)], timeout: .seconds(1), bus: bus),
                                     interval: .milliseconds(200), bus: bus)
@@ -53,6 +55,7 @@ struct ExampleApp {
 
         let router = Router()
         router.addHardeningEndpoints(HardeningEndpoints(monitor: monitor, summary: summary))
+        router.addHardeningDashboard(dashboard, title: "example-app")
         router.get("/search") { _, _ -> String in
             try await timing.timed("search") {
                 try await fallback.run("search", bus: bus) {
@@ -74,7 +77,7 @@ struct ExampleApp {
             },
             logger: logger
         )
-        let group = ServiceGroup(configuration: .init(services: [bus, monitor, application], gracefulShutdownSignals: [.sigterm, .sigint],
+        let group = ServiceGroup(configuration: .init(services: [bus, monitor, application, dashboard], gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
         do {
             try await group.run()
