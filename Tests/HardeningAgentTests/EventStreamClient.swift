@@ -17,6 +17,7 @@ final class EventStreamClient: @unchecked Sendable {
     private var _bytes = 0
     private var _head = ""
     private var _closedByServer = false
+    private var _finished = false
 
     /// Connects to 127.0.0.1:`port` and asks for `path`; `receiveBuffer` shrinks the socket's
     /// receive buffer (a client that never reads then fills the server's side sooner).
@@ -47,6 +48,16 @@ final class EventStreamClient: @unchecked Sendable {
     /// The answer's head (status line and headers).
     var head: String { lock.withLock { _head } }
     var closedByServer: Bool { lock.withLock { _closedByServer } }
+    /// Whether ``startReading(quietFor:)``'s thread is done.
+    var finished: Bool { lock.withLock { _finished } }
+
+    /// Reads on a thread of its own, started now (not when a busy task pool gets to it).
+    func startReading(quietFor seconds: Int32) {
+        Thread.detachNewThread { [self] in
+            readUntilClosed(quietFor: seconds)
+            lock.withLock { _finished = true }
+        }
+    }
 
     /// Reads until the server closes the connection or `seconds` pass without a byte.
     func readUntilClosed(quietFor seconds: Int32) {
