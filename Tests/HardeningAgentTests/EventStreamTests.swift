@@ -73,7 +73,13 @@ import Testing
         #expect(await healthReasons.next() == .closed)
         #expect(hub.connect(filter: .all) == nil, "a closed hub takes no client")
     }
+}
 
+/// `/events/stream` under load, in a real server: fifty readers and one that never reads. It runs
+/// alone (the README's test command runs `LoadTests` after the parallel suites): fifty reader
+/// threads, a flood and the server's writers need the two cores to themselves to say something
+/// about the stream rather than about the other suites.
+@Suite struct EventStreamLoadTests {
     /// A server as the agent runs it (the connection guard with a 1 s request timeout, the
     /// dashboard's routes), 8,000 events of about 1.4 KB (as JSON) emitted at up to 2,000 a
     /// second (slower if the fifty readers fall more than 50 events behind, as they do on a
