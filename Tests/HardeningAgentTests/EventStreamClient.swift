@@ -22,23 +22,11 @@ final class EventStreamClient: @unchecked Sendable {
     /// Connects to 127.0.0.1:`port` and asks for `path`; `receiveBuffer` shrinks the socket's
     /// receive buffer (a client that never reads then fills the server's side sooner).
     init?(port: Int, path: String, receiveBuffer: Int32? = nil) {
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { return nil }
-        if var size = receiveBuffer {
-            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        guard let descriptor = LoopbackSocket.connect(port, receiveBuffer: receiveBuffer) else { return nil }
+        self.descriptor = descriptor
         let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n".utf8)
-        guard connected == 0, request.withUnsafeBytes({ send(descriptor, $0.baseAddress, $0.count, 0) }) == request.count else {
-            close(descriptor)
-            return nil
-        }
+        // A failed send returns nil; deinit closes the descriptor (once).
+        guard request.withUnsafeBytes({ send(descriptor, $0.baseAddress, $0.count, 0) }) == request.count else { return nil }
     }
 
     deinit { close(descriptor) }
@@ -112,5 +100,30 @@ final class EventStreamClient: @unchecked Sendable {
             return start
         }
         return nil
+    }
+}
+
+/// TCP connections to 127.0.0.1 made by hand: what a raw client (idle, slow, never reading) is.
+enum LoopbackSocket {
+    /// A connection to 127.0.0.1:`port`, or `nil`; `receiveBuffer` shrinks its receive buffer
+    /// (set before connecting, so that the window it offers is small from the start).
+    static func connect(_ port: Int, receiveBuffer: Int32? = nil) -> Int32? {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return nil }
+        if var size = receiveBuffer {
+            setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(descriptor)
+            return nil
+        }
+        return descriptor
     }
 }

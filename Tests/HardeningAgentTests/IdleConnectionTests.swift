@@ -19,24 +19,6 @@ import Darwin
 /// Connections that never speak are closed by the agent after `server.idle_timeout`, and a pile of
 /// them does not keep `/health/live` from answering; HEAD and other methods get proper answers.
 @Suite(.serialized) struct IdleConnectionTests {
-    /// A TCP connection to 127.0.0.1:`port` that sends nothing.
-    private static func connect(_ port: Int) -> Int32? {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { return nil }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else {
-            close(descriptor)
-            return nil
-        }
-        return descriptor
-    }
-
     /// Whether the server closed `descriptor` (a read returns end of file) within `seconds`.
     private static func closedByServer(_ descriptor: Int32, within seconds: Int32) -> Bool {
         var poll = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
@@ -87,7 +69,7 @@ import Darwin
             """)
         let child = try AgentProcessTests.AgentChild(config: directory.path + "/agent.yaml", directory: directory.path, environment: [:])
         let port = try await child.port()
-        let idle = (0..<200).compactMap { _ in Self.connect(port) }
+        let idle = (0..<200).compactMap { _ in LoopbackSocket.connect(port) }
         defer { idle.forEach { close($0) } }
         #expect(idle.count == 200)
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
