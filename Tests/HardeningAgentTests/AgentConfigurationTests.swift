@@ -182,6 +182,24 @@ import Testing
         }
     }
 
+    @Test func theDashboardAndItsStreamLimitsAreReadAndChecked() throws {
+        let defaults = try AgentConfiguration.parse(yaml: "service: s", file: "a.yaml", environment: [:]).server
+        #expect(defaults.dashboard && defaults.streamClients == 64 && defaults.streamClientQueueBytes == 1 << 20)
+        let server = try AgentConfiguration.parse(yaml: "server: {dashboard: false, stream_clients: 3, stream_client_queue_kib: 64}", file: "a.yaml",
+                                                  environment: [:]).server
+        #expect(!server.dashboard && server.streamClients == 3 && server.streamClientQueueBytes == 64 << 10)
+        do {
+            _ = try AgentConfiguration.parse(yaml: "server:\n  dashboard: maybe\n  stream_clients: 0\n  stream_client_queue_kib: 8", file: "a.yaml",
+                                             environment: [:])
+            Issue.record("bad dashboard settings were accepted")
+        } catch {
+            let lines = error.problems.map(\.description)
+            #expect(lines.contains { $0.hasPrefix("a.yaml:2: server.dashboard:") }, "\(lines)")
+            #expect(lines.contains("a.yaml:3: server.stream_clients: expected a whole number in 1...10000, got 0"), "\(lines)")
+            #expect(lines.contains("a.yaml:4: server.stream_client_queue_kib: expected a whole number in 16...1048576, got 8"), "\(lines)")
+        }
+    }
+
     @Test func invalidYAMLSaysWhere() {
         do {
             _ = try AgentConfiguration.parse(yaml: "service: a\nserver:\n  port: [1, 2\n", file: "bad.yaml", environment: [:])
@@ -251,7 +269,7 @@ import Testing
             #expect(lines.count == AgentConfigurationError.shownProblems + 2, "a header, the shown problems and the count of the rest")
             #expect(lines.first == "100000 problem(s) in the configuration:")
             #expect(lines.last == "  … and 99900 more problem(s) not shown")
-            #expect(lines[1] == "  big.yaml:2: server.unknown_key_0: unknown key; expected one of degraded_status, header_timeout, host, idle_timeout, max_connections, port, request_timeout, show_details, summary_refresh")
+            #expect(lines[1] == "  big.yaml:2: server.unknown_key_0: unknown key; expected one of dashboard, degraded_status, header_timeout, host, idle_timeout, max_connections, port, request_timeout, show_details, stream_client_queue_kib, stream_clients, summary_refresh")
         }
         print("100,000 unknown keys read in \(ContinuousClock.now - started)")
     }

@@ -248,6 +248,27 @@ import Testing
         }
     }
 
+    /// `server.dashboard: false`: the pages and the stream are not there, the rest is.
+    @Test func anAgentWithoutItsDashboardServesNoneOfIt() async throws {
+        let directory = TemporaryDirectory(prefix: "dashboard-off")
+        defer { directory.remove() }
+        try directory.write("agent.yaml", """
+            server: {host: 127.0.0.1, port: 0, dashboard: false}
+            events: {stdout: "off"}
+            """)
+        let child = try AgentProcessTests.AgentChild(config: directory.path + "/agent.yaml", directory: directory.path, environment: [:])
+        let port = try await child.port()
+        let statuses = try await HTTPHealthCheckTests.withClient { client in
+            var statuses: [String: Int] = [:]
+            for path in ["/dashboard", "/dashboard/view", "/events/stream", "/health/live"] {
+                statuses[path] = try await AgentProcessTests.get(client, "http://127.0.0.1:\(port)\(path)").status
+            }
+            return statuses
+        }
+        #expect(try await child.terminate() == 0, "\(child.stderr)")
+        #expect(statuses == ["/dashboard": 404, "/dashboard/view": 404, "/events/stream": 404, "/health/live": 200], "\(statuses)")
+    }
+
     /// The families of an exposition: type from `# TYPE`, labels from the samples (a
     /// histogram's `le` aside).
     static func exposedFamilies(_ text: String) -> [String: ExposedFamily] {

@@ -49,8 +49,8 @@ public final class Agent: Sendable {
     let connections: ConnectionLimiter
     /// `/summary`'s and `/metrics`' answers, rebuilt in the background.
     let summarySnapshot: SummarySnapshot
-    /// `/dashboard` and `/events/stream`.
-    public let dashboard: LiveDashboard
+    /// `/dashboard` and `/events/stream`, unless `server.dashboard` is off.
+    public let dashboard: LiveDashboard?
 
     /// Builds every part from `configuration` (nothing runs until ``run(onListening:)``).
     public init(configuration: AgentConfiguration) {
@@ -78,10 +78,14 @@ public final class Agent: Sendable {
         let summary = SummarySink()
         self.summarySnapshot = SummarySnapshot(summary: summary, interval: configuration.server.summaryRefresh)
         self.summary = summary
-        let dashboard = LiveDashboard(summary: summary)
+        var stream = EventStreamHub.Configuration()
+        stream.maxClients = configuration.server.streamClients
+        stream.clientQueueBytes = configuration.server.streamClientQueueBytes
+        stream.maxLineBytes = events.stdoutMaxLineBytes
+        let dashboard = configuration.server.dashboard ? LiveDashboard(summary: summary, stream: stream) : nil
         self.dashboard = dashboard
         sinks += [summary, StderrNoticeSink()] as [any EventSink]
-        sinks += dashboard.sinks
+        sinks += dashboard?.sinks ?? []
         // The webhook needs the bus for its own events and the bus needs the webhook as a sink:
         // the sink list is completed through a box before the bus starts.
         let webhookBox = DeferredSink(name: "webhook")
@@ -184,7 +188,7 @@ public final class Agent: Sendable {
         services.append(.init(service: summarySnapshot))
         services.append(.init(service: application))
         // Stops before the server: open event streams would hold its graceful shutdown.
-        services.append(.init(service: dashboard))
+        if let dashboard { services.append(.init(service: dashboard)) }
         services.append(.init(service: DrainDelay(duration: configuration.shutdownDrain)))
         services.append(.init(service: monitor))
         var groupConfiguration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

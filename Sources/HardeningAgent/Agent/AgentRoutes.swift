@@ -10,19 +10,21 @@ struct AgentRoutes: Sendable {
     var endpoints: HardeningEndpoints<ContinuousClock> {
         let snapshot = agent.summarySnapshot
         let connections = agent.connections
-        let stream = agent.dashboard.stream
+        let stream = agent.dashboard?.stream
         return HardeningEndpoints(
             monitor: agent.monitor, showDetails: agent.configuration.server.showDetails,
             degradedStatus: agent.configuration.server.degradedStatus,
             metrics: {
                 Array(snapshot.answers.metrics.readableBytesView)
                     + ServerMetricsText.exposition(connections.statistics, maxConnections: connections.maxConnections,
-                                                   stream: stream.statistics, maxStreamClients: stream.configuration.maxClients)
+                                                   stream: stream?.statistics ?? .init(), maxStreamClients: stream?.configuration.maxClients ?? 0)
             },
             summaryJSON: { Array(snapshot.answers.summary.readableBytesView) })
     }
 
     func router() -> Router<BasicRequestContext> {
-        Router().addHardeningEndpoints(endpoints).addHardeningDashboard(agent.dashboard, title: "hardening agent: \(agent.configuration.service)")
+        let router = Router().addHardeningEndpoints(endpoints)
+        if let dashboard = agent.dashboard { router.addHardeningDashboard(dashboard, title: "hardening agent: \(agent.configuration.service)") }
+        return router
     }
 }

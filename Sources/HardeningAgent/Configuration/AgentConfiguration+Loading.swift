@@ -164,6 +164,9 @@ extension AgentConfiguration {
         if let request = fields.duration("request_timeout", minimum: .milliseconds(100)) { server.requestTimeout = request }
         if let limit = fields.int("max_connections", in: 1...1_000_000) { server.maxConnections = limit }
         if let refresh = fields.duration("summary_refresh", minimum: .milliseconds(10)) { server.summaryRefresh = refresh }
+        if let dashboard = fields.bool("dashboard") { server.dashboard = dashboard }
+        if let clients = fields.int("stream_clients", in: 1...10_000) { server.streamClients = clients }
+        if let kib = fields.int("stream_client_queue_kib", in: 16...(1 << 20)) { server.streamClientQueueBytes = kib << 10 }
         fields.rejectUnknownKeys()
     }
 

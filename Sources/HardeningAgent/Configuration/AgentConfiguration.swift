@@ -34,6 +34,13 @@ public struct AgentConfiguration: Sendable {
         /// How often `/summary` is rebuilt in the background; every answer is at most this old
         /// and costs no more than a copy.
         public var summaryRefresh: Duration = .seconds(1)
+        /// Whether the live `/dashboard`, `/dashboard/view` and `/events/stream` are served (off:
+        /// 404, and nothing of theirs runs).
+        public var dashboard = true
+        /// The most `/events/stream` clients at once; more are answered 503.
+        public var streamClients = 64
+        /// The most bytes waiting for one `/events/stream` client before it is dropped.
+        public var streamClientQueueBytes = 1 << 20
     }
 
     /// Where events go.
