@@ -23,10 +23,10 @@ import UnixSignals
 /// It runs as a swift-service-lifecycle `ServiceGroup`. Graceful shutdown (SIGTERM, SIGINT) goes
 /// in reverse order of start: the monitor first (readiness turns failing, probes stop), then
 /// ``AgentConfiguration/shutdownDrain`` during which the server still answers (so that a load
-/// balancer sees readiness fail), then the event streams end, then the HTTP server (in-flight requests are answered), then
-/// the webhook (queued alerts are posted), and the bus last (every event reaches every sink,
-/// which flush and close); all within ``AgentConfiguration/shutdownTimeout``, after which what is
-/// left is cancelled.
+/// balancer sees readiness fail), then the event streams end, then the HTTP server (in-flight
+/// requests are answered), then the webhook (queued alerts are posted), and the bus last (every
+/// event reaches every sink, which flush and close); all within
+/// ``AgentConfiguration/shutdownTimeout``, after which what is left is cancelled.
 public final class Agent: Sendable {
     /// The configuration it runs.
     public let configuration: AgentConfiguration
