@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Hardening
 import HardeningAgent
 import HardeningLog
+import Hummingbird
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -33,6 +34,11 @@ public enum Demo {
         public var workers = 4
         /// Seed of the fakes' noise.
         public var seed: UInt64 = 1
+        /// A port on 127.0.0.1 for the live `/dashboard` and `/events/stream` while the demo
+        /// runs (0 picks a free one); `nil`: none.
+        public var dashboardPort: Int?
+        /// Called with the dashboard's address once it listens.
+        public var onDashboard: @Sendable (String) -> Void = { _ in }
 
         /// The defaults.
         public init() {}
@@ -104,6 +110,8 @@ public enum Demo {
             compression: .init(level: 6, delay: .zero), retention: .init(maxFiles: 1000)))
         let live = SummarySink()
         var sinks: [any EventSink] = [fileSink, live]
+        let dashboard = options.dashboardPort.map { _ in LiveDashboard(summary: live) }
+        sinks += dashboard?.sinks ?? []
         if let format = options.stdout { sinks.append(StdoutSink(format: format, maxLineBytes: options.stdoutMaxLineBytes)) }
         // Lossless for the files and the live summary; standard output (a terminal, or a pipe
         // that may be read slowly) drops only its own lines when its reader falls behind.
@@ -128,6 +136,15 @@ public enum Demo {
         }
         let workload = DemoWorkload(pipeline: pipeline, fakes: fakes, checks: checks, alerts: alerts, options: options, progress: progress)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = fakes.applications().map { .init(service: $0) }
+        if let dashboard, let port = options.dashboardPort {
+            let onDashboard = options.onDashboard
+            let server = Application(router: Router().addHardeningDashboard(dashboard, title: "hardening demo"),
+                                     configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: port)),
+                                     onServerRunning: { channel in onDashboard("http://127.0.0.1:\(channel.localAddress?.port ?? port)/dashboard") },
+                                     logger: Logger(label: "hardening.demo.dashboard", factory: { _ in SwiftLogNoOpLogHandler() }))
+            // The streams end (the dashboard stops) before the server stops.
+            services += [.init(service: server), .init(service: dashboard)]
+        }
         services.append(.init(service: workload, successTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                                           logger: logger))

@@ -52,10 +52,15 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Seed of the fakes' noise.")
     var seed: UInt64 = 1
 
+    @Option(name: .customLong("dashboard-port"),
+            help: "Serve the live dashboard on 127.0.0.1:PORT while the demo runs (0 picks a free port; the address goes to stderr).")
+    var dashboardPort: Int?
+
     func validate() throws {
         guard duration >= 1, duration <= 3600, duration.isFinite else { throw ValidationError("--duration must be 1...3600 seconds.") }
         guard (1...64).contains(workers) else { throw ValidationError("--workers must be 1...64.") }
         guard stdoutMaxLineBytes >= 512 else { throw ValidationError("--stdout-max-line-bytes must be at least 512.") }
+        if let dashboardPort, !(0...65535).contains(dashboardPort) { throw ValidationError("--dashboard-port must be 0...65535.") }
     }
 
     func run() async throws {
@@ -66,6 +71,8 @@ struct DemoCommand: AsyncParsableCommand {
         options.seed = seed
         options.stdout = stdout.format
         options.stdoutMaxLineBytes = stdoutMaxLineBytes
+        options.dashboardPort = dashboardPort
+        options.onDashboard = { url in FileHandleStandardError.write("hardening demo: dashboard listening on \(url)\n") }
         let terminal = isatty(2) == 1
         let result: Demo.Result
         do {
