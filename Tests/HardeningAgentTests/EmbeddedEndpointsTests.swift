@@ -4,6 +4,8 @@ import Hardening
 import HardeningLog
 import HardeningTestKit
 import HardeningTestSupport
+import NIOCore
+import NIOHTTP1
 import Testing
 
 /// The example application mounts the endpoints in its own Hummingbird router, over its own bus,
@@ -39,6 +41,10 @@ import Testing
             #expect(metrics.body.contains(#"hardening_operation_fallbacks_total{operation="search"} 4"#), "\(metrics.body)")
             let dashboard = try await AgentProcessTests.get(client, base + "/dashboard/view")
             #expect(dashboard.status == 200 && dashboard.body.contains("<td>search-index</td><td>open</td>"), "\(dashboard.body.prefix(2000))")
+            var post = HTTPClientRequest(url: base + "/events/stream")
+            post.method = .POST
+            let refused = try await client.execute(post, timeout: .seconds(10))
+            #expect(refused.status.code == 405 && refused.headers.first(name: "allow") == "GET, HEAD")
             let summary = try await AgentProcessTests.get(client, base + "/summary")
             #expect(summary.status == 200 && summary.contentType == "application/json")
             #expect(try JSONDocument.parse(Array(summary.body.utf8))["breakers"]?["search-index"] != nil, "\(summary.body.prefix(300))")

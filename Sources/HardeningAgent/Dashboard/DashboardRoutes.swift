@@ -5,7 +5,8 @@ import NIOCore
 
 extension RouterMethods {
     /// Mounts `dashboard`'s `/dashboard` (the live page), `/dashboard/view` (its sections) and
-    /// `/events/stream` (server-sent events; `?kinds=` filters them) for `GET` and `HEAD`.
+    /// `/events/stream` (server-sent events; `?kinds=` filters them) for `GET` and `HEAD`; other
+    /// methods are answered 405 with `Allow`, as the health endpoints are.
     @discardableResult
     public func addHardeningDashboard(_ dashboard: LiveDashboard, title: String = "swift-hardening") -> Self {
         let html = HTTPFields([HTTPField(name: .contentType, value: "text/html; charset=utf-8"), HTTPField(name: .cacheControl, value: "no-store")])
@@ -16,8 +17,14 @@ extension RouterMethods {
         get("/dashboard/view") { _, _ in
             Response(status: .ok, headers: html, body: ResponseBody(byteBuffer: ByteBuffer(string: dashboard.view())))
         }
+        head("/dashboard/view") { _, _ in Response(status: .ok, headers: html) }
         get("/events/stream") { request, _ in EventStreamResponse.response(request: request, hub: dashboard.stream) }
         head("/events/stream") { _, _ in Response(status: .ok, headers: EventStreamResponse.headers) }
+        for path in ["/dashboard", "/dashboard/view", "/events/stream"] {
+            for method in [HTTPRequest.Method.post, .put, .delete, .patch] {
+                on(RouterPath(path), method: method) { _, _ in Response(status: .methodNotAllowed, headers: [.allow: "GET, HEAD"]) }
+            }
+        }
         return self
     }
 }
