@@ -57,7 +57,7 @@ enum EventStreamResponse {
         }
         guard let client = hub.connect(filter: filter) else {
             return Response(status: .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8", .retryAfter: "5"],
-                            body: ResponseBody(byteBuffer: ByteBuffer(string: "event stream: \(hub.configuration.maxClients) clients connected already\n")))
+                            body: ResponseBody(byteBuffer: ByteBuffer(string: "event stream: \(hub.configuration.maxClients) clients are connected already, or the server is stopping\n")))
         }
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             let box = WriterBox(writer: writer)
