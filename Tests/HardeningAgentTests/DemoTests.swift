@@ -54,28 +54,6 @@ import Testing
         #expect(!stdout.contains("sk-demo-0000") && !stdout.contains("pcsk_demo_"))
     }
 
-    /// `demo --dashboard-port 0`: the live dashboard over the demo's own operations, breakers and
-    /// health, its stream carrying the demo's events, both ended cleanly when the demo is stopped.
-    @Test func theDemoServesItsLiveDashboardWhileItRuns() async throws {
-        let directory = TemporaryDirectory(prefix: "demo-dashboard")
-        defer { directory.remove() }
-        let child = try AgentProcessTests.AgentChild(executable: ChildProcess.hardeningExecutable, arguments: [
-            "demo", "--duration", "30", "--log-dir", directory.path + "/logs", "--stdout", "off", "--dashboard-port", "0",
-        ], directory: directory.path, environment: [:])
-        let port = try await child.port()
-        let stream = try #require(EventStreamClient(port: port, path: "/events/stream?kinds=timing.recorded"))
-        stream.startReading(quietFor: 20)
-        let view = try await HTTPHealthCheckTests.withClient { client in
-            try await eventually(timeout: .seconds(30)) { try await AgentProcessTests.get(client, "http://127.0.0.1:\(port)/dashboard/view").body } until: {
-                $0.contains("<td>rag.answer</td>") && $0.contains("<h2>Circuit breakers</h2>")
-            }
-        }
-        #expect(view.contains("<td>rag.answer</td>") && view.contains("aria-label=\"latency over time\""), "\(view.prefix(1500))")
-        #expect(await eventually(timeout: .seconds(20)) { stream.frames > 10 }, "the stream carries the demo's timings: \(stream.frames)")
-        #expect(try await child.terminate() == 0, "\(child.stderr)")
-        #expect(await eventually(timeout: .seconds(20)) { stream.finished } && stream.closedByServer, "the stream ended with the demo")
-    }
-
     @Test func theDemoNeverClearsADirectoryItDidNotWrite() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
@@ -83,5 +61,31 @@ import Testing
         let result = try await ChildProcess.runDetached([ChildProcess.hardeningExecutable, "demo", "--duration", "1", "--log-dir", directory.path, "--stdout", "off"])
         #expect(result.status == 1 && result.stderr.contains("holds files the demo did not write"), "\(result.stderr)")
         #expect(FileManager.default.contents(atPath: directory.path + "/precious.txt") == Data("keep me".utf8))
+    }
+}
+
+extension LoadTests {
+    @Suite struct DemoDashboard {
+        /// `demo --dashboard-port 0`: the live dashboard over the demo's own operations, breakers and
+        /// health, its stream carrying the demo's events, both ended cleanly when the demo is stopped.
+        @Test func theDemoServesItsLiveDashboardWhileItRuns() async throws {
+            let directory = TemporaryDirectory(prefix: "demo-dashboard")
+            defer { directory.remove() }
+            let child = try AgentProcessTests.AgentChild(executable: ChildProcess.hardeningExecutable, arguments: [
+                "demo", "--duration", "30", "--log-dir", directory.path + "/logs", "--stdout", "off", "--dashboard-port", "0",
+            ], directory: directory.path, environment: [:])
+            let port = try await child.port()
+            let stream = try #require(EventStreamClient(port: port, path: "/events/stream?kinds=timing.recorded"))
+            stream.startReading(quietFor: 20)
+            let view = try await HTTPHealthCheckTests.withClient { client in
+                try await eventually(timeout: .seconds(30)) { try await AgentProcessTests.get(client, "http://127.0.0.1:\(port)/dashboard/view").body } until: {
+                    $0.contains("<td>rag.answer</td>") && $0.contains("<h2>Circuit breakers</h2>")
+                }
+            }
+            #expect(view.contains("<td>rag.answer</td>") && view.contains("aria-label=\"latency over time\""), "\(view.prefix(1500))")
+            #expect(await eventually(timeout: .seconds(20)) { stream.frames > 10 }, "the stream carries the demo's timings: \(stream.frames)")
+            #expect(try await child.terminate() == 0, "\(child.stderr)")
+            #expect(await eventually(timeout: .seconds(20)) { stream.finished } && stream.closedByServer, "the stream ended with the demo")
+        }
     }
 }

@@ -75,91 +75,90 @@ import Testing
     }
 }
 
-/// `/events/stream` under load, in a real server: fifty readers and one that never reads. It runs
-/// alone (the README's test command runs `LoadTests` after the parallel suites): fifty reader
-/// threads, a flood and the server's writers need the two cores to themselves to say something
-/// about the stream rather than about the other suites.
-@Suite struct EventStreamLoadTests {
-    /// A server as the agent runs it (the connection guard with a 1 s request timeout, the
-    /// dashboard's routes), 8,000 events of about 1.4 KB (as JSON) emitted at up to 2,000 a
-    /// second (slower if the fifty readers fall more than 50 events behind, as they do on a
-    /// loaded machine), fifty clients reading the whole stream and one whose socket buffer is
-    /// 4 KiB and who never reads; each client's queue is bounded at 256 KiB.
-    @Test(.timeLimit(.minutes(2))) func fiftyReadersGetEverythingWhileOneThatNeverReadsIsDroppedAndTheBusNeverWaits() async throws {
-        let summary = SummarySink()
-        var streamConfiguration = EventStreamHub.Configuration()
-        streamConfiguration.clientQueueBytes = 256 << 10
-        let dashboard = LiveDashboard(summary: summary, stream: streamConfiguration)
-        let bus = EventBus(configuration: .init(service: "sse-test", overflowPolicy: .dropNewest), sinks: [summary] + dashboard.sinks)
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let application = Application(
-            router: Router().addHardeningDashboard(dashboard),
-            server: .guardedHTTP1(idleTimeout: .seconds(30), headerTimeout: .seconds(5), requestTimeout: .seconds(1),
-                                  limiter: ConnectionLimiter(maxConnections: 200)),
-            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) },
-            logger: Logger(label: "sse-test"))
-        let group = ServiceGroup(configuration: .init(services: [bus, application, dashboard], logger: Logger(label: "sse-test")))
-        let running = Task { try await group.run() }
-        var portIterator = ports.makeAsyncIterator()
-        let port = try #require(await portIterator.next())
+/// `/events/stream` under load, in a real server: fifty readers and one that never reads.
+extension LoadTests {
+    @Suite struct EventStream {
+        /// A server as the agent runs it (the connection guard with a 1 s request timeout, the
+        /// dashboard's routes), 8,000 events of about 1.4 KB (as JSON) emitted at up to 2,000 a
+        /// second (slower if the fifty readers fall more than 50 events behind, as they do on a
+        /// loaded machine), fifty clients reading the whole stream and one whose socket buffer is
+        /// 4 KiB and who never reads; each client's queue is bounded at 256 KiB.
+        @Test(.timeLimit(.minutes(2))) func fiftyReadersGetEverythingWhileOneThatNeverReadsIsDroppedAndTheBusNeverWaits() async throws {
+            let summary = SummarySink()
+            var streamConfiguration = EventStreamHub.Configuration()
+            streamConfiguration.clientQueueBytes = 256 << 10
+            let dashboard = LiveDashboard(summary: summary, stream: streamConfiguration)
+            let bus = EventBus(configuration: .init(service: "sse-test", overflowPolicy: .dropNewest), sinks: [summary] + dashboard.sinks)
+            let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+            let application = Application(
+                router: Router().addHardeningDashboard(dashboard),
+                server: .guardedHTTP1(idleTimeout: .seconds(30), headerTimeout: .seconds(5), requestTimeout: .seconds(1),
+                                      limiter: ConnectionLimiter(maxConnections: 200)),
+                configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) },
+                logger: Logger(label: "sse-test"))
+            let group = ServiceGroup(configuration: .init(services: [bus, application, dashboard], logger: Logger(label: "sse-test")))
+            let running = Task { try await group.run() }
+            var portIterator = ports.makeAsyncIterator()
+            let port = try #require(await portIterator.next())
 
-        let slow = try #require(EventStreamClient(port: port, path: "/events/stream", receiveBuffer: 4_096))
-        let readers = (0..<50).compactMap { _ in EventStreamClient(port: port, path: "/events/stream?kinds=log.message") }
-        #expect(readers.count == 50)
-        readers.forEach { $0.startReading(quietFor: 30) }
-        #expect(await eventually(timeout: .seconds(20)) { dashboard.stream.statistics.clients == 51 })
+            let slow = try #require(EventStreamClient(port: port, path: "/events/stream", receiveBuffer: 4_096))
+            let readers = (0..<50).compactMap { _ in EventStreamClient(port: port, path: "/events/stream?kinds=log.message") }
+            #expect(readers.count == 50)
+            readers.forEach { $0.startReading(quietFor: 30) }
+            #expect(await eventually(timeout: .seconds(20)) { dashboard.stream.statistics.clients == 51 })
 
-        // The stream outlives the server's 1 s request timeout.
-        try await Task.sleep(for: .milliseconds(1_500))
-        #expect(dashboard.stream.statistics.clients == 51, "streams are not cut by the request timeout")
+            // The stream outlives the server's 1 s request timeout.
+            try await Task.sleep(for: .milliseconds(1_500))
+            #expect(dashboard.stream.statistics.clients == 51, "streams are not cut by the request timeout")
 
-        let events = 8_000
-        let text = String(repeating: "z", count: 600)
-        let latencies = try await onOwnThread { () -> [Duration] in
-            var latencies: [Duration] = []
-            latencies.reserveCapacity(events)
-            let clock = ContinuousClock()
-            let deadline = clock.now.advanced(by: .seconds(60))
-            for number in 0..<events {
-                let start = clock.now
-                bus.emit(LogMessage(logger: "flood", source: "test", text: "\(number) \(text)"))
-                latencies.append(start.duration(to: clock.now))
-                guard number % 20 == 19 else { continue }
-                usleep(10_000)
-                // The readers set the pace (at most 50 events, about 70 KB, behind: under their
-                // queue's bound however loaded the machine is); the silent one cannot.
-                while readers.map(\.frames).min() ?? 0 < number - 50, clock.now < deadline { usleep(1_000) }
+            let events = 8_000
+            let text = String(repeating: "z", count: 600)
+            let latencies = try await onOwnThread { () -> [Duration] in
+                var latencies: [Duration] = []
+                latencies.reserveCapacity(events)
+                let clock = ContinuousClock()
+                let deadline = clock.now.advanced(by: .seconds(60))
+                for number in 0..<events {
+                    let start = clock.now
+                    bus.emit(LogMessage(logger: "flood", source: "test", text: "\(number) \(text)"))
+                    latencies.append(start.duration(to: clock.now))
+                    guard number % 20 == 19 else { continue }
+                    usleep(10_000)
+                    // The readers set the pace (at most 50 events, about 70 KB, behind: under their
+                    // queue's bound however loaded the machine is); the silent one cannot.
+                    while readers.map(\.frames).min() ?? 0 < number - 50, clock.now < deadline { usleep(1_000) }
+                }
+                return latencies
             }
-            return latencies
-        }
-        var peakQueued = 0
-        let allRead = await eventually(timeout: .seconds(60), interval: .milliseconds(20)) {
-            peakQueued = max(peakQueued, dashboard.stream.statistics.queuedBytes)
-            return readers.allSatisfy { $0.frames >= events }
-        }
-        #expect(allRead, "every reader read every event: \(readers.map(\.frames).min() ?? 0) at least")
-        let statistics = dashboard.stream.statistics
-        #expect(statistics.dropped == 1 && statistics.clients == 50, "only the one that never reads is dropped: \(statistics)")
-        #expect(peakQueued <= 51 * streamConfiguration.clientQueueBytes, "queues stay bounded: \(peakQueued) bytes at most")
-        // Each read every event, and the hub's own notice (a log.message too) of the one it dropped.
-        #expect(readers.allSatisfy { $0.frames == events + 1 && $0.head.hasPrefix("HTTP/1.1 200") && $0.head.contains("text/event-stream") })
-        // Its connection is closed: it reads what the socket held, then the end.
-        try await onOwnThread { slow.readUntilClosed(quietFor: 10) }
-        #expect(slow.closedByServer && slow.frames < events, "\(slow.frames) events before the close")
-        // The bus never waited for a client: emit stays in the microseconds.
-        let sorted = latencies.sorted()
-        let p50 = sorted[sorted.count / 2], p99 = sorted[sorted.count * 99 / 100]
-        #expect(p50 < .microseconds(100) && p99 < .milliseconds(5), "emit p50 \(p50), p99 \(p99)")
-        #expect(bus.statistics.dropped == 0, "the bus dropped nothing: \(bus.statistics)")
+            var peakQueued = 0
+            let allRead = await eventually(timeout: .seconds(60), interval: .milliseconds(20)) {
+                peakQueued = max(peakQueued, dashboard.stream.statistics.queuedBytes)
+                return readers.allSatisfy { $0.frames >= events }
+            }
+            #expect(allRead, "every reader read every event: \(readers.map(\.frames).min() ?? 0) at least")
+            let statistics = dashboard.stream.statistics
+            #expect(statistics.dropped == 1 && statistics.clients == 50, "only the one that never reads is dropped: \(statistics)")
+            #expect(peakQueued <= 51 * streamConfiguration.clientQueueBytes, "queues stay bounded: \(peakQueued) bytes at most")
+            // Each read every event, and the hub's own notice (a log.message too) of the one it dropped.
+            #expect(readers.allSatisfy { $0.frames == events + 1 && $0.head.hasPrefix("HTTP/1.1 200") && $0.head.contains("text/event-stream") })
+            // Its connection is closed: it reads what the socket held, then the end.
+            try await onOwnThread { slow.readUntilClosed(quietFor: 10) }
+            #expect(slow.closedByServer && slow.frames < events, "\(slow.frames) events before the close")
+            // The bus never waited for a client: emit stays in the microseconds.
+            let sorted = latencies.sorted()
+            let p50 = sorted[sorted.count / 2], p99 = sorted[sorted.count * 99 / 100]
+            #expect(p50 < .microseconds(100) && p99 < .milliseconds(5), "emit p50 \(p50), p99 \(p99)")
+            #expect(bus.statistics.dropped == 0, "the bus dropped nothing: \(bus.statistics)")
 
-        // Graceful shutdown ends every stream before the server waits for its requests.
-        let clock = ContinuousClock()
-        let stopping = clock.now
-        await group.triggerGracefulShutdown()
-        try await running.value
-        #expect(await eventually(timeout: .seconds(40)) { readers.allSatisfy(\.finished) })
-        #expect(readers.allSatisfy { $0.closedByServer }, "every reader saw its stream end")
-        #expect(stopping.duration(to: clock.now) < .seconds(10), "shutdown took \(stopping.duration(to: clock.now))")
+            // Graceful shutdown ends every stream before the server waits for its requests.
+            let clock = ContinuousClock()
+            let stopping = clock.now
+            await group.triggerGracefulShutdown()
+            try await running.value
+            #expect(await eventually(timeout: .seconds(40)) { readers.allSatisfy(\.finished) })
+            #expect(readers.allSatisfy { $0.closedByServer }, "every reader saw its stream end")
+            #expect(stopping.duration(to: clock.now) < .seconds(10), "shutdown took \(stopping.duration(to: clock.now))")
+        }
     }
 }
