@@ -249,48 +249,6 @@ import Testing
         }
     }
 
-    /// Through the `hardening agent` process a user runs: with a 16 KiB queue per stream client,
-    /// a client that never reads (4 KiB receive buffer) is dropped, its connection closed and the
-    /// drop counted in `/metrics`, while a reader keeps its stream and `/health/live` answers.
-    @Test func theAgentDropsAStreamClientThatNeverReadsAndCountsIt() async throws {
-        let directory = TemporaryDirectory(prefix: "stream-drop")
-        defer { directory.remove() }
-        try directory.write("agent.yaml", """
-            server: {host: 127.0.0.1, port: 0, stream_client_queue_kib: 16}
-            events: {stdout: "off"}
-            health:
-              interval: 10ms
-              checks:
-                - {name: a, type: tcp, host: 127.0.0.1, port: 1}
-                - {name: b, type: tcp, host: 127.0.0.1, port: 1}
-                - {name: c, type: tcp, host: 127.0.0.1, port: 1}
-                - {name: d, type: tcp, host: 127.0.0.1, port: 1}
-                - {name: e, type: tcp, host: 127.0.0.1, port: 1}
-                - {name: f, type: tcp, host: 127.0.0.1, port: 1}
-                - {name: events, type: sinks}
-            """)
-        let child = try AgentProcessTests.AgentChild(config: directory.path + "/agent.yaml", directory: directory.path, environment: [:])
-        let port = try await child.port()
-        let silent = try #require(EventStreamClient(port: port, path: "/events/stream", receiveBuffer: 4_096))
-        let reader = try #require(EventStreamClient(port: port, path: "/events/stream?kinds=health.probed"))
-        reader.startReading(quietFor: 20)
-        let dropped = #"hardening_stream_clients_dropped_total 1"#
-        let metrics = try await HTTPHealthCheckTests.withClient { client in
-            try await eventually(timeout: .seconds(60)) { try await AgentProcessTests.get(client, "http://127.0.0.1:\(port)/metrics").body } until: {
-                $0.contains(dropped)
-            }
-        }
-        let live = try await HTTPHealthCheckTests.withClient { try await AgentProcessTests.get($0, "http://127.0.0.1:\(port)/health/live").status }
-        let readBefore = reader.frames
-        #expect(await eventually(timeout: .seconds(10)) { reader.frames > readBefore }, "the reader's stream goes on")
-        #expect(try await child.terminate() == 0, "\(child.stderr)")
-        #expect(metrics.contains(dropped) && metrics.contains("hardening_stream_clients 1\n"), "\(metrics.suffix(1500))")
-        #expect(live == 200)
-        try await onOwnThread { silent.readUntilClosed(quietFor: 10) }
-        #expect(silent.closedByServer, "the silent client's connection was closed")
-        #expect(await eventually(timeout: .seconds(20)) { reader.finished } && reader.closedByServer, "the reader's stream ended at SIGTERM")
-    }
-
     /// `server.dashboard: false`: the pages and the stream are not there, the rest is.
     @Test func anAgentWithoutItsDashboardServesNoneOfIt() async throws {
         let directory = TemporaryDirectory(prefix: "dashboard-off")
@@ -331,5 +289,52 @@ import Testing
             families[name]?.labels.formUnion(labels)
         }
         return families
+    }
+}
+
+extension LoadTests {
+    @Suite struct AgentStreamDrop {
+        /// Through the `hardening agent` process a user runs: with a 16 KiB queue per stream client,
+        /// a client that never reads (4 KiB receive buffer) is dropped, its connection closed and the
+        /// drop counted in `/metrics`, while a reader keeps its stream and `/health/live` answers.
+        /// (Probes every 10 ms fill the silent client's buffers within seconds: a load for the cores.)
+        @Test func theAgentDropsAStreamClientThatNeverReadsAndCountsIt() async throws {
+            let directory = TemporaryDirectory(prefix: "stream-drop")
+            defer { directory.remove() }
+            try directory.write("agent.yaml", """
+                server: {host: 127.0.0.1, port: 0, stream_client_queue_kib: 16}
+                events: {stdout: "off"}
+                health:
+                  interval: 10ms
+                  checks:
+                    - {name: a, type: tcp, host: 127.0.0.1, port: 1}
+                    - {name: b, type: tcp, host: 127.0.0.1, port: 1}
+                    - {name: c, type: tcp, host: 127.0.0.1, port: 1}
+                    - {name: d, type: tcp, host: 127.0.0.1, port: 1}
+                    - {name: e, type: tcp, host: 127.0.0.1, port: 1}
+                    - {name: f, type: tcp, host: 127.0.0.1, port: 1}
+                    - {name: events, type: sinks}
+                """)
+            let child = try AgentProcessTests.AgentChild(config: directory.path + "/agent.yaml", directory: directory.path, environment: [:])
+            let port = try await child.port()
+            let silent = try #require(EventStreamClient(port: port, path: "/events/stream", receiveBuffer: 4_096))
+            let reader = try #require(EventStreamClient(port: port, path: "/events/stream?kinds=health.probed"))
+            reader.startReading(quietFor: 20)
+            let dropped = #"hardening_stream_clients_dropped_total 1"#
+            let metrics = try await HTTPHealthCheckTests.withClient { client in
+                try await eventually(timeout: .seconds(60)) { try await AgentProcessTests.get(client, "http://127.0.0.1:\(port)/metrics").body } until: {
+                    $0.contains(dropped)
+                }
+            }
+            let live = try await HTTPHealthCheckTests.withClient { try await AgentProcessTests.get($0, "http://127.0.0.1:\(port)/health/live").status }
+            let readBefore = reader.frames
+            #expect(await eventually(timeout: .seconds(10)) { reader.frames > readBefore }, "the reader's stream goes on")
+            #expect(try await child.terminate() == 0, "\(child.stderr)")
+            #expect(metrics.contains(dropped) && metrics.contains("hardening_stream_clients 1\n"), "\(metrics.suffix(1500))")
+            #expect(live == 200)
+            try await onOwnThread { silent.readUntilClosed(quietFor: 10) }
+            #expect(silent.closedByServer, "the silent client's connection was closed")
+            #expect(await eventually(timeout: .seconds(20)) { reader.finished } && reader.closedByServer, "the reader's stream ended at SIGTERM")
+        }
     }
 }
