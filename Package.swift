@@ -16,6 +16,10 @@ let strictSettings: [SwiftSetting] = [
 /// `traits: []` on its `.package` line neither fetches nor builds any of them.
 let agent = TargetDependencyCondition.when(traits: ["Agent"])
 
+/// What only the OTLP exporter uses: swift-otel (with its OTLP/HTTP exporter, AsyncHTTPClient and
+/// SwiftProtobuf). A service that leaves the `OTLP` trait off neither fetches nor builds it.
+let otlp = TargetDependencyCondition.when(traits: ["OTLP"])
+
 /// The HTTP server and client that the agent and the demo build on (with the trait only).
 let serverStack: [Target.Dependency] = [
     .product(name: "Hummingbird", package: "hummingbird", condition: agent),
@@ -41,11 +45,13 @@ let package = Package(
         .library(name: "HardeningLog", targets: ["HardeningLog"]),
         .library(name: "HardeningAgent", targets: ["HardeningAgent"]),
         .library(name: "HardeningTestKit", targets: ["HardeningTestKit"]),
+        .library(name: "HardeningOTel", targets: ["HardeningOTel"]),
         .executable(name: "hardening", targets: ["hardening"]),
     ],
     traits: [
         .trait(name: "Agent", description: "HardeningAgent, the hardening tool and the examples, with their server and client dependencies."),
-        .default(enabledTraits: ["Agent"]),
+        .trait(name: "OTLP", description: "HardeningOTel's OTLP/HTTP export of traces, metrics and logs through swift-otel."),
+        .default(enabledTraits: ["Agent", "OTLP"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
@@ -60,6 +66,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
+        // OTLP/HTTP only: the gRPC exporter would add grpc-swift-2 and its transport to the build.
+        .package(url: "https://github.com/swift-otel/swift-otel", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         .systemLibrary(
@@ -76,6 +84,19 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "HardeningOTel",
+            dependencies: [
+                "Hardening",
+                .product(name: "OTel", package: "swift-otel", condition: otlp),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -108,7 +129,9 @@ let package = Package(
         ),
         .target(
             name: "HardeningDemo",
-            dependencies: ["Hardening", "HardeningLog", "HardeningAgent"] + serverStack + serviceStack,
+            dependencies: ["Hardening", "HardeningLog", "HardeningAgent", "HardeningOTel"] + serverStack + serviceStack + [
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(
@@ -123,6 +146,7 @@ let package = Package(
                 "HardeningLog",
                 "HardeningAgent",
                 "HardeningDemo",
+                "HardeningOTel",
                 "HardeningWorkload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser", condition: agent),
                 .product(name: "AsyncHTTPClient", package: "async-http-client", condition: agent),
@@ -161,6 +185,8 @@ let package = Package(
                 "Hardening", "HardeningLog", "HardeningTestKit", "HardeningTestSupport", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings

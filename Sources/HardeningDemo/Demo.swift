@@ -6,6 +6,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import Synchronization
+import Tracing
 import UnixSignals
 
 #if canImport(Glibc)
@@ -39,6 +40,14 @@ public enum Demo {
         public var dashboardPort: Int?
         /// Called with the dashboard's address once it listens.
         public var onDashboard: @Sendable (String) -> Void = { _ in }
+        /// The tracer of the demo's spans (a `question` span per question, the primitives' spans
+        /// under it, health probes); `nil`: none.
+        public var tracer: (any Tracer)?
+        /// The service that exports the tracer's spans (`OTLPExport/service`): it runs before the
+        /// workload and stops after it, flushing what is left.
+        public var tracingService: (any Service)?
+        /// Called with the bus once it exists (to attach `ExportDiagnostics`).
+        public var onBus: @Sendable (EventBus) -> Void = { _ in }
 
         /// The defaults.
         public init() {}
@@ -117,8 +126,9 @@ public enum Demo {
         // that may be read slowly) drops only its own lines when its reader falls behind.
         let bus = EventBus(configuration: .init(service: "rag-demo", capacity: 1 << 16, overflowPolicy: .block,
                                                 redactor: Redactor(knownSecrets: ConfigRule.ragService.filter(\.isSecret).compactMap { environment[$0.key] }),
-                                                sinkOverflowPolicies: ["stdout": .dropNewest]),
+                                                sinkOverflowPolicies: ["stdout": .dropNewest], tracer: options.tracer),
                            sinks: sinks)
+        options.onBus(bus)
         let script = DemoScript(duration: options.duration)
         let fakes = FakeDependencies(script: script, seed: options.seed)
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
@@ -136,6 +146,8 @@ public enum Demo {
         }
         let workload = DemoWorkload(pipeline: pipeline, fakes: fakes, checks: checks, alerts: alerts, options: options, progress: progress)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = fakes.applications().map { .init(service: $0) }
+        // First in, last out: the exporter flushes the spans of everything after it.
+        if let tracingService = options.tracingService { services.insert(.init(service: tracingService), at: 0) }
         if let dashboard, let port = options.dashboardPort {
             let onDashboard = options.onDashboard
             let server = Application(router: Router().addHardeningDashboard(dashboard, title: "hardening demo"),

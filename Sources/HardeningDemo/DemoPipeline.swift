@@ -3,6 +3,7 @@ import Hardening
 import Instrumentation
 import NIOCore
 import NIOHTTP1
+import Tracing
 
 /// An HTTP answer the demo treats as a failure; carries the server's `Retry-After`.
 public struct DependencyError: Error, RetryAfterProviding, CustomStringConvertible {
@@ -65,7 +66,16 @@ struct DemoPipeline: Sendable {
 
     /// Answers one question in a trace of its own (every event of it carries the trace id, and
     /// each call sends `traceparent`); returns how it ended.
+    ///
+    /// With a tracer on the bus the trace is a server span `question`, with the pipelines'
+    /// spans under it.
     func answer(question: Int) async -> Outcome {
+        if bus.tracer != nil {
+            return await bus.withSpan("question", ofKind: .server, parent: .topLevel,
+                                      attributes: ["rag.question": .int64(Int64(question))]) { _ in
+                await answerInTrace(question: question)
+            }
+        }
         var context = ServiceContext.topLevel
         context.traceContext = TraceContext.random()
         return await ServiceContext.withValue(context) { await answerInTrace(question: question) }

@@ -3,6 +3,7 @@ import Hardening
 import HardeningAgent
 import HardeningDemo
 import HardeningLog
+import HardeningOTel
 
 #if canImport(Glibc)
 import Glibc
@@ -56,11 +57,19 @@ struct DemoCommand: AsyncParsableCommand {
             help: "Serve the live dashboard on 127.0.0.1:PORT while the demo runs (0 picks a free port; the address goes to stderr).")
     var dashboardPort: Int?
 
+    @Option(name: .customLong("otlp"),
+            help: ArgumentHelp("Export the demo's traces over OTLP/HTTP to this collector (http://127.0.0.1:4318; the OTEL_* variables apply).",
+                               valueName: "url"))
+    var otlpEndpoint: String?
+
     func validate() throws {
         guard duration >= 1, duration <= 3600, duration.isFinite else { throw ValidationError("--duration must be 1...3600 seconds.") }
         guard (1...64).contains(workers) else { throw ValidationError("--workers must be 1...64.") }
         guard stdoutMaxLineBytes >= 512 else { throw ValidationError("--stdout-max-line-bytes must be at least 512.") }
         if let dashboardPort, !(0...65535).contains(dashboardPort) { throw ValidationError("--dashboard-port must be 0...65535.") }
+        if let otlpEndpoint, !(otlpEndpoint.hasPrefix("http://") || otlpEndpoint.hasPrefix("https://")) {
+            throw ValidationError("--otlp must be an http:// or https:// address, such as http://127.0.0.1:4318.")
+        }
     }
 
     func run() async throws {
@@ -73,6 +82,20 @@ struct DemoCommand: AsyncParsableCommand {
         options.stdoutMaxLineBytes = stdoutMaxLineBytes
         options.dashboardPort = dashboardPort
         options.onDashboard = { url in FileHandleStandardError.write("hardening demo: dashboard listening on \(url)\n") }
+        var diagnostics: ExportDiagnostics?
+        if let otlpEndpoint {
+            #if OTLP
+            let export = try OTLPExport.make(serviceName: "rag-demo", endpoint: otlpEndpoint)
+            options.tracer = export.tracer
+            options.tracingService = export.service
+            options.onBus = { export.diagnostics.attach($0) }
+            diagnostics = export.diagnostics
+            FileHandleStandardError.write("hardening demo: exporting traces to \(otlpEndpoint)\n")
+            #else
+            FileHandleStandardError.write("hardening demo: --otlp needs the OTLP trait, which this build leaves out\n")
+            throw ExitCode(64)
+            #endif
+        }
         let terminal = isatty(2) == 1
         let result: Demo.Result
         do {
@@ -98,6 +121,10 @@ struct DemoCommand: AsyncParsableCommand {
         }
         out.write("Replay them yourself: swift run hardening replay \(logDirectory)   (--format html -o report.html for charts)\n")
         out.close()
+        if let counts = diagnostics?.counts, counts.totalFailedExports > 0 || !counts.dropped.isEmpty {
+            FileHandleStandardError.write("hardening demo: OTLP export failed \(counts.totalFailedExports) time(s), "
+                                          + "\(counts.dropped.values.reduce(0, +)) span(s) dropped (see the swift-otel log.message events)\n")
+        }
         if result.files.lostEvents > 0 {
             FileHandleStandardError.write("hardening demo: \(result.files.lostEvents) event(s) could not be written to \(logDirectory): "
                                           + "\(result.files.lastError ?? "the file sink failed")\n")

@@ -1,5 +1,7 @@
 import DequeModule
+import Instrumentation
 import ServiceLifecycle
+import Tracing
 
 /// Carries events from the hardening components to the sinks.
 ///
@@ -46,8 +48,15 @@ public final class EventBus: Service, Sendable {
         /// Removes secrets before events reach a sink; `nil` turns redaction off.
         public var redactor: Redactor?
         /// Where an event without ids gets `trace_id` and `span_id`: by default the emitting
-        /// task's `ServiceContext` (``TraceContextProvider/serviceContext``).
+        /// task's `ServiceContext` (``TraceContextProvider/serviceContext``), and with a
+        /// ``tracer`` the ids it propagates for that context (``TraceContextProvider/tracing(_:)``).
         public var traceContext: TraceContextProvider
+        /// The tracer through which the primitives that emit on this bus open spans (a span per
+        /// guarded call, per retry attempt, per health probe; their decisions as span events);
+        /// `nil` opens none and costs nothing. By default the tracer the application
+        /// bootstrapped with `InstrumentationSystem.bootstrap` before making this configuration,
+        /// if any (see ``bootstrappedTracer()``).
+        public var tracer: (any Tracer)?
         /// How long the drain naps when it finds nothing, without asking emitters to wake it:
         /// waking a thread costs a system call of several microseconds, which `emit` must not
         /// pay on the hot path. An event waits at most this long before it reaches the sinks
@@ -94,7 +103,8 @@ public final class EventBus: Service, Sendable {
             shutdownTimeout: Duration = .seconds(10),
             capacityBytes: Int = 2 << 20,
             sinkQueueCapacityBytes: Int = 2 << 20,
-            sinkStallTimeout: Duration = .seconds(2)
+            sinkStallTimeout: Duration = .seconds(2),
+            tracer: (any Tracer)? = Configuration.bootstrappedTracer()
         ) {
             self.sinkStallTimeout = max(.milliseconds(1), sinkStallTimeout)
             self.service = service
@@ -105,7 +115,12 @@ public final class EventBus: Service, Sendable {
             self.maxBatchSize = max(1, maxBatchSize)
             self.tickInterval = tickInterval
             self.redactor = redactor
-            self.traceContext = traceContext
+            self.tracer = tracer
+            if let tracer, traceContext.readsServiceContextOnly {
+                self.traceContext = .tracing(tracer)
+            } else {
+                self.traceContext = traceContext
+            }
             self.napInterval = napInterval
             self.deepSleepAfter = max(0, deepSleepAfter)
             self.sinkQueueCapacity = max(1, sinkQueueCapacity)
@@ -113,6 +128,13 @@ public final class EventBus: Service, Sendable {
             self.sinkQueueCapacityBytes = max(1, sinkQueueCapacityBytes)
             self.sinkOverflowPolicies = sinkOverflowPolicies
             self.shutdownTimeout = max(.zero, shutdownTimeout)
+        }
+
+        /// The tracer bootstrapped with `InstrumentationSystem.bootstrap`, or `nil` if none was (the
+    /// no-op tracer), so that spans cost nothing when nobody collects them.
+        public static func bootstrappedTracer() -> (any Tracer)? {
+            let tracer = InstrumentationSystem.tracer
+            return tracer is NoOpTracer ? nil : tracer
         }
     }
 
@@ -184,6 +206,8 @@ public final class EventBus: Service, Sendable {
     public let sinks: [any EventSink]
     /// The clock that stamps events.
     public let clock: any WallClock
+    /// The tracer the primitives open spans through (``Configuration/tracer``); `nil`: none.
+    public let tracer: (any Tracer)?
 
     private let state: ConditionLock<State>
     private let lanes: [SinkLane]
@@ -194,6 +218,7 @@ public final class EventBus: Service, Sendable {
         self.configuration = configuration
         self.sinks = sinks
         self.clock = clock
+        self.tracer = configuration.tracer
         self.lanes = sinks.map { sink in
             SinkLane(sink: sink, capacity: configuration.sinkQueueCapacity, capacityBytes: configuration.sinkQueueCapacityBytes,
                      policy: configuration.sinkOverflowPolicies[sink.name], stallTimeout: configuration.sinkStallTimeout)
@@ -212,8 +237,10 @@ public final class EventBus: Service, Sendable {
     public func emit<P: EventPayload>(_ payload: P, level: EventLevel? = nil, message: String? = nil,
                                       traceID: String? = nil, spanID: String? = nil) {
         let ids = traceIDs(traceID, spanID)
+        let attrs = payload.attributes
+        if tracer != nil { addSpanEvent(P.kind, attrs) }
         enqueue(Event(timestamp: clock.now(), level: level ?? payload.defaultLevel, kind: P.kind,
-                      message: message ?? payload.message, traceID: ids.trace, spanID: ids.span, attrs: payload.attributes))
+                      message: message ?? payload.message, traceID: ids.trace, spanID: ids.span, attrs: attrs))
     }
 
     /// Emits an event of any kind with the given attrs.

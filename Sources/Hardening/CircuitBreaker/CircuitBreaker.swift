@@ -1,3 +1,4 @@
+import Tracing
 import Synchronization
 
 /// Stops calling a failing dependency for a while, then tries it again carefully: the guide's
@@ -67,8 +68,13 @@ public final class CircuitBreaker<C: Clock>: Sendable where C.Duration == Durati
 
     /// Runs `body` if the breaker admits it; throws ``CircuitOpenError`` otherwise. The body's
     /// own error is rethrown after it is counted.
+    ///
+    /// With a tracer on the bus the call is a span `breaker <name>`: a rejection fails it with
+    /// a `breaker.rejected` span event, a transition the call causes is a `breaker.state_changed`
+    /// span event, and `hardening.breaker.state` is the state after the call.
     @inlinable
     public func call<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        if let tracer = bus?.tracer { return try await callTraced(HardeningSpans(tracer: tracer), body) }
         let word = fastPath.load(ordering: .acquiring)
         guard BreakerFastPath.admits(word), !timesCalls else { return try await callCounted(body) }
         let value: T
@@ -102,6 +108,15 @@ public final class CircuitBreaker<C: Clock>: Sendable where C.Duration == Durati
         let outcome = error.map(outcome(of:)) ?? .success
         let now = outcome == .success && !successNeedsTime ? Duration.zero : elapsed()
         report(mutate { $0.record(outcome, generation: BreakerFastPath.generation(of: word), now: now) })
+    }
+
+    /// ``call(_:)`` in a span.
+    @usableFromInline
+    func callTraced<T: Sendable>(_ spans: HardeningSpans, _ body: @Sendable () async throws -> T) async throws -> T {
+        try await spans.run("breaker \(name)", attributes: ["hardening.breaker.name": .string(name)]) { span in
+            defer { span.attributes["hardening.breaker.state"] = snapshot.state.rawValue }
+            return try await callCounted(body)
+        }
     }
 
     /// The path that takes the lock: every state but "closed, nothing pending", and timed calls.

@@ -1,3 +1,5 @@
+import Tracing
+
 /// One way to stack the primitives around a call, in one documented order, so that nobody
 /// hand-nests closures or retries at two layers by accident.
 ///
@@ -70,8 +72,20 @@ public struct ResiliencePipeline<C: Clock>: Sendable where C.Duration == Duratio
     }
 
     /// Runs `body` through every layer; `fallback` (layer 1) answers for failures it matches.
+    ///
+    /// With a tracer on the bus the call is a span `pipeline <operation>` (its retry, attempts
+    /// and breaker calls are child spans; a fallback is a span event on it).
     public func run<T: Sendable>(_ operation: String, fallback: Fallback<T>? = nil,
                                  _ body: @Sendable () async throws -> T) async throws -> T {
+        guard let tracer = bus?.tracer else { return try await layered(operation, fallback: fallback, body) }
+        return try await HardeningSpans(tracer: tracer).run(
+            "pipeline \(operation)", attributes: ["hardening.operation": .string(operation)]
+        ) { _ in try await layered(operation, fallback: fallback, body) }
+    }
+
+    /// Layers 1 to 7.
+    private func layered<T: Sendable>(_ operation: String, fallback: Fallback<T>?,
+                                      _ body: @Sendable () async throws -> T) async throws -> T {
         guard let fallback else { return try await guarded(operation, body) }
         return try await fallback.run(operation, bus: bus) { try await guarded(operation, body) }
     }

@@ -1,3 +1,6 @@
+import Instrumentation
+import Tracing
+
 /// Runs health checks concurrently, each within its own time limit (a probe that does not answer
 /// in time is unhealthy and says so), reports each as `health.probed`, and gives the overall
 /// status of the round.
@@ -33,22 +36,47 @@ public struct HealthProber<C: Clock>: Sendable where C.Duration == Duration {
     }
 
     /// Probes every check once, concurrently; returns the probes in the checks' order.
+    ///
+    /// With a tracer on the bus each probe is a client span `health <check>` (its status and
+    /// latency as attributes, failed when unhealthy), and its `health.probed` event carries that
+    /// span's ids.
     public func probeAll() async -> [Probe] {
-        var probes = [Probe?](repeating: nil, count: checks.count)
-        await withTaskGroup(of: (Int, Probe).self) { group in
+        var probes = [(probe: Probe, trace: TraceContext?)?](repeating: nil, count: checks.count)
+        let spans = bus?.tracer.map(HardeningSpans.init(tracer:))
+        await withTaskGroup(of: (Int, Probe, TraceContext?).self) { group in
             for (index, check) in checks.enumerated() {
                 group.addTask {
-                    (index, Probe(name: check.name, isCritical: check.isCritical, result: await probe(check)))
+                    guard let spans else {
+                        return (index, Probe(name: check.name, isCritical: check.isCritical, result: await probe(check)), nil)
+                    }
+                    return await tracedProbe(check, index: index, spans)
                 }
             }
-            for await (index, probe) in group { probes[index] = probe }
+            for await (index, probe, trace) in group { probes[index] = (probe, trace) }
         }
         let done = probes.compactMap { $0 }
-        for probe in done {
+        for (probe, trace) in done {
             bus?.emit(HealthProbed(check: probe.name, status: probe.result.status.rawValue, latencyMs: probe.result.latency.milliseconds,
-                                   detail: probe.result.message, observed: probe.result.observed))
+                                   detail: probe.result.message, observed: probe.result.observed),
+                      traceID: trace?.traceID, spanID: trace?.spanID)
         }
-        return done
+        return done.map(\.probe)
+    }
+
+    /// One probe in its span.
+    private func tracedProbe(_ check: any HealthCheck, index: Int, _ spans: HardeningSpans) async -> (Int, Probe, TraceContext?) {
+        let attributes: SpanAttributes = [
+            "hardening.health.check": .string(check.name), "hardening.health.critical": .bool(check.isCritical),
+        ]
+        return await spans.run("health \(check.name)", kind: .client, attributes: attributes) { span in
+            let result = await probe(check)
+            span.attributes["hardening.health.status"] = result.status.rawValue
+            span.attributes["hardening.health.latency_ms"] = result.latency.milliseconds
+            if result.status == .unhealthy {
+                span.setStatus(SpanStatus(code: .error, message: result.message))
+            }
+            return (index, Probe(name: check.name, isCritical: check.isCritical, result: result), ServiceContext.current?.traceContext)
+        }
     }
 
     /// One check against the time limit: whichever finishes first decides (a check that answers

@@ -1,3 +1,5 @@
+import Tracing
+
 /// Runs an operation with retries: exponential backoff with a cap and jitter, limits by attempts,
 /// elapsed time and deadline, retry decided on the error and on the result, server hints
 /// honoured, a shared ``RetryBudget``, and cancellation that stops at once.
@@ -47,6 +49,9 @@ public struct Retry<C: Clock>: Sendable where C.Duration == Duration {
         retryOnResult: (@Sendable (T) -> Bool)? = nil,
         _ body: @Sendable () async throws -> T
     ) async throws(RetryError) -> T {
+        if let tracer = bus?.tracer {
+            return try await runTraced(HardeningSpans(tracer: tracer), operation, deadline: deadline, retryOnResult: retryOnResult, body)
+        }
         // Without an elapsed limit the first attempt reads no clock (see `RetryPolicy.maxElapsed`).
         guard policy.maxElapsed != nil else {
             switch await firstAttempt(retryOnResult, body) {
@@ -62,6 +67,29 @@ public struct Retry<C: Clock>: Sendable where C.Duration == Duration {
         case .failure(let failure):
             return try await retryAfterFirstFailure(operation, failure, start: start, deadline: deadline,
                                                     retryOnResult: retryOnResult, body)
+        }
+    }
+
+    /// ``run(_:deadline:retryOnResult:_:)`` with a tracer: a span `retry <operation>` around
+    /// the call, a child span `attempt <operation>` per attempt (its number, the wait before it,
+    /// its error), and the retry's decisions as span events.
+    @usableFromInline
+    func runTraced<T: Sendable>(
+        _ spans: HardeningSpans, _ operation: String, deadline: C.Instant?,
+        retryOnResult: (@Sendable (T) -> Bool)?, _ body: @Sendable () async throws -> T
+    ) async throws(RetryError) -> T {
+        let attempts = RetryAttemptSpans(spans: spans, operation: operation)
+        let attributes: SpanAttributes = [
+            "hardening.operation": .string(operation), "hardening.retry.max_attempts": .int64(Int64(policy.maxAttempts)),
+        ]
+        return try await spans.run("retry \(operation)", attributes: attributes) { _ throws(RetryError) -> T in
+            let start = policy.maxElapsed != nil ? clock.now : nil
+            switch await firstAttempt(retryOnResult, { try await attempts.run(1, after: .zero, body) }) {
+            case .success(let value): return value
+            case .failure(let failure):
+                return try await retryAfterFirstFailure(operation, failure, start: start, deadline: deadline,
+                                                        retryOnResult: retryOnResult, attemptSpans: attempts, body)
+            }
         }
     }
 
@@ -154,7 +182,8 @@ public struct Retry<C: Clock>: Sendable where C.Duration == Duration {
     @usableFromInline
     func retryAfterFirstFailure<T: Sendable>(
         _ operation: String, _ firstFailure: any Error, start: C.Instant?, deadline: C.Instant?,
-        retryOnResult: (@Sendable (T) -> Bool)?, _ body: @Sendable () async throws -> T
+        retryOnResult: (@Sendable (T) -> Bool)?, attemptSpans: RetryAttemptSpans? = nil,
+        _ body: @Sendable () async throws -> T
     ) async throws(RetryError) -> T {
         var attempts = RetryAttempts(self, operation, start: start, deadline: deadline)
         var last = firstFailure
@@ -172,7 +201,12 @@ public struct Retry<C: Clock>: Sendable where C.Duration == Duration {
             if Task.isCancelled { throw attempts.stop(CancellationError(), .cancelled) }
             attempts.attempt += 1
             do {
-                let value = try await body()
+                let value: T
+                if let attemptSpans {
+                    value = try await attemptSpans.run(attempts.attempt, after: delay, body)
+                } else {
+                    value = try await body()
+                }
                 if let retryOnResult, retryOnResult(value) {
                     last = RejectedResult(result: String(describing: value))
                     continue
@@ -288,5 +322,27 @@ struct JitterRandom: RandomNumberGenerator {
     mutating func next() -> UInt64 {
         if seeded != nil { return seeded!.next() }
         return system.next()
+    }
+}
+
+/// The child span of each attempt of a traced retry.
+@usableFromInline
+struct RetryAttemptSpans: Sendable {
+    let spans: HardeningSpans
+    let operation: String
+
+    @usableFromInline
+    init(spans: HardeningSpans, operation: String) {
+        self.spans = spans
+        self.operation = operation
+    }
+
+    /// Runs attempt number `attempt`, which waited `delay` after the previous one, in its span.
+    func run<T>(_ attempt: Int, after delay: Duration, _ body: () async throws -> T) async throws -> T {
+        let attributes: SpanAttributes = [
+            "hardening.operation": .string(operation), "hardening.retry.attempt": .int64(Int64(attempt)),
+            "hardening.retry.delay_ms": .double(delay.milliseconds),
+        ]
+        return try await spans.run("attempt \(operation)", attributes: attributes) { _ in try await body() }
     }
 }

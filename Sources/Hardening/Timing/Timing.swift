@@ -1,3 +1,5 @@
+import Tracing
+
 /// Times operations and reports each as a `timing.recorded` event: the guide's
 /// `@timed(operation_name, log_threshold)` and `with timer(name):`.
 ///
@@ -20,18 +22,27 @@ public struct Timing<C: Clock>: Sendable where C.Duration == Duration {
     }
 
     /// Runs and times an async operation; it is recorded on every exit: `success`, `fallback`
-    /// (a ``Fallback`` inside answered), `error` or `cancelled`.
+    /// (a ``Fallback`` inside answered), `error` or `cancelled`. With a tracer on the bus the
+    /// operation is also a span of its name (`hardening.slow` set on a slow call).
     public func timed<T>(_ operation: String, slowThreshold: Duration? = nil,
                          _ body: () async throws -> T) async rethrows -> T {
+        guard let tracer = bus?.tracer else { return try await measured(operation, slowThreshold: slowThreshold, body) }
+        return try await HardeningSpans(tracer: tracer).run(operation, attributes: ["hardening.operation": .string(operation)]) { span in
+            try await measured(operation, slowThreshold: slowThreshold, span: span, body)
+        }
+    }
+
+    private func measured<T>(_ operation: String, slowThreshold: Duration?, span: (any Span)? = nil,
+                             _ body: () async throws -> T) async rethrows -> T {
         let call = TimedCall()
         let start = clock.now
         do {
             let value = try await TimedCall.$current.withValue(call) { try await body() }
-            record(operation, start.duration(to: clock.now), outcome: call.outcomeOfReturn, slowThreshold: slowThreshold)
+            record(operation, start.duration(to: clock.now), outcome: call.outcomeOfReturn, slowThreshold: slowThreshold, span: span)
             return value
         } catch {
             let outcome = error is CancellationError ? TimingRecorded.Outcome.cancelled : TimingRecorded.Outcome.error
-            record(operation, start.duration(to: clock.now), outcome: outcome, slowThreshold: slowThreshold)
+            record(operation, start.duration(to: clock.now), outcome: outcome, slowThreshold: slowThreshold, span: span)
             throw error
         }
     }
@@ -73,10 +84,14 @@ public struct Timing<C: Clock>: Sendable where C.Duration == Duration {
         }
     }
 
-    func record(_ operation: String, _ duration: Duration, outcome: String, slowThreshold: Duration?) {
+    func record(_ operation: String, _ duration: Duration, outcome: String, slowThreshold: Duration?, span: (any Span)? = nil) {
         guard let bus else { return }
         let threshold = slowThreshold ?? defaultSlowThreshold
         let slow = threshold.map { duration > $0 } ?? false
+        if let span {
+            span.attributes["hardening.outcome"] = outcome
+            if slow { span.attributes["hardening.slow"] = true }
+        }
         bus.emit(TimingRecorded(operation: operation, durationMs: duration.milliseconds, outcome: outcome, slow: slow))
     }
 }

@@ -74,15 +74,36 @@ public struct TraceContextProvider: Sendable {
     /// Reads the current context.
     public let current: @Sendable () -> TraceContext?
 
+    /// Whether this is ``serviceContext``, which a bus with a tracer widens to ``tracing(_:)``.
+    let readsServiceContextOnly: Bool
+
     /// A provider reading `current`.
-    public init(_ current: @escaping @Sendable () -> TraceContext?) { self.current = current }
+    public init(_ current: @escaping @Sendable () -> TraceContext?) {
+        self.init(current, readsServiceContextOnly: false)
+    }
+
+    private init(_ current: @escaping @Sendable () -> TraceContext?, readsServiceContextOnly: Bool) {
+        self.current = current
+        self.readsServiceContextOnly = readsServiceContextOnly
+    }
 
     /// The ``TraceContext`` of the task's `ServiceContext.current` (set by
     /// ``W3CTraceContextPropagation`` from a `traceparent` header, or by your own code).
     ///
-    /// With a tracer that keeps its span context under its own key (swift-otel), give the bus
-    /// ``init(_:)`` with a closure that reads that key instead.
-    public static let serviceContext = TraceContextProvider { ServiceContext.current?.traceContext }
+    /// The primitives' spans put their ids there too. A bus whose configuration has a tracer
+    /// uses ``tracing(_:)`` with it instead, so that spans the application opens itself count.
+    public static let serviceContext = TraceContextProvider({ ServiceContext.current?.traceContext }, readsServiceContextOnly: true)
+
+    /// The ``TraceContext`` of the task's `ServiceContext.current`, or else the ids that
+    /// `instrument` (a tracer such as swift-otel's) propagates for it as a `traceparent`
+    /// header: the span the application opened itself with `withSpan`. The bus's default when a
+    /// tracer was bootstrapped.
+    public static func tracing(_ instrument: any Instrument) -> TraceContextProvider {
+        TraceContextProvider {
+            guard let context = ServiceContext.current else { return nil }
+            return context.traceContext ?? HardeningSpans.traceContext(of: context, through: instrument)
+        }
+    }
 
     /// No trace context.
     public static let none = TraceContextProvider { nil }
