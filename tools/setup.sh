@@ -4,9 +4,11 @@
 # util-linux (unshare: the PID 1 test runs `hardening` as a container's first process), jq,
 # Chromium and chromium-driver (the replay HTML report is opened headless and screenshotted; the
 # agent's live /dashboard is driven through Selenium), rsyslog (its imfile module tails our
-# rotating files in a test, as a log shipper does), and four Python modules: jsonschema (the
+# rotating files in a test, as a log shipper does), and five Python modules: jsonschema (the
 # schema checker), prometheus_client (its parser reads our /metrics text), PyYAML (the shipping
-# configurations in tools/agents are parsed by a test) and selenium (tools/dashboards/browser_check.py).
+# configurations in tools/agents are parsed by a test), selenium (tools/dashboards/browser_check.py)
+# and opentelemetry-proto (tools/otlp/otlp_receiver.py decodes what our OTLP exporter sends; it is
+# on PyPI only, so a system Python that forbids pip gets it with --break-system-packages --user).
 #
 # The Python modules come from pip, unless `python3` is a system Python that forbids it (PEP 668,
 # Debian's own python3 says "externally-managed-environment"): then from Debian's python3-*
@@ -52,5 +54,15 @@ if [ ${#need_pip[@]} -gt 0 ]; then
     else
         echo "setup: installing ${need_pip[*]} (pip)"
         run python3 -m pip install --quiet "${need_pip[@]}"
+    fi
+fi
+
+# opentelemetry-proto has no Debian package.
+if ! python3 -c "import opentelemetry.proto.collector.trace.v1.trace_service_pb2" 2>/dev/null; then
+    echo "setup: installing opentelemetry-proto (pip)"
+    if [ "$managed" = yes ]; then
+        run python3 -m pip install --quiet --user --break-system-packages opentelemetry-proto
+    else
+        run python3 -m pip install --quiet opentelemetry-proto
     fi
 fi

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """A small OTLP/HTTP receiver for tests and for looking at what `hardening` exports.
 
-It listens on 127.0.0.1 (port 0 picks a free one; the first line on stdout is
-`listening on http://127.0.0.1:PORT`), decodes every POST to /v1/traces, /v1/metrics and
+It listens on 127.0.0.1 (port 0 picks a free one; it says `listening on http://127.0.0.1:PORT`
+on stderr), decodes every POST to /v1/traces, /v1/metrics and
 /v1/logs with opentelemetry-proto (protobuf, gzip or not) and writes one JSON line per span to
 --spans (trace_id and span_id in hex, parent, name, kind, status, attributes, events, times),
-and a count per signal to --counts at exit. --fail-status 500 answers every export with that
+and the counts per signal to --counts (and stdout) at exit. --fail-status 500 answers every export with that
 status (an exporter must count the failure and go on); --delay S answers after S seconds.
 SIGTERM or SIGINT ends it.
 
@@ -149,9 +149,12 @@ def main():
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    # A parent may start us with these blocked (a test runner's threads often block them).
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(f"listening on http://127.0.0.1:{server.server_address[1]}", flush=True)
-    stop.wait()
+    print(f"listening on http://127.0.0.1:{server.server_address[1]}", file=sys.stderr, flush=True)
+    while not stop.wait(0.1):  # a bare wait() would not let the signal handler run
+        pass
     server.shutdown()
     with receiver.lock:
         if receiver.spans:
@@ -159,7 +162,7 @@ def main():
         if args.counts:
             with open(args.counts, "w", encoding="utf-8") as out:
                 json.dump(receiver.counts, out)
-    print(json.dumps(receiver.counts), file=sys.stderr, flush=True)
+    print(json.dumps(receiver.counts), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,212 @@
+import Foundation
+import Hardening
+import HardeningLog
+import HardeningTestKit
+import HardeningTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The demo's traces through a real OTLP/HTTP receiver (`tools/otlp/otlp_receiver.py`, which
+/// decodes the protobuf with opentelemetry-proto): the span tree, its attributes and events,
+/// failed attempts, the events' ids against the exported spans, and a receiver that refuses
+/// every export or is not there at all.
+extension LoadTests {
+    @Suite(.serialized) struct OTLPExport {
+        static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        typealias Child = AgentProcessTests.AgentChild
+
+        /// One exported span, as the receiver wrote it.
+        struct ExportedSpan: Decodable {
+            struct Status: Decodable { var code: Int; var message: String }
+            struct SpanEvent: Decodable { var name: String; var attributes: [String: JSONValue] }
+            var trace_id: String
+            var span_id: String
+            var parent_span_id: String?
+            var name: String
+            var kind: Int
+            var status: Status
+            var attributes: [String: JSONValue]
+            var events: [SpanEvent]
+            var resource: [String: JSONValue]
+        }
+
+        /// A JSON value of an attribute.
+        enum JSONValue: Decodable, Equatable {
+            case string(String), number(Double), bool(Bool), other
+            init(from decoder: any Decoder) throws {
+                let container = try decoder.singleValueContainer()
+                if let value = try? container.decode(Bool.self) { self = .bool(value) }
+                else if let value = try? container.decode(Double.self) { self = .number(value) }
+                else if let value = try? container.decode(String.self) { self = .string(value) }
+                else { self = .other }
+            }
+            var string: String? { if case .string(let value) = self { value } else { nil } }
+            var number: Double? { if case .number(let value) = self { value } else { nil } }
+        }
+
+        static func receiver(_ directory: String, _ extra: [String] = []) throws -> Child {
+            try Child(executable: "/usr/bin/env", arguments: [
+                "python3", root + "/tools/otlp/otlp_receiver.py", "--port", "0", "--spans", directory + "/spans.jsonl",
+                "--counts", directory + "/counts.json",
+            ] + extra, directory: directory, environment: [:])
+        }
+
+        static func demo(_ directory: String, endpoint: String, seconds: Int = 4) async throws -> ChildProcess.Output {
+            try await ChildProcess.runDetached([
+                ChildProcess.hardeningExecutable, "demo", "--duration", "\(seconds)", "--log-dir", directory + "/logs", "--stdout", "off",
+                "--otlp", endpoint,
+            ], environment: ProcessInfo.processInfo.environment.merging(["OTEL_BSP_SCHEDULE_DELAY": "200"]) { $1 })
+        }
+
+        static func events(in directory: String) throws -> [Event] {
+            let reader = LogReader()
+            var events: [Event] = []
+            for file in reader.logFiles(in: directory) {
+                reader.read(file, onEvent: { events.append($0) }, onIssue: { _ in })
+            }
+            return events
+        }
+
+        /// A loopback port where nothing listens (bound, then closed).
+        static func unusedPort() throws -> Int {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+            }
+            try #require(bound)
+            return Int(UInt16(bigEndian: address.sin_port))
+        }
+
+        @Test func theDemosSpansReachARealReceiverAsOneTreePerQuestionAndTheEventsCarryTheirIds() async throws {
+            let directory = TemporaryDirectory(prefix: "otlp")
+            defer { directory.remove() }
+            let receiver = try Self.receiver(directory.path)
+            let port = try await receiver.port()
+            let result = try await Self.demo(directory.path, endpoint: "http://127.0.0.1:\(port)")
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(try await receiver.terminate() == 0, "\(receiver.stderr)")
+            let counts = try String(contentsOfFile: directory.path + "/counts.json", encoding: .utf8)
+            #expect(counts.contains("\"bad_requests\": 0"), "every request decoded: \(counts)")
+
+            let lines = try String(contentsOfFile: directory.path + "/spans.jsonl", encoding: .utf8).split(separator: "\n")
+            let spans: [ExportedSpan] = try lines.map { line in try JSONDecoder().decode(ExportedSpan.self, from: Data(line.utf8)) }
+            #expect(spans.count > 500, "\(spans.count) spans")
+            var byID: [String: ExportedSpan] = [:]
+            for span in spans { byID[span.span_id] = span }
+            #expect(byID.count == spans.count, "span ids are unique")
+            var children: [String: [ExportedSpan]] = [:]
+            for span in spans { if let parent = span.parent_span_id { children[parent, default: []].append(span) } }
+            func child(_ span: ExportedSpan, named name: String) -> [ExportedSpan] { (children[span.span_id] ?? []).filter { $0.name == name } }
+            #expect(spans.allSatisfy { $0.resource["service.name"]?.string == "rag-demo" })
+
+            // question (server, a root) → rag.answer → llm.complete → pipeline → retry → attempts → breaker.
+            let questions = spans.filter { $0.name == "question" }
+            #expect(questions.count > 20 && questions.allSatisfy { $0.parent_span_id == nil && $0.kind == 2 })
+            #expect(Set(questions.map(\.trace_id)).count == questions.count, "a trace per question")
+            var fullChains = 0
+            for question in questions {
+                for answer in child(question, named: "rag.answer") {
+                    for timed in child(answer, named: "llm.complete") {
+                        for pipeline in child(timed, named: "pipeline llm.complete") {
+                            for retry in child(pipeline, named: "retry llm.complete") {
+                                let attempts = child(retry, named: "attempt llm.complete")
+                                let numbers = attempts.compactMap { $0.attributes["hardening.retry.attempt"]?.number }
+                                #expect(numbers.sorted() == Array(1...attempts.count).map(Double.init), "attempts numbered 1…n")
+                                #expect(retry.attributes["hardening.retry.max_attempts"]?.number == 3)
+                                if attempts.allSatisfy({ !child($0, named: "breaker llm").isEmpty }) { fullChains += 1 }
+                                #expect(attempts.allSatisfy { $0.trace_id == question.trace_id })
+                            }
+                        }
+                    }
+                }
+            }
+            #expect(fullChains > 20, "\(fullChains) full chains")
+
+            // Failed attempts: status error, their error type and the exception; the wait before a
+            // retried attempt; the retry's decisions as its span events.
+            let attempts = spans.filter { $0.name.hasPrefix("attempt ") }
+            let failed = attempts.filter { $0.status.code == 2 }
+            #expect(!failed.isEmpty)
+            for span in failed {
+                #expect(span.attributes["error.type"]?.string?.isEmpty == false && span.events.contains { $0.name == "exception" })
+            }
+            #expect(attempts.filter { ($0.attributes["hardening.retry.attempt"]?.number ?? 0) > 1 }
+                .allSatisfy { ($0.attributes["hardening.retry.delay_ms"]?.number ?? -1) >= 0 })
+            #expect(attempts.contains { ($0.attributes["hardening.retry.delay_ms"]?.number ?? 0) > 0 })
+            let retries = spans.filter { $0.name.hasPrefix("retry ") }
+            #expect(retries.contains { $0.events.contains { $0.name == "retry.attempt_failed" } })
+            // The breaker's span events: the outage opens it (a state change) and it rejects calls.
+            let breakers = spans.filter { $0.name == "breaker llm" }
+            let rejected = breakers.filter { $0.events.contains { $0.name == "breaker.rejected" } }
+            #expect(!rejected.isEmpty)
+            for span in rejected {
+                let state = span.attributes["hardening.breaker.state"]?.string
+                #expect(span.status.code == 2 && (state == "open" || state == "half_open"), "\(span.attributes)")
+            }
+            let opened = breakers.flatMap(\.events).filter { $0.name == "breaker.state_changed" && $0.attributes["to"]?.string == "open" }
+            #expect(!opened.isEmpty && opened.allSatisfy { $0.attributes["breaker"]?.string == "llm" })
+            #expect(spans.contains { $0.name.hasPrefix("pipeline ") && $0.events.contains { $0.name == "fallback.used" } })
+            // Health probes: client spans, one per check per round; unhealthy ones failed.
+            let probes = spans.filter { $0.name.hasPrefix("health ") }
+            #expect(probes.count >= 12 && probes.allSatisfy { $0.kind == 3 && $0.attributes["hardening.health.status"] != nil })
+
+            // Every event written inside a span carries that span's ids, as exported.
+            let events = try Self.events(in: directory.path + "/logs")
+            let traced = events.filter { $0.spanID != nil }
+            #expect(traced.count > 400)
+            for event in traced {
+                let span = byID[event.spanID!]
+                #expect(span != nil && span?.trace_id == event.traceID, "\(event.kind) \(event.spanID!) not among the exported spans")
+                if span == nil { break }
+            }
+            for event in traced where event.kind == EventKind.timingRecorded {
+                #expect(byID[event.spanID!]?.name == event.attrs["operation"]?.stringValue, "a timing carries its own span")
+            }
+            for event in traced where event.kind == EventKind.healthProbed {
+                #expect(byID[event.spanID!]?.name == "health " + (event.attrs["check"]?.stringValue ?? ""))
+            }
+        }
+
+        /// A receiver that answers 500 to every export, and an address where nothing listens:
+        /// the demo runs and ends as usual, each failure is a `log.message` from swift-otel in its
+        /// files and the count is on stderr.
+        @Test(arguments: ["refuses", "absent"])
+        func exportFailuresNeverFailTheApplicationAndAreCountedAndTold(_ receiverState: String) async throws {
+            let directory = TemporaryDirectory(prefix: "otlp-fail")
+            defer { directory.remove() }
+            var receiver: Child?
+            let port: Int
+            if receiverState == "refuses" {
+                receiver = try Self.receiver(directory.path, ["--fail-status", "500"])
+                port = try await receiver!.port()
+            } else {
+                port = try Self.unusedPort()
+            }
+            let start = ContinuousClock.now
+            let result = try await Self.demo(directory.path, endpoint: "http://127.0.0.1:\(port)", seconds: 3)
+            let took = start.duration(to: .now)
+            if let receiver { #expect(try await receiver.terminate() == 0) }
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(took < .seconds(20), "the demo took \(took)")
+            #expect(result.stderr.contains("OTLP export failed"), "\(result.stderr)")
+            let failures = try Self.events(in: directory.path + "/logs").filter {
+                $0.kind == .logMessage && $0.attrs["logger"]?.stringValue == "swift-otel"
+            }
+            #expect(!failures.isEmpty)
+            #expect(failures.allSatisfy { $0.level == .warning && $0.attrs["metadata"]?.objectValue?["signal"]?.stringValue == "traces" })
+            #expect(failures.contains { $0.attrs["metadata"]?.objectValue?["otel_failure"]?.stringValue == "export_failed" })
+            // The application's own story is whole.
+            let report = try Replay().run(ReplayInputs([directory.path + "/logs"]))
+            #expect(report.summary.missingEvents == 0 && (report.summary.operations["rag.answer"]?.count ?? 0) > 10)
+        }
+    }
+}
