@@ -32,6 +32,7 @@ let serverStack: [Target.Dependency] = [
 /// Services, signals, logging and tracing, for every target that runs a `ServiceGroup`.
 let serviceStack: [Target.Dependency] = [
     .product(name: "Instrumentation", package: "swift-distributed-tracing"),
+    .product(name: "Tracing", package: "swift-distributed-tracing"),
     .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
     .product(name: "UnixSignals", package: "swift-service-lifecycle"),
     .product(name: "Logging", package: "swift-log"),
@@ -110,7 +111,7 @@ let package = Package(
         ),
         .target(
             name: "HardeningAgent",
-            dependencies: ["Hardening", "HardeningLog"] + serverStack + serviceStack + [
+            dependencies: ["Hardening", "HardeningLog", "HardeningOTel"] + serverStack + serviceStack + [
                 .product(name: "Yams", package: "Yams", condition: agent),
                 .product(name: "NIOPosix", package: "swift-nio", condition: agent),
             ],

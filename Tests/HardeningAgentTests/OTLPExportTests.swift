@@ -208,5 +208,55 @@ extension LoadTests {
             let report = try Replay().run(ReplayInputs([directory.path + "/logs"]))
             #expect(report.summary.missingEvents == 0 && (report.summary.operations["rag.answer"]?.count ?? 0) > 10)
         }
+    
+
+        /// `hardening agent` with `otlp.endpoint`: its health probes reach the receiver as client
+        /// spans; once the receiver is gone, the failed exports are counted in `/metrics` and told
+        /// as `log.message` events, and the agent goes on answering and stops cleanly.
+        @Test func theAgentExportsItsProbesAndCountsFailedExportsInMetrics() async throws {
+            let directory = TemporaryDirectory(prefix: "otlp-agent")
+            defer { directory.remove() }
+            let receiverDirectory = directory.path + "/receiver"
+            try FileManager.default.createDirectory(atPath: receiverDirectory, withIntermediateDirectories: true)
+            let receiver = try Self.receiver(receiverDirectory)
+            let receiverPort = try await receiver.port()
+            try directory.write("agent.yaml", """
+                service: otlp-agent
+                server: {host: 127.0.0.1, port: 0}
+                events: {stdout: "json"}
+                otlp: {endpoint: "http://127.0.0.1:\(receiverPort)", export_timeout: 1s}
+                health:
+                  interval: 100ms
+                  checks:
+                    - {name: collector, type: tcp, host: 127.0.0.1, port: \(receiverPort)}
+                """)
+            let agent = try Child(config: directory.path + "/agent.yaml", directory: directory.path,
+                                  environment: ["OTEL_BSP_SCHEDULE_DELAY": "100"])
+            let port = try await agent.port()
+            let spansPath = receiverDirectory + "/spans.jsonl"
+            let exported = await eventually(timeout: .seconds(30)) {
+                ((try? String(contentsOfFile: spansPath, encoding: .utf8)) ?? "").contains("\"name\": \"health collector\"")
+            }
+            #expect(exported, "the probes' spans reached the receiver")
+            let healthy = try await HTTPHealthCheckTests.withClient { try await AgentProcessTests.get($0, "http://127.0.0.1:\(port)/metrics").body }
+            #expect(healthy.contains("hardening_otlp_export_failures_total{signal=\"traces\"} 0\n"), "\(healthy.suffix(800))")
+            let firstSpan = try #require(String(contentsOfFile: spansPath, encoding: .utf8).split(separator: "\n").first)
+            #expect(firstSpan.contains("\"service.name\": \"otlp-agent\"") && firstSpan.contains("\"kind\": 3"))
+
+            // The receiver goes away: exports fail, the agent counts them and goes on.
+            #expect(try await receiver.terminate() == 0)
+            let failing = try await HTTPHealthCheckTests.withClient { client in
+                try await eventually(timeout: .seconds(60)) { try await AgentProcessTests.get(client, "http://127.0.0.1:\(port)/metrics").body } until: {
+                    $0.range(of: #"hardening_otlp_export_failures_total\{signal="traces"\} [1-9]"#, options: .regularExpression) != nil
+                }
+            }
+            #expect(failing.range(of: #"hardening_otlp_export_failures_total\{signal="traces"\} [1-9]"#, options: .regularExpression) != nil,
+                    "\(failing.suffix(800))")
+            let live = try await HTTPHealthCheckTests.withClient { try await AgentProcessTests.get($0, "http://127.0.0.1:\(port)/health/live").status }
+            #expect(live == 200)
+            #expect(try await agent.terminate() == 0, "\(agent.stderr)")
+            let told = agent.stdout.split(separator: "\n").filter { $0.contains("\"event\":\"log.message\"") && $0.contains("\"logger\":\"swift-otel\"") }
+            #expect(!told.isEmpty && told.allSatisfy { $0.contains("\"otel_failure\"") }, "\(agent.stdout.suffix(1500))")
+        }
     }
 }

@@ -8,11 +8,13 @@ import Darwin
 import AsyncHTTPClient
 import Hardening
 import HardeningLog
+import HardeningOTel
 import Hummingbird
 import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Tracing
 import UnixSignals
 
 /// The `hardening agent`: validates its configuration, runs the health monitor on an interval,
@@ -51,6 +53,10 @@ public final class Agent: Sendable {
     let summarySnapshot: SummarySnapshot
     /// `/dashboard` and `/events/stream`, unless `server.dashboard` is off.
     public let dashboard: LiveDashboard?
+    /// What the OTLP exporter could not send, when `otlp` is set.
+    public let exportDiagnostics: ExportDiagnostics?
+    /// The OTLP exporter's service, when `otlp` is set.
+    private let exportService: (any Service)?
 
     /// Builds every part from `configuration` (nothing runs until ``run(onListening:)``).
     public init(configuration: AgentConfiguration) {
@@ -92,11 +98,17 @@ public final class Agent: Sendable {
         if configuration.alerts.webhook != nil { sinks.append(webhookBox) }
         // Every sink drops only its own events when it falls behind (each has its own queue),
         // and the bus gives up on a sink still stalled at the shutdown timeout.
+        let export = Self.makeExport(configuration)
         let bus = EventBus(configuration: .init(service: configuration.service, overflowPolicy: .dropNewest,
                                                 redactor: Redactor(knownSecrets: configuration.secrets),
-                                                shutdownTimeout: configuration.shutdownTimeout),
+                                                shutdownTimeout: configuration.shutdownTimeout,
+                                                tracer: export.tracer ?? EventBus.Configuration.bootstrappedTracer()),
                            sinks: sinks)
         self.bus = bus
+        self.exportDiagnostics = export.diagnostics
+        self.exportService = export.service
+        export.diagnostics?.attach(bus)
+        if let problem = export.problem { bus.emit(LogMessage(logger: "hardening.agent", source: "HardeningAgent", text: problem), level: .error) }
         if let hook = configuration.alerts.webhook {
             let webhook = AlertWebhook(url: hook.url, headers: hook.headers, timeout: hook.timeout, attempts: hook.attempts, client: client, bus: bus)
             webhookBox.set(webhook)
@@ -112,6 +124,23 @@ public final class Agent: Sendable {
         let alerts = configuration.alerts.rules.isEmpty ? nil : HealthAlerts(rules: configuration.alerts.rules, bus: bus)
         self.monitor = HealthMonitor(prober: prober, interval: configuration.health.interval, alerts: alerts, bus: bus,
                                      slowProbe: configuration.health.slowProbe)
+    }
+
+    /// The OTLP exporter `otlp` asks for (with the `OTLP` trait), or why there is none.
+    static func makeExport(_ configuration: AgentConfiguration)
+        -> (tracer: (any Tracer)?, service: (any Service)?, diagnostics: ExportDiagnostics?, problem: String?)
+    {
+        guard let otlp = configuration.otlp else { return (nil, nil, nil, nil) }
+        #if OTLP
+        do {
+            let export = try OTLPExport.make(serviceName: configuration.service, endpoint: otlp.endpoint, exportTimeout: otlp.exportTimeout)
+            return (export.tracer, export.service, export.diagnostics, nil)
+        } catch {
+            return (nil, nil, nil, "otlp: no export to \(otlp.endpoint): \(error)")
+        }
+        #else
+        return (nil, nil, nil, "otlp: this build leaves out the OTLP trait; no spans are exported")
+        #endif
     }
 
     /// The health checks the configuration names, built.
@@ -184,6 +213,9 @@ public final class Agent: Sendable {
             logger: logger
         )
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: bus)]
+        // After the bus (its failures are events), before everything that makes spans: it stops
+        // after them and flushes.
+        if let exportService { services.append(.init(service: exportService)) }
         if let webhook { services.append(.init(service: webhook)) }
         services.append(.init(service: summarySnapshot))
         services.append(.init(service: application))

@@ -1,4 +1,5 @@
 import Hardening
+import HardeningOTel
 import Hummingbird
 
 /// The agent's HTTP endpoints: ``HardeningEndpoints`` over its monitor, with `/metrics` and
@@ -11,13 +12,15 @@ struct AgentRoutes: Sendable {
         let snapshot = agent.summarySnapshot
         let connections = agent.connections
         let stream = agent.dashboard?.stream
+        let otlp = agent.exportDiagnostics
         return HardeningEndpoints(
             monitor: agent.monitor, showDetails: agent.configuration.server.showDetails,
             degradedStatus: agent.configuration.server.degradedStatus,
             metrics: {
                 Array(snapshot.answers.metrics.readableBytesView)
                     + ServerMetricsText.exposition(connections.statistics, maxConnections: connections.maxConnections,
-                                                   stream: stream?.statistics ?? .init(), maxStreamClients: stream?.configuration.maxClients ?? 0)
+                                                   stream: stream?.statistics ?? .init(), maxStreamClients: stream?.configuration.maxClients ?? 0,
+                                                   otlp: otlp?.counts)
             },
             summaryJSON: { Array(snapshot.answers.summary.readableBytesView) })
     }

@@ -64,6 +64,7 @@ extension AgentConfiguration {
             problems.add(top.lineOf("shutdown_drain"), "shutdown_drain", "must be shorter than shutdown_timeout (\(Int64(configuration.shutdownTimeout.milliseconds)) ms)")
         }
         readServer(top.fields("server"), into: &configuration.server)
+        readOTLP(top.fields("otlp"), into: &configuration.otlp)
         readEvents(top.fields("events"), into: &configuration.events, file: file)
         // The sources come first: `${VAR}` in checks and the webhook resolve against them.
         let validationFields = top.fields("config")
@@ -167,6 +168,22 @@ extension AgentConfiguration {
         if let dashboard = fields.bool("dashboard") { server.dashboard = dashboard }
         if let clients = fields.int("stream_clients", in: 1...10_000) { server.streamClients = clients }
         if let kib = fields.int("stream_client_queue_kib", in: 16...(1 << 20)) { server.streamClientQueueBytes = kib << 10 }
+        fields.rejectUnknownKeys()
+    }
+
+    private static func readOTLP(_ fields: YAMLFields?, into otlp: inout OTLP?) {
+        guard let fields else { return }
+        if let endpoint = fields.string("endpoint") {
+            if (endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) && endpoint.count > 8 {
+                otlp = OTLP(endpoint: endpoint)
+            } else {
+                fields.problems.add(fields.entry("endpoint")?.line ?? fields.line, fields.keyPath("endpoint"),
+                                    "expected the collector's OTLP/HTTP address, such as http://127.0.0.1:4318, got '\(endpoint)'")
+            }
+        } else {
+            fields.problems.add(fields.line, fields.keyPath("endpoint"), "required: the collector's OTLP/HTTP address, such as http://127.0.0.1:4318")
+        }
+        if let timeout = fields.duration("export_timeout", minimum: .milliseconds(100)) { otlp?.exportTimeout = timeout }
         fields.rejectUnknownKeys()
     }
 

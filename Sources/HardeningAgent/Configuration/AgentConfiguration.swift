@@ -143,12 +143,25 @@ public struct AgentConfiguration: Sendable {
     }
 
     /// The `service` field of events.
+    /// OTLP export of the agent's spans (health probes, the webhook's calls).
+    public struct OTLP: Sendable, Hashable {
+        /// The collector's OTLP/HTTP base address (`http://host:4318`).
+        public var endpoint: String
+        /// The most one export may take, and the flush at shutdown.
+        public var exportTimeout: Duration = .seconds(5)
+
+        /// Export to `endpoint`.
+        public init(endpoint: String) { self.endpoint = endpoint }
+    }
+
     public var service = "hardening-agent"
     public var server = Server()
     public var events = Events()
     public var health = Health()
     public var alerts = Alerts()
     public var validation = Validation()
+    /// `otlp`: spans over OTLP/HTTP; `nil`: none (the `OTEL_*` variables still configure it when set).
+    public var otlp: OTLP?
     /// The most a graceful shutdown may take before the remaining work is cancelled.
     public var shutdownTimeout: Duration = .seconds(10)
     /// How long the server keeps answering after readiness turns failing at shutdown.

@@ -1,7 +1,8 @@
 import Hardening
+import HardeningOTel
 
 /// The agent's HTTP server in `/metrics`: open connections, what the connection guards did, and
-/// the event stream's clients.
+/// the event stream's clients, and what the OTLP exporter could not send.
 /// These families are the agent's own, after those of `MetricCatalogue`.
 package enum ServerMetricsText {
     static let connections = MetricFamily("hardening_server_connections", .gauge, help: "Connections open to the agent's HTTP server.")
@@ -22,13 +23,17 @@ package enum ServerMetricsText {
     static let streamRefused = MetricFamily("hardening_stream_clients_refused_total", .counter,
                                             help: "Clients of /events/stream refused because the most were connected.")
     static let streamEvents = MetricFamily("hardening_stream_events_total", .counter, help: "Events queued for /events/stream clients (one per client).")
+    static let otlpFailures = MetricFamily("hardening_otlp_export_failures_total", .counter,
+                                           help: "OTLP exports that failed (receiver down, too slow, an HTTP error), by signal.", labels: ["signal"])
+    static let otlpDropped = MetricFamily("hardening_otlp_dropped_total", .counter,
+                                          help: "Spans or records the OTLP exporter dropped because its queue was full, by signal.", labels: ["signal"])
 
     /// Every family, in exposition order.
     package static let all = [connections, maxConnections, shed, refused, timeouts, streamClients, streamClientsMax, streamConnected, streamDropped,
-                              streamRefused, streamEvents]
+                              streamRefused, streamEvents, otlpFailures, otlpDropped]
 
     static func exposition(_ statistics: ConnectionLimiter.Statistics, maxConnections: Int, stream: EventStreamHub.Statistics,
-                           maxStreamClients: Int) -> [UInt8] {
+                           maxStreamClients: Int, otlp: ExportDiagnostics.Counts? = nil) -> [UInt8] {
         var out = PrometheusExposition()
         out.family(connections, [([], Double(statistics.open))])
         out.family(Self.maxConnections, [([], Double(maxConnections))])
@@ -41,6 +46,10 @@ package enum ServerMetricsText {
         out.family(streamDropped, [([], Double(stream.dropped))])
         out.family(streamRefused, [([], Double(stream.refused))])
         out.family(streamEvents, [([], Double(stream.eventsQueued))])
+        // With export on, every signal the agent exports shows, at zero until something fails.
+        let signals = otlp.map { Set(["traces"]).union($0.failedExports.keys).union($0.dropped.keys).sorted() } ?? []
+        out.family(otlpFailures, signals.map { ([$0], Double(otlp?.failedExports[$0] ?? 0)) })
+        out.family(otlpDropped, signals.map { ([$0], Double(otlp?.dropped[$0] ?? 0)) })
         return Array(out.text.utf8)
     }
 }
