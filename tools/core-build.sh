@@ -34,7 +34,7 @@ fetched="$(ls "$scratch/checkouts" | sort | tr '\n' ' ')"
 echo "core-build: $configuration build from nothing in $(python3 -c "print(round($end - $start, 1))") s on $(nproc) cores"
 echo "core-build: fetched $(ls "$scratch/checkouts" | wc -l) packages: $fetched"
 echo "core-build: .build size $(du -sh "$scratch" | cut -f1)"
-[ "$default_traits" = 1 ] || for heavy in swift-nio swift-nio-ssl hummingbird async-http-client Yams swift-argument-parser swift-crypto; do
+[ "$default_traits" = 1 ] || for heavy in swift-nio swift-nio-ssl hummingbird async-http-client Yams swift-argument-parser swift-crypto swift-otel swift-protobuf; do
     if [ -d "$scratch/checkouts/$heavy" ]; then
         echo "core-build: FAILED: $heavy was fetched for a core-only build" >&2
         exit 1

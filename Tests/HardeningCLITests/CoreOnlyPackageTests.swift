@@ -19,7 +19,8 @@ import Testing
         #expect(resolved.status == 0, "\(resolved.stderr)")
         let fetched = Set((try? FileManager.default.contentsOfDirectory(atPath: scratch.path + "/checkouts")) ?? [])
         #expect(fetched.isSuperset(of: ["swift-log", "swift-metrics", "swift-service-lifecycle", "swift-collections"]), "\(fetched.sorted())")
-        let agentStack: Set = ["swift-nio", "swift-nio-ssl", "hummingbird", "async-http-client", "Yams", "swift-argument-parser", "swift-crypto"]
+        let agentStack: Set = ["swift-nio", "swift-nio-ssl", "hummingbird", "async-http-client", "Yams", "swift-argument-parser", "swift-crypto",
+                               "swift-otel", "swift-protobuf", "swift-w3c-trace-context"]
         #expect(fetched.isDisjoint(with: agentStack), "fetched for a core-only service: \(fetched.intersection(agentStack).sorted())")
         #expect(fetched.count <= 10, "\(fetched.sorted())")
     }
