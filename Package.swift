@@ -201,7 +201,7 @@ let package = Package(
         .testTarget(
             name: "HardeningAgentTests",
             dependencies: [
-                "hardening", "Hardening", "HardeningLog", "HardeningAgent", "HardeningDemo", "HardeningTestKit", "HardeningTestSupport",
+                "hardening", "Hardening", "HardeningLog", "HardeningAgent", "HardeningDemo", "HardeningOTel", "HardeningTestKit", "HardeningTestSupport",
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams", condition: agent),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -48,6 +48,8 @@ public enum Demo {
         public var tracingService: (any Service)?
         /// Called with the bus once it exists (to attach `ExportDiagnostics`).
         public var onBus: @Sendable (EventBus) -> Void = { _ in }
+        /// More sinks for the demo's events (`OTLPLogSink`).
+        public var extraSinks: [any EventSink] = []
 
         /// The defaults.
         public init() {}
@@ -122,6 +124,7 @@ public enum Demo {
         let dashboard = options.dashboardPort.map { _ in LiveDashboard(summary: live) }
         sinks += dashboard?.sinks ?? []
         if let format = options.stdout { sinks.append(StdoutSink(format: format, maxLineBytes: options.stdoutMaxLineBytes)) }
+        sinks += options.extraSinks
         // Lossless for the files and the live summary; standard output (a terminal, or a pipe
         // that may be read slowly) drops only its own lines when its reader falls behind.
         let bus = EventBus(configuration: .init(service: "rag-demo", capacity: 1 << 16, overflowPolicy: .block,

@@ -45,7 +45,8 @@ public struct OTLPExport: Sendable {
     /// swift-log's handler factory for `LoggingSystem.bootstrap`, when logs are exported.
     public let logHandlerFactory: (@Sendable (String) -> any LogHandler)?
     /// Runs the exporters; run it in the `ServiceGroup` before the application, so that it stops
-    /// after it and flushes what is left (within the export timeout).
+    /// after it and flushes what is left. At graceful shutdown it takes the export timeout at
+    /// most: with the collector down, what is left is dropped rather than hold the exit.
     public let service: any Service
     /// Failed exports and dropped spans, counted and reported.
     public let diagnostics: ExportDiagnostics
@@ -58,7 +59,7 @@ public struct OTLPExport: Sendable {
     ///     goes to its `/v1/<signal>` path. `nil`: `OTEL_EXPORTER_OTLP_ENDPOINT` or
     ///     `http://localhost:4318`.
     ///   - signals: what to export (traces are always made: the tracer is the point).
-    ///   - exportTimeout: the most one export may take, and the flush at shutdown.
+    ///   - exportTimeout: the most one export may take, and the most the exporters take to stop.
     ///   - configure: any other swift-otel setting.
     public static func make(
         serviceName: String, endpoint: String? = nil, signals: Signals = [.traces], exportTimeout: Duration = .seconds(5),
@@ -105,7 +106,7 @@ public struct OTLPExport: Sendable {
             services: services.map { .init(service: $0) },
             logger: Logger(label: "hardening.otlp", factory: { _ in SwiftLogNoOpLogHandler() })))
         return OTLPExport(tracer: tracing.factory, metricsFactory: metricsFactory, logHandlerFactory: logHandlerFactory,
-                          service: service, diagnostics: diagnostics)
+                          service: BoundedShutdown(inner: service, grace: exportTimeout), diagnostics: diagnostics)
     }
 }
 #endif

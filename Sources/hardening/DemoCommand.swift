@@ -58,7 +58,7 @@ struct DemoCommand: AsyncParsableCommand {
     var dashboardPort: Int?
 
     @Option(name: .customLong("otlp"),
-            help: ArgumentHelp("Export the demo's traces over OTLP/HTTP to this collector (http://127.0.0.1:4318; the OTEL_* variables apply).",
+            help: ArgumentHelp("Export the demo's traces, and its events as log records, over OTLP/HTTP to this collector (http://127.0.0.1:4318; the OTEL_* variables apply).",
                                valueName: "url"))
     var otlpEndpoint: String?
 
@@ -85,12 +85,16 @@ struct DemoCommand: AsyncParsableCommand {
         var diagnostics: ExportDiagnostics?
         if let otlpEndpoint {
             #if OTLP
-            let export = try OTLPExport.make(serviceName: "rag-demo", endpoint: otlpEndpoint)
+            let export = try OTLPExport.make(serviceName: "rag-demo", endpoint: otlpEndpoint, signals: [.traces, .logs])
             options.tracer = export.tracer
+            if let logs = export.logHandlerFactory {
+                // Export is best effort: its queue drops (counted) rather than hold the demo's lossless bus.
+                options.extraSinks = [OTLPLogSink(logHandlerFactory: logs, instrument: export.tracer)]
+            }
             options.tracingService = export.service
             options.onBus = { export.diagnostics.attach($0) }
             diagnostics = export.diagnostics
-            FileHandleStandardError.write("hardening demo: exporting traces to \(otlpEndpoint)\n")
+            FileHandleStandardError.write("hardening demo: exporting traces and events (as log records) to \(otlpEndpoint)\n")
             #else
             FileHandleStandardError.write("hardening demo: --otlp needs the OTLP trait, which this build leaves out\n")
             throw ExitCode(64)

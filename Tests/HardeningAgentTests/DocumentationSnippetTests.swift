@@ -3,6 +3,7 @@ import Foundation
 import Hardening
 import HardeningAgent
 import HardeningLog
+import HardeningOTel
 import HardeningTestKit
 import HardeningTestSupport
 import Hummingbird
@@ -292,6 +293,18 @@ enum ReadmeSnippets {
         MetricsSystem.bootstrap(EventMetricsFactory(bus: bus))       // once, in the app
         // end snippet
     }
+
+    #if OTLP
+    static func otlp() throws {
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        // snippet
+        let otlp = try OTLPExport.make(serviceName: "rag-service", endpoint: "http://127.0.0.1:4318")
+        InstrumentationSystem.bootstrap(otlp.tracer)          // before the bus's configuration is made
+        services.insert(.init(service: otlp.service), at: 0)  // in your ServiceGroup, before the application
+        // end snippet
+        _ = services
+    }
+    #endif
 
     static func tracing(request: IncomingRequest, pipeline: ResiliencePipeline<ContinuousClock>, rag: RAGPipeline, question: String) async throws {
         // snippet

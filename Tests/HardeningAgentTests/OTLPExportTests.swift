@@ -51,7 +51,7 @@ extension LoadTests {
         static func receiver(_ directory: String, _ extra: [String] = []) throws -> Child {
             try Child(executable: "/usr/bin/env", arguments: [
                 "python3", root + "/tools/otlp/otlp_receiver.py", "--port", "0", "--spans", directory + "/spans.jsonl",
-                "--counts", directory + "/counts.json",
+                "--logs", directory + "/logs.jsonl", "--counts", directory + "/counts.json",
             ] + extra, directory: directory, environment: [:])
         }
 
@@ -59,7 +59,8 @@ extension LoadTests {
             try await ChildProcess.runDetached([
                 ChildProcess.hardeningExecutable, "demo", "--duration", "\(seconds)", "--log-dir", directory + "/logs", "--stdout", "off",
                 "--otlp", endpoint,
-            ], environment: ProcessInfo.processInfo.environment.merging(["OTEL_BSP_SCHEDULE_DELAY": "200"]) { $1 })
+            ], environment: ProcessInfo.processInfo.environment.merging(["OTEL_BSP_SCHEDULE_DELAY": "200", "OTEL_BLRP_SCHEDULE_DELAY": "200",
+                                                                          "OTEL_BLRP_MAX_QUEUE_SIZE": "65536"]) { $1 })
         }
 
         static func events(in directory: String) throws -> [Event] {
@@ -174,6 +175,23 @@ extension LoadTests {
             for event in traced where event.kind == EventKind.healthProbed {
                 #expect(byID[event.spanID!]?.name == "health " + (event.attrs["check"]?.stringValue ?? ""))
             }
+
+            // The events as OTLP log records: one per event of the run, each with its event's ids.
+            struct Record: Decodable { var trace_id: String?; var span_id: String?; var severity_text: String; var attributes: [String: JSONValue] }
+            let recordLines = try String(contentsOfFile: directory.path + "/logs.jsonl", encoding: .utf8).split(separator: "\n")
+            let records = try recordLines.map { line in try JSONDecoder().decode(Record.self, from: Data(line.utf8)) }
+            let run = events.filter { $0.seq > 0 }
+            #expect(records.count == run.count, "\(records.count) records for \(run.count) events")
+            let eventsBySeq = Dictionary(run.map { ($0.seq, $0) }, uniquingKeysWith: { first, _ in first })
+            var linked = 0
+            for record in records {
+                let seq = record.attributes["seq"]?.string.flatMap { UInt64($0) }
+                let event = seq.flatMap { eventsBySeq[$0] }
+                #expect(event != nil && record.attributes["event"]?.string == event?.kind.rawValue, "\(record)")
+                #expect(record.trace_id == event?.traceID && record.span_id == event?.spanID, "\(record)")
+                if record.span_id != nil { linked += 1 }
+            }
+            #expect(linked == traced.count)
         }
 
         /// A receiver that answers 500 to every export, and an address where nothing listens:
@@ -196,13 +214,17 @@ extension LoadTests {
             let took = start.duration(to: .now)
             if let receiver { #expect(try await receiver.terminate() == 0) }
             #expect(result.status == 0, "\(result.stderr)")
-            #expect(took < .seconds(20), "the demo took \(took)")
+            // Three seconds of work, then at most the export timeout (5 s) for the exporters to stop.
+            #expect(took < .seconds(13), "the demo took \(took)")
             #expect(result.stderr.contains("OTLP export failed"), "\(result.stderr)")
             let failures = try Self.events(in: directory.path + "/logs").filter {
                 $0.kind == .logMessage && $0.attrs["logger"]?.stringValue == "swift-otel"
             }
             #expect(!failures.isEmpty)
-            #expect(failures.allSatisfy { $0.level == .warning && $0.attrs["metadata"]?.objectValue?["signal"]?.stringValue == "traces" })
+            #expect(failures.allSatisfy { $0.level == .warning })
+            // The demo exports traces, and its events as log records: both fail, each told as such.
+            let signals = Set(failures.compactMap { $0.attrs["metadata"]?.objectValue?["signal"]?.stringValue })
+            #expect(signals == ["traces", "logs"], "\(signals)")
             #expect(failures.contains { $0.attrs["metadata"]?.objectValue?["otel_failure"]?.stringValue == "export_failed" })
             // The application's own story is whole.
             let report = try Replay().run(ReplayInputs([directory.path + "/logs"]))

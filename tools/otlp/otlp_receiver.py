@@ -5,6 +5,7 @@ It listens on 127.0.0.1 (port 0 picks a free one; it says `listening on http://1
 on stderr), decodes every POST to /v1/traces, /v1/metrics and
 /v1/logs with opentelemetry-proto (protobuf, gzip or not) and writes one JSON line per span to
 --spans (trace_id and span_id in hex, parent, name, kind, status, attributes, events, times),
+one per log record to --logs (ids, severity, body, attributes),
 and the counts per signal to --counts (and stdout) at exit. --fail-status 500 answers every export with that
 status (an exporter must count the failure and go on); --delay S answers after S seconds.
 SIGTERM or SIGINT ends it.
@@ -66,10 +67,24 @@ def span_json(span, resource):
     }
 
 
+def log_json(record, resource):
+    return {
+        "trace_id": record.trace_id.hex() or None,
+        "span_id": record.span_id.hex() or None,
+        "time_ns": record.time_unix_nano,
+        "severity_number": record.severity_number,
+        "severity_text": record.severity_text,
+        "body": any_value(record.body),
+        "attributes": attributes(record.attributes),
+        "resource": resource,
+    }
+
+
 class Receiver:
-    def __init__(self, spans_path, fail_status, delay):
+    def __init__(self, spans_path, logs_path, fail_status, delay):
         self.lock = threading.Lock()
         self.spans = open(spans_path, "a", encoding="utf-8") if spans_path else None
+        self.logs = open(logs_path, "a", encoding="utf-8") if logs_path else None
         self.fail_status = fail_status
         self.delay = delay
         self.counts = {"traces": 0, "metrics": 0, "logs": 0, "requests": 0, "failed_answers": 0, "bad_requests": 0}
@@ -93,7 +108,15 @@ class Receiver:
             elif name == "metrics":
                 self.counts["metrics"] += sum(len(scope.metrics) for rm in request.resource_metrics for scope in rm.scope_metrics)
             else:
-                self.counts["logs"] += sum(len(scope.log_records) for rl in request.resource_logs for scope in rl.scope_logs)
+                for resource_logs in request.resource_logs:
+                    resource = attributes(resource_logs.resource.attributes)
+                    for scope_logs in resource_logs.scope_logs:
+                        for record in scope_logs.log_records:
+                            self.counts["logs"] += 1
+                            if self.logs:
+                                self.logs.write(json.dumps(log_json(record, resource)) + "\n")
+                if self.logs:
+                    self.logs.flush()
 
 
 def handler_for(receiver):
@@ -139,11 +162,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--port", type=int, default=4318)
     parser.add_argument("--spans", help="append one JSON line per span here")
+    parser.add_argument("--logs", help="append one JSON line per log record here")
     parser.add_argument("--counts", help="write the counts per signal here (JSON) at exit")
     parser.add_argument("--fail-status", type=int, default=0)
     parser.add_argument("--delay", type=float, default=0)
     args = parser.parse_args()
-    receiver = Receiver(args.spans, args.fail_status, args.delay)
+    receiver = Receiver(args.spans, args.logs, args.fail_status, args.delay)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), handler_for(receiver))
     server.daemon_threads = True
     stop = threading.Event()
@@ -157,8 +181,9 @@ def main():
         pass
     server.shutdown()
     with receiver.lock:
-        if receiver.spans:
-            receiver.spans.close()
+        for out in (receiver.spans, receiver.logs):
+            if out:
+                out.close()
         if args.counts:
             with open(args.counts, "w", encoding="utf-8") as out:
                 json.dump(receiver.counts, out)

@@ -208,6 +208,9 @@ public final class EventBus: Service, Sendable {
     public let clock: any WallClock
     /// The tracer the primitives open spans through (``Configuration/tracer``); `nil`: none.
     public let tracer: (any Tracer)?
+    /// Whether ``tracer`` is set: what a primitive's inlined success path reads (one byte,
+    /// where reading the optional existential costs a copy of it).
+    @usableFromInline let opensSpans: Bool
 
     private let state: ConditionLock<State>
     private let lanes: [SinkLane]
@@ -219,6 +222,7 @@ public final class EventBus: Service, Sendable {
         self.sinks = sinks
         self.clock = clock
         self.tracer = configuration.tracer
+        self.opensSpans = configuration.tracer != nil
         self.lanes = sinks.map { sink in
             SinkLane(sink: sink, capacity: configuration.sinkQueueCapacity, capacityBytes: configuration.sinkQueueCapacityBytes,
                      policy: configuration.sinkOverflowPolicies[sink.name], stallTimeout: configuration.sinkStallTimeout)
@@ -238,7 +242,7 @@ public final class EventBus: Service, Sendable {
                                       traceID: String? = nil, spanID: String? = nil) {
         let ids = traceIDs(traceID, spanID)
         let attrs = payload.attributes
-        if tracer != nil { addSpanEvent(P.kind, attrs) }
+        if opensSpans { addSpanEvent(P.kind, attrs) }
         enqueue(Event(timestamp: clock.now(), level: level ?? payload.defaultLevel, kind: P.kind,
                       message: message ?? payload.message, traceID: ids.trace, spanID: ids.span, attrs: attrs))
     }

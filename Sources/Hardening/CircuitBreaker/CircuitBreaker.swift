@@ -74,7 +74,7 @@ public final class CircuitBreaker<C: Clock>: Sendable where C.Duration == Durati
     /// span event, and `hardening.breaker.state` is the state after the call.
     @inlinable
     public func call<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
-        if let tracer = bus?.tracer { return try await callTraced(HardeningSpans(tracer: tracer), body) }
+        if let bus, bus.opensSpans { return try await callTraced(bus, body) }
         let word = fastPath.load(ordering: .acquiring)
         guard BreakerFastPath.admits(word), !timesCalls else { return try await callCounted(body) }
         let value: T
@@ -112,8 +112,8 @@ public final class CircuitBreaker<C: Clock>: Sendable where C.Duration == Durati
 
     /// ``call(_:)`` in a span.
     @usableFromInline
-    func callTraced<T: Sendable>(_ spans: HardeningSpans, _ body: @Sendable () async throws -> T) async throws -> T {
-        try await spans.run("breaker \(name)", attributes: ["hardening.breaker.name": .string(name)]) { span in
+    func callTraced<T: Sendable>(_ bus: EventBus, _ body: @Sendable () async throws -> T) async throws -> T {
+        try await HardeningSpans(tracer: bus.tracer!).run("breaker \(name)", attributes: ["hardening.breaker.name": .string(name)]) { span in
             defer { span.attributes["hardening.breaker.state"] = snapshot.state.rawValue }
             return try await callCounted(body)
         }

@@ -49,8 +49,8 @@ public struct Retry<C: Clock>: Sendable where C.Duration == Duration {
         retryOnResult: (@Sendable (T) -> Bool)? = nil,
         _ body: @Sendable () async throws -> T
     ) async throws(RetryError) -> T {
-        if let tracer = bus?.tracer {
-            return try await runTraced(HardeningSpans(tracer: tracer), operation, deadline: deadline, retryOnResult: retryOnResult, body)
+        if let bus, bus.opensSpans {
+            return try await runTraced(bus, operation, deadline: deadline, retryOnResult: retryOnResult, body)
         }
         // Without an elapsed limit the first attempt reads no clock (see `RetryPolicy.maxElapsed`).
         guard policy.maxElapsed != nil else {
@@ -75,9 +75,10 @@ public struct Retry<C: Clock>: Sendable where C.Duration == Duration {
     /// its error), and the retry's decisions as span events.
     @usableFromInline
     func runTraced<T: Sendable>(
-        _ spans: HardeningSpans, _ operation: String, deadline: C.Instant?,
+        _ bus: EventBus, _ operation: String, deadline: C.Instant?,
         retryOnResult: (@Sendable (T) -> Bool)?, _ body: @Sendable () async throws -> T
     ) async throws(RetryError) -> T {
+        let spans = HardeningSpans(tracer: bus.tracer!)
         let attempts = RetryAttemptSpans(spans: spans, operation: operation)
         let attributes: SpanAttributes = [
             "hardening.operation": .string(operation), "hardening.retry.max_attempts": .int64(Int64(policy.maxAttempts)),

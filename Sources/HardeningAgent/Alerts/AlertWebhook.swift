@@ -4,6 +4,7 @@ import HardeningLog
 import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
+import Tracing
 
 /// Posts every `alert.fired` and `alert.resolved` event to a webhook (Slack-compatible: the JSON
 /// has a `text` line besides the alert's fields), through our own retry and circuit breaker.
@@ -81,7 +82,17 @@ public final class AlertWebhook: EventSink, Service, Sendable {
         return .object(body)
     }
 
+    /// Posts one alert; with a tracer on the bus, in a client span `POST` (its retry, attempts
+    /// and breaker calls under it).
     private func post(_ event: Event) async {
+        guard let bus, bus.tracer != nil else { return await postUntraced(event) }
+        let attributes: SpanAttributes = [
+            "http.request.method": "POST", "url.full": .string(shownURL), "hardening.alert": .string(event.kind.rawValue),
+        ]
+        await bus.withSpan("POST", ofKind: .client, attributes: attributes) { _ in await postUntraced(event) }
+    }
+
+    private func postUntraced(_ event: Event) async {
         let payload = Array(Self.body(for: event).jsonText.utf8)
         do {
             try await retry.run("alert.webhook") {
