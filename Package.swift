@@ -203,6 +203,7 @@ let package = Package(
             dependencies: [
                 "hardening", "Hardening", "HardeningLog", "HardeningAgent", "HardeningDemo", "HardeningOTel", "HardeningTestKit", "HardeningTestSupport",
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+                .product(name: "OTel", package: "swift-otel", condition: otlp),
                 .product(name: "Yams", package: "Yams", condition: agent),
                 .product(name: "Metrics", package: "swift-metrics"),
             ] + serverStack + serviceStack,

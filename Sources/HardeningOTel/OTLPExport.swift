@@ -27,7 +27,9 @@ import Tracing
 public struct OTLPExport: Sendable {
     /// The signals to export.
     public struct Signals: OptionSet, Sendable, Hashable {
+        /// The signals' bits.
         public let rawValue: Int
+        /// Signals from their bits.
         public init(rawValue: Int) { self.rawValue = rawValue }
         /// Spans.
         public static let traces = Signals(rawValue: 1)

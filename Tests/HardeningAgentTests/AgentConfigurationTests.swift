@@ -200,6 +200,28 @@ import Testing
         }
     }
 
+    @Test func otlpNeedsAnHTTPEndpointAndTakesAnExportTimeout() throws {
+        #expect(try AgentConfiguration.parse(yaml: "service: s", file: "a.yaml", environment: [:]).otlp == nil)
+        let otlp = try AgentConfiguration.parse(yaml: "otlp: {endpoint: \"http://127.0.0.1:4318\", export_timeout: 2s}", file: "a.yaml",
+                                                environment: [:]).otlp
+        #expect(otlp?.endpoint == "http://127.0.0.1:4318" && otlp?.exportTimeout == .seconds(2))
+        #expect(try AgentConfiguration.parse(yaml: "otlp: {endpoint: \"https://otlp.example.com\"}", file: "a.yaml", environment: [:])
+            .otlp?.exportTimeout == .seconds(5))
+        for (yaml, expected) in [
+            ("otlp:\n  endpoint: 127.0.0.1:4318", "a.yaml:2: otlp.endpoint: expected the collector's OTLP/HTTP address, such as http://127.0.0.1:4318, got '127.0.0.1:4318'"),
+            ("otlp:\n  export_timeout: 1s", "a.yaml:2: otlp.endpoint: required: the collector's OTLP/HTTP address, such as http://127.0.0.1:4318"),
+            ("otlp:\n  endpoint: http://c:4318\n  protocol: grpc", "a.yaml:3: otlp.protocol:"),
+        ] {
+            do {
+                _ = try AgentConfiguration.parse(yaml: yaml, file: "a.yaml", environment: [:])
+                Issue.record("accepted: \(yaml)")
+            } catch {
+                let lines = error.problems.map(\.description)
+                #expect(lines.contains { $0.hasPrefix(expected) }, "\(lines)")
+            }
+        }
+    }
+
     @Test func invalidYAMLSaysWhere() {
         do {
             _ = try AgentConfiguration.parse(yaml: "service: a\nserver:\n  port: [1, 2\n", file: "bad.yaml", environment: [:])

@@ -1,8 +1,15 @@
 import Foundation
 import Hardening
 import HardeningLog
+import HardeningOTel
 import HardeningTestKit
 import HardeningTestSupport
+import Logging
+import Metrics
+#if OTLP
+import OTel
+#endif
+import ServiceLifecycle
 import Testing
 
 #if canImport(Glibc)
@@ -253,7 +260,7 @@ extension LoadTests {
                     - {name: collector, type: tcp, host: 127.0.0.1, port: \(receiverPort)}
                 """)
             let agent = try Child(config: directory.path + "/agent.yaml", directory: directory.path,
-                                  environment: ["OTEL_BSP_SCHEDULE_DELAY": "100"])
+                                  environment: ["OTEL_BSP_SCHEDULE_DELAY": "100", "OTEL_RESOURCE_ATTRIBUTES": "deployment.environment=test"])
             let port = try await agent.port()
             let spansPath = receiverDirectory + "/spans.jsonl"
             let exported = await eventually(timeout: .seconds(30)) {
@@ -264,6 +271,7 @@ extension LoadTests {
             #expect(healthy.contains("hardening_otlp_export_failures_total{signal=\"traces\"} 0\n"), "\(healthy.suffix(800))")
             let firstSpan = try #require(String(contentsOfFile: spansPath, encoding: .utf8).split(separator: "\n").first)
             #expect(firstSpan.contains("\"service.name\": \"otlp-agent\"") && firstSpan.contains("\"kind\": 3"))
+            #expect(firstSpan.contains("\"deployment.environment\": \"test\""), "the OTEL_* variables apply: \(firstSpan)")
 
             // The receiver goes away: exports fail, the agent counts them and goes on.
             #expect(try await receiver.terminate() == 0)
@@ -280,5 +288,36 @@ extension LoadTests {
             let told = agent.stdout.split(separator: "\n").filter { $0.contains("\"event\":\"log.message\"") && $0.contains("\"logger\":\"swift-otel\"") }
             #expect(!told.isEmpty && told.allSatisfy { $0.contains("\"otel_failure\"") }, "\(agent.stdout.suffix(1500))")
         }
+    
+
+        #if OTLP
+        /// `OTLPExport.make(signals: [.traces, .metrics])`: swift-metrics instruments made through
+        /// its factory reach the receiver, and the export stops at graceful shutdown.
+        @Test func metricsMadeThroughTheExportsFactoryReachTheReceiver() async throws {
+            let directory = TemporaryDirectory(prefix: "otlp-metrics")
+            defer { directory.remove() }
+            let receiver = try Self.receiver(directory.path)
+            let port = try await receiver.port()
+            let export = try HardeningOTel.OTLPExport.make(serviceName: "metrics-test", endpoint: "http://127.0.0.1:\(port)",
+                                                          signals: [.traces, .metrics]) { configuration in
+                configuration.metrics.exportInterval = .milliseconds(200)
+            }
+            let factory = try #require(export.metricsFactory)
+            let counter = factory.makeCounter(label: "questions_total", dimensions: [("outcome", "answered")])
+            let group = ServiceGroup(configuration: .init(services: [.init(service: export.service)],
+                                                          logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })))
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                counter.increment(by: 3)
+                try await Task.sleep(for: .milliseconds(800))
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            #expect(try await receiver.terminate() == 0)
+            let counts = try String(contentsOfFile: directory.path + "/counts.json", encoding: .utf8)
+            #expect(counts.range(of: #""metrics": [1-9]"#, options: .regularExpression) != nil, "\(counts)")
+            #expect(export.diagnostics.counts.totalFailedExports == 0)
+        }
+        #endif
     }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The public API of the library products, one declaration a line ("module kind path"), from the
-# compiler's symbol graphs: what a user of Hardening, HardeningLog, HardeningAgent and
-# HardeningTestKit can call. docs/public-api.txt is the reviewed listing.
+# compiler's symbol graphs: what a user of Hardening, HardeningLog, HardeningAgent, HardeningTestKit
+# and HardeningOTel can call. docs/public-api.txt is the reviewed listing.
 #
 #   bash tools/api/public-api.sh           print the listing
 #   bash tools/api/public-api.sh --update  rewrite docs/public-api.txt
@@ -15,7 +15,7 @@ listing="$(python3 - "$graphs" <<'PY'
 import json, os, sys
 directory = sys.argv[1]
 lines = set()
-for module in ["Hardening", "HardeningLog", "HardeningAgent", "HardeningTestKit"]:
+for module in ["Hardening", "HardeningLog", "HardeningAgent", "HardeningTestKit", "HardeningOTel"]:
     for name in os.listdir(directory):
         if name == f"{module}.symbols.json" or name.startswith(f"{module}@"):
             for symbol in json.load(open(os.path.join(directory, name)))["symbols"]:
