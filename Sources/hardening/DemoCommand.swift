@@ -85,7 +85,13 @@ struct DemoCommand: AsyncParsableCommand {
         var diagnostics: ExportDiagnostics?
         if let otlpEndpoint {
             #if OTLP
-            let export = try OTLPExport.make(serviceName: "rag-demo", endpoint: otlpEndpoint, signals: [.traces, .logs])
+            let export: OTLPExport
+            do {
+                export = try OTLPExport.make(serviceName: "rag-demo", endpoint: otlpEndpoint, signals: [.traces, .logs])
+            } catch {
+                FileHandleStandardError.write("hardening demo: cannot export over OTLP to \(otlpEndpoint): \(error)\n")
+                throw ExitCode(64)
+            }
             options.tracer = export.tracer
             if let logs = export.logHandlerFactory {
                 // Export is best effort: its queue drops (counted) rather than hold the demo's lossless bus.
@@ -127,7 +133,7 @@ struct DemoCommand: AsyncParsableCommand {
         out.close()
         if let counts = diagnostics?.counts, counts.totalFailedExports > 0 || !counts.dropped.isEmpty {
             FileHandleStandardError.write("hardening demo: OTLP export failed \(counts.totalFailedExports) time(s), "
-                                          + "\(counts.dropped.values.reduce(0, +)) span(s) dropped (see the swift-otel log.message events)\n")
+                                          + "\(counts.dropped.values.reduce(0, +)) span(s) or record(s) dropped (see the swift-otel log.message events)\n")
         }
         if result.files.lostEvents > 0 {
             FileHandleStandardError.write("hardening demo: \(result.files.lostEvents) event(s) could not be written to \(logDirectory): "

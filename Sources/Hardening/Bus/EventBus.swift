@@ -131,7 +131,7 @@ public final class EventBus: Service, Sendable {
         }
 
         /// The tracer bootstrapped with `InstrumentationSystem.bootstrap`, or `nil` if none was (the
-    /// no-op tracer), so that spans cost nothing when nobody collects them.
+        /// no-op tracer), so that spans cost nothing when nobody collects them.
         public static func bootstrappedTracer() -> (any Tracer)? {
             let tracer = InstrumentationSystem.tracer
             return tracer is NoOpTracer ? nil : tracer

@@ -1,5 +1,5 @@
-import Tracing
 import Synchronization
+import Tracing
 
 /// Stops calling a failing dependency for a while, then tries it again carefully: the guide's
 /// `CircuitBreaker(failure_threshold, recovery_timeout)` and `breaker.call(...)`.

@@ -142,18 +142,18 @@ public struct AgentConfiguration: Sendable {
         }
     }
 
-    /// The `service` field of events.
     /// OTLP export of the agent's spans (health probes, the webhook's calls).
     public struct OTLP: Sendable, Hashable {
         /// The collector's OTLP/HTTP base address (`http://host:4318`).
         public var endpoint: String
-        /// The most one export may take, and the flush at shutdown.
+        /// The most one export may take, and the most the exporter takes to stop.
         public var exportTimeout: Duration = .seconds(5)
 
         /// Export to `endpoint`.
         public init(endpoint: String) { self.endpoint = endpoint }
     }
 
+    /// The `service` field of events.
     public var service = "hardening-agent"
     public var server = Server()
     public var events = Events()
