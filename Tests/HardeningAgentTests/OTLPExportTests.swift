@@ -258,6 +258,12 @@ extension LoadTests {
                   interval: 100ms
                   checks:
                     - {name: collector, type: tcp, host: 127.0.0.1, port: \(receiverPort)}
+                    - {name: nowhere, type: tcp, host: 127.0.0.1, port: 1, critical: false}
+                alerts:
+                  rules:
+                    - {name: down, consecutive_failures: 1, resolve_after: 2}
+                  # The receiver answers 404 here: a webhook call that fails, in its span.
+                  webhook: {url: "http://127.0.0.1:\(receiverPort)/hook", attempts: 1}
                 """)
             let agent = try Child(config: directory.path + "/agent.yaml", directory: directory.path,
                                   environment: ["OTEL_BSP_SCHEDULE_DELAY": "100", "OTEL_RESOURCE_ATTRIBUTES": "deployment.environment=test"])
@@ -267,6 +273,15 @@ extension LoadTests {
                 ((try? String(contentsOfFile: spansPath, encoding: .utf8)) ?? "").contains("\"name\": \"health collector\"")
             }
             #expect(exported, "the probes' spans reached the receiver")
+            let posted = await eventually(timeout: .seconds(30)) {
+                ((try? String(contentsOfFile: spansPath, encoding: .utf8)) ?? "").contains("\"http.request.method\": \"POST\"")
+            }
+            #expect(posted, "the webhook's call is a span")
+            let spanLines = try String(contentsOfFile: spansPath, encoding: .utf8).split(separator: "\n")
+            let webhookSpan = try #require(spanLines.first { $0.contains("\"http.request.method\": \"POST\"") })
+            #expect(webhookSpan.contains("\"name\": \"POST\"") && webhookSpan.contains("\"kind\": 3") && webhookSpan.contains("/hook"))
+            #expect(webhookSpan.contains("\"status\": {\"code\": 2"), "the webhook answered 404: the call failed: \(webhookSpan)")
+            #expect(spanLines.contains { $0.contains("\"name\": \"retry alert.webhook\"") } && spanLines.contains { $0.contains("\"name\": \"breaker webhook\"") })
             let healthy = try await HTTPHealthCheckTests.withClient { try await AgentProcessTests.get($0, "http://127.0.0.1:\(port)/metrics").body }
             #expect(healthy.contains("hardening_otlp_export_failures_total{signal=\"traces\"} 0\n"), "\(healthy.suffix(800))")
             let firstSpan = try #require(String(contentsOfFile: spansPath, encoding: .utf8).split(separator: "\n").first)

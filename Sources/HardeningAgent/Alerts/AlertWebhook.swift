@@ -85,26 +85,35 @@ public final class AlertWebhook: EventSink, Service, Sendable {
     /// Posts one alert; with a tracer on the bus, in a client span `POST` (its retry, attempts
     /// and breaker calls under it).
     private func post(_ event: Event) async {
-        guard let bus, bus.tracer != nil else { return await postUntraced(event) }
+        guard let bus, bus.tracer != nil else {
+            await postUntraced(event)
+            return
+        }
         let attributes: SpanAttributes = [
             "http.request.method": "POST", "url.full": .string(shownURL), "hardening.alert": .string(event.kind.rawValue),
         ]
-        await bus.withSpan("POST", ofKind: .client, attributes: attributes) { _ in await postUntraced(event) }
+        await bus.withSpan("POST", ofKind: .client, attributes: attributes) { span in
+            if let failure = await postUntraced(event) { span?.setStatus(SpanStatus(code: .error, message: failure)) }
+        }
     }
 
-    private func postUntraced(_ event: Event) async {
+    /// Posts one alert; returns why it could not, if it could not.
+    @discardableResult
+    private func postUntraced(_ event: Event) async -> String? {
         let payload = Array(Self.body(for: event).jsonText.utf8)
         do {
             try await retry.run("alert.webhook") {
                 try await self.breaker.call { try await self.send(payload) }
             }
             counts.withLock { $0.sent += 1 }
+            return nil
         } catch {
             counts.withLock { $0.failed += 1 }
             let cause = "\(error.lastError)"
             bus?.emit(ErrorRecorded(operation: "alert.webhook", errorType: "\(type(of: error.lastError))",
                                     error: "could not post the alert to \(shownURL): \(cause)",
                                     context: ["alert": .string(event.kind.rawValue)]))
+            return cause
         }
     }
 
