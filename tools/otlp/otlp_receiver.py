@@ -96,27 +96,24 @@ class Receiver:
         with self.lock:
             self.counts["requests"] += 1
             if name == "traces":
-                for resource_spans in request.resource_spans:
-                    resource = attributes(resource_spans.resource.attributes)
-                    for scope_spans in resource_spans.scope_spans:
-                        for span in scope_spans.spans:
-                            self.counts["traces"] += 1
-                            if self.spans:
-                                self.spans.write(json.dumps(span_json(span, resource)) + "\n")
-                if self.spans:
-                    self.spans.flush()
+                spans = ((span, resource.resource) for resource in request.resource_spans
+                         for scope in resource.scope_spans for span in scope.spans)
+                self.write(self.spans, spans, span_json, "traces")
             elif name == "metrics":
                 self.counts["metrics"] += sum(len(scope.metrics) for rm in request.resource_metrics for scope in rm.scope_metrics)
             else:
-                for resource_logs in request.resource_logs:
-                    resource = attributes(resource_logs.resource.attributes)
-                    for scope_logs in resource_logs.scope_logs:
-                        for record in scope_logs.log_records:
-                            self.counts["logs"] += 1
-                            if self.logs:
-                                self.logs.write(json.dumps(log_json(record, resource)) + "\n")
-                if self.logs:
-                    self.logs.flush()
+                records = ((record, resource.resource) for resource in request.resource_logs
+                           for scope in resource.scope_logs for record in scope.log_records)
+                self.write(self.logs, records, log_json, "logs")
+
+    def write(self, out, items, to_json, signal):
+        """Counts `items` (pairs of an item and its resource) and writes each as a JSON line."""
+        for item, resource in items:
+            self.counts[signal] += 1
+            if out:
+                out.write(json.dumps(to_json(item, attributes(resource.attributes))) + "\n")
+        if out:
+            out.flush()
 
 
 def handler_for(receiver):
