@@ -160,7 +160,7 @@ public struct AgentConfiguration: Sendable {
     public var health = Health()
     public var alerts = Alerts()
     public var validation = Validation()
-    /// `otlp`: spans over OTLP/HTTP; `nil`: none (the `OTEL_*` variables still configure it when set).
+    /// `otlp`: spans over OTLP/HTTP; `nil`: no export (with it, the `OTEL_*` variables apply over it).
     public var otlp: OTLP?
     /// The most a graceful shutdown may take before the remaining work is cancelled.
     public var shutdownTimeout: Duration = .seconds(10)
