@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Hardening
 import HardeningAgent
 import HardeningDemo
@@ -58,7 +59,7 @@ struct DemoCommand: AsyncParsableCommand {
     var dashboardPort: Int?
 
     @Option(name: .customLong("otlp"),
-            help: ArgumentHelp("Export the demo's traces, and its events as log records, over OTLP/HTTP to this collector (http://127.0.0.1:4318; the OTEL_* variables apply).",
+            help: ArgumentHelp("Export the demo's traces, and its events as log records, over OTLP/HTTP to this collector (http://127.0.0.1:4318; OTEL_EXPORTER_OTLP_ENDPOINT alone does the same; the OTEL_* variables apply, OTEL_SDK_DISABLED=true turns it off).",
                                valueName: "url"))
     var otlpEndpoint: String?
 
@@ -83,6 +84,13 @@ struct DemoCommand: AsyncParsableCommand {
         options.dashboardPort = dashboardPort
         options.onDashboard = { url in FileHandleStandardError.write("hardening demo: dashboard listening on \(url)\n") }
         var diagnostics: ExportDiagnostics?
+        let environment = ProcessInfo.processInfo.environment
+        // --otlp, or the standard variables alone; OTEL_SDK_DISABLED=true turns both off.
+        var otlpEndpoint = self.otlpEndpoint ?? OTLPEnvironment.endpoint(in: environment)
+        if otlpEndpoint != nil, OTLPEnvironment.disablesExport(environment) {
+            FileHandleStandardError.write("hardening demo: OTEL_SDK_DISABLED=true: no OTLP export\n")
+            otlpEndpoint = nil
+        }
         if let otlpEndpoint {
             #if OTLP
             let export: OTLPExport

@@ -207,6 +207,15 @@ import Testing
         #expect(otlp?.endpoint == "http://127.0.0.1:4318" && otlp?.exportTimeout == .seconds(2))
         #expect(try AgentConfiguration.parse(yaml: "otlp: {endpoint: \"https://otlp.example.com\"}", file: "a.yaml", environment: [:])
             .otlp?.exportTimeout == .seconds(5))
+        // The standard variables alone turn it on; OTEL_SDK_DISABLED=true turns it off, the file's too.
+        let fromEnvironment = try AgentConfiguration.parse(yaml: "service: s", file: "a.yaml",
+                                                           environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"]).otlp
+        #expect(fromEnvironment?.endpoint == "http://collector:4318")
+        #expect(try AgentConfiguration.parse(yaml: "otlp: {endpoint: \"http://c:4318\"}", file: "a.yaml",
+                                             environment: ["OTEL_SDK_DISABLED": "true"]).otlp == nil)
+        #expect(throws: AgentConfigurationError.self) {
+            try AgentConfiguration.parse(yaml: "service: s", file: "a.yaml", environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"])
+        }
         for (yaml, expected) in [
             ("otlp:\n  endpoint: 127.0.0.1:4318", "a.yaml:2: otlp.endpoint: expected the collector's OTLP/HTTP address, such as http://127.0.0.1:4318, got '127.0.0.1:4318'"),
             ("otlp:\n  export_timeout: 1s", "a.yaml:2: otlp.endpoint: required: the collector's OTLP/HTTP address, such as http://127.0.0.1:4318"),

@@ -62,12 +62,33 @@ extension LoadTests {
             ] + extra, directory: directory, environment: [:])
         }
 
-        static func demo(_ directory: String, endpoint: String, seconds: Int = 4) async throws -> ChildProcess.Output {
+        /// `hardening demo --otlp endpoint` (`endpoint` nil: no flag), with `environment` added.
+        static func demo(_ directory: String, endpoint: String?, seconds: Int = 4,
+                         environment: [String: String] = [:]) async throws -> ChildProcess.Output {
             try await ChildProcess.runDetached([
                 ChildProcess.hardeningExecutable, "demo", "--duration", "\(seconds)", "--log-dir", directory + "/logs", "--stdout", "off",
-                "--otlp", endpoint,
-            ], environment: ProcessInfo.processInfo.environment.merging(["OTEL_BSP_SCHEDULE_DELAY": "200", "OTEL_BLRP_SCHEDULE_DELAY": "200",
-                                                                          "OTEL_BLRP_MAX_QUEUE_SIZE": "65536"]) { $1 })
+            ] + (endpoint.map { ["--otlp", $0] } ?? []), environment: ProcessInfo.processInfo.environment.merging([
+                "OTEL_BSP_SCHEDULE_DELAY": "200", "OTEL_BLRP_SCHEDULE_DELAY": "200", "OTEL_BLRP_MAX_QUEUE_SIZE": "65536",
+            ].merging(environment) { $1 }) { $1 })
+        }
+
+        /// Without `--otlp`: `OTEL_EXPORTER_OTLP_ENDPOINT` alone exports, and `OTEL_SDK_DISABLED=true`
+        /// turns even `--otlp` off.
+        @Test func theStandardVariablesTurnExportOnAndOff() async throws {
+            let directory = TemporaryDirectory(prefix: "otlp-env")
+            defer { directory.remove() }
+            let receiver = try Self.receiver(directory.path)
+            let port = try await receiver.port()
+            let endpoint = "http://127.0.0.1:\(port)"
+            let disabled = try await Self.demo(directory.path, endpoint: endpoint, seconds: 1, environment: ["OTEL_SDK_DISABLED": "true"])
+            #expect(disabled.status == 0 && disabled.stderr.contains("OTEL_SDK_DISABLED=true: no OTLP export"), "\(disabled.stderr)")
+            let spansPath = directory.path + "/spans.jsonl"
+            #expect(((try? String(contentsOfFile: spansPath, encoding: .utf8)) ?? "").isEmpty, "nothing exported while disabled")
+            let byVariable = try await Self.demo(directory.path, endpoint: nil, seconds: 1, environment: ["OTEL_EXPORTER_OTLP_ENDPOINT": endpoint])
+            #expect(byVariable.status == 0, "\(byVariable.stderr)")
+            #expect(try await receiver.terminate() == 0)
+            let spans = try String(contentsOfFile: spansPath, encoding: .utf8)
+            #expect(spans.contains("\"name\": \"question\"") && spans.contains("\"service.name\": \"rag-demo\""))
         }
 
         static func events(in directory: String) throws -> [Event] {

@@ -1,5 +1,6 @@
 import Hardening
 import HardeningLog
+import HardeningOTel
 import Yams
 
 #if canImport(Glibc)
@@ -65,6 +66,15 @@ extension AgentConfiguration {
         }
         readServer(top.fields("server"), into: &configuration.server)
         readOTLP(top.fields("otlp"), into: &configuration.otlp)
+        // The standard variables alone turn export on, and OTEL_SDK_DISABLED=true turns it off.
+        if configuration.otlp == nil, let endpoint = OTLPEnvironment.endpoint(in: environment) {
+            if endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://") {
+                configuration.otlp = OTLP(endpoint: endpoint)
+            } else {
+                problems.add(0, "OTEL_EXPORTER_OTLP_ENDPOINT", "expected the collector's OTLP/HTTP address, such as http://127.0.0.1:4318, got '\(endpoint)'")
+            }
+        }
+        if OTLPEnvironment.disablesExport(environment) { configuration.otlp = nil }
         readEvents(top.fields("events"), into: &configuration.events, file: file)
         // The sources come first: `${VAR}` in checks and the webhook resolve against them.
         let validationFields = top.fields("config")
