@@ -1,3 +1,4 @@
+import Foundation
 import Hardening
 import HardeningTestKit
 import InMemoryTracing
@@ -41,6 +42,11 @@ extension String {
 }
 
 private struct Flaky: Error {}
+
+/// An error whose description carries a credential, as an HTTP client's may (a URL with its key).
+private struct Leaky: Error, CustomStringConvertible {
+    var description: String { "GET https://api.example.com/v1?api_key=sk-live-4f8a9b2c7d6e5f4a3b2c1d0e9f8a7b6c failed" }
+}
 
 /// The primitives' spans through a tracer given to the bus: their tree, attributes, failures and
 /// span events, the events' ids, and nothing at all without a tracer.
@@ -147,5 +153,28 @@ private struct Flaky: Error {}
         #expect(direct.traceID == request.traceID && direct.spanID == request.spanID)
         let timed = try #require(sink.events.first { $0.kind == TimingRecorded.kind })
         #expect(timed.traceID == request.traceID && timed.spanID == step.spanID)
+    }
+
+    /// Spans reach a collector the redactor never sees: what they say in text goes through the
+    /// bus's redactor first (the exception's message, the status, the span events' attrs).
+    @Test func aSecretInAnErrorNeverReachesTheSpans() async throws {
+        let tracer = W3CInMemoryTracer()
+        let sink = InMemorySink()
+        let bus = bus(tracer, sink)
+        let secret = "sk-live-4f8a9b2c7d6e5f4a3b2c1d0e9f8a7b6c"
+        let answer = try await ResiliencePipeline(bus: bus).retry(RetryPolicy(maxAttempts: 1))
+            .run("lookup", fallback: .value("cached", name: "cache")) { () async throws -> String in throw Leaky() }
+        #expect(answer == "cached")
+        await bus.shutdown()
+        let spans = tracer.base.finishedSpans
+        let attempt = try #require(spans.first { $0.operationName == "attempt lookup" })
+        let message = try #require(attempt.errors.first?.attributes.get("exception.message"))
+        #expect(message == .string(Leaky().description.replacingOccurrences(of: secret, with: "[REDACTED]")), "\(message)")
+        #expect(attempt.status?.message?.contains(secret) == false && attempt.status?.message?.contains("[REDACTED]") == true)
+        let fallback = try #require(spans.flatMap(\.events).first { $0.name == "fallback.used" })
+        var texts: [String] = []
+        fallback.attributes.forEach { _, value in texts.append("\(value)") }
+        #expect(!texts.isEmpty && texts.allSatisfy { !$0.contains(secret) }, "\(texts)")
+        #expect(texts.contains { $0.contains("[REDACTED]") }, "\(texts)")
     }
 }

@@ -113,7 +113,7 @@ public final class CircuitBreaker<C: Clock>: Sendable where C.Duration == Durati
     /// ``call(_:)`` in a span.
     @usableFromInline
     func callTraced<T: Sendable>(_ bus: EventBus, _ body: @Sendable () async throws -> T) async throws -> T {
-        try await HardeningSpans(tracer: bus.tracer!).run("breaker \(name)", attributes: ["hardening.breaker.name": .string(name)]) { span in
+        try await HardeningSpans(bus)!.run("breaker \(name)", attributes: ["hardening.breaker.name": .string(name)]) { span in
             defer { span.attributes["hardening.breaker.state"] = snapshot.state.rawValue }
             return try await callCounted(body)
         }

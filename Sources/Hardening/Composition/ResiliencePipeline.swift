@@ -77,8 +77,8 @@ public struct ResiliencePipeline<C: Clock>: Sendable where C.Duration == Duratio
     /// and breaker calls are child spans; a fallback is a span event on it).
     public func run<T: Sendable>(_ operation: String, fallback: Fallback<T>? = nil,
                                  _ body: @Sendable () async throws -> T) async throws -> T {
-        guard let tracer = bus?.tracer else { return try await layered(operation, fallback: fallback, body) }
-        return try await HardeningSpans(tracer: tracer).run(
+        guard let spans = HardeningSpans(bus) else { return try await layered(operation, fallback: fallback, body) }
+        return try await spans.run(
             "pipeline \(operation)", attributes: ["hardening.operation": .string(operation)]
         ) { _ in try await layered(operation, fallback: fallback, body) }
     }

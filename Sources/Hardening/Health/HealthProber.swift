@@ -42,7 +42,7 @@ public struct HealthProber<C: Clock>: Sendable where C.Duration == Duration {
     /// span's ids.
     public func probeAll() async -> [Probe] {
         var probes = [(probe: Probe, trace: TraceContext?)?](repeating: nil, count: checks.count)
-        let spans = bus?.tracer.map(HardeningSpans.init(tracer:))
+        let spans = HardeningSpans(bus)
         await withTaskGroup(of: (Int, Probe, TraceContext?).self) { group in
             for (index, check) in checks.enumerated() {
                 group.addTask {
@@ -72,9 +72,7 @@ public struct HealthProber<C: Clock>: Sendable where C.Duration == Duration {
             let result = await probe(check)
             span.attributes["hardening.health.status"] = result.status.rawValue
             span.attributes["hardening.health.latency_ms"] = result.latency.milliseconds
-            if result.status == .unhealthy {
-                span.setStatus(SpanStatus(code: .error, message: result.message))
-            }
+            if result.status == .unhealthy { spans.fail(span, result.message) }
             return (index, Probe(name: check.name, isCritical: check.isCritical, result: result), ServiceContext.current?.traceContext)
         }
     }

@@ -78,7 +78,7 @@ public struct Retry<C: Clock>: Sendable where C.Duration == Duration {
         _ bus: EventBus, _ operation: String, deadline: C.Instant?,
         retryOnResult: (@Sendable (T) -> Bool)?, _ body: @Sendable () async throws -> T
     ) async throws(RetryError) -> T {
-        let spans = HardeningSpans(tracer: bus.tracer!)
+        let spans = HardeningSpans(bus)!
         let attempts = RetryAttemptSpans(spans: spans, operation: operation)
         let attributes: SpanAttributes = [
             "hardening.operation": .string(operation), "hardening.retry.max_attempts": .int64(Int64(policy.maxAttempts)),

@@ -26,8 +26,8 @@ public struct Timing<C: Clock>: Sendable where C.Duration == Duration {
     /// operation is also a span of its name (`hardening.slow` set on a slow call).
     public func timed<T>(_ operation: String, slowThreshold: Duration? = nil,
                          _ body: () async throws -> T) async rethrows -> T {
-        guard let tracer = bus?.tracer else { return try await measured(operation, slowThreshold: slowThreshold, body) }
-        return try await HardeningSpans(tracer: tracer).run(operation, attributes: ["hardening.operation": .string(operation)]) { span in
+        guard let spans = HardeningSpans(bus) else { return try await measured(operation, slowThreshold: slowThreshold, body) }
+        return try await spans.run(operation, attributes: ["hardening.operation": .string(operation)]) { span in
             try await measured(operation, slowThreshold: slowThreshold, span: span, body)
         }
     }

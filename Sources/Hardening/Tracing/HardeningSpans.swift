@@ -4,17 +4,26 @@ import Tracing
 /// The spans the primitives open: each around a call, through the bus's tracer (the one the
 /// application bootstrapped, read once when the bus's configuration was made).
 ///
-/// With no tracer nothing here runs: a primitive checks ``EventBus/tracer`` (a stored
-/// property) and takes its untraced path. With one, the span's context is the task's
+/// With no tracer nothing here runs: a primitive checks the bus (``EventBus/opensSpans``, one
+/// byte) and takes its untraced path. With one, the span's context is the task's
 /// `ServiceContext` for the body, with the span's W3C ids under ``InstrumentationContext/traceContext``
 /// so that every event emitted inside carries them (read by ``TraceContextProvider/serviceContext``
 /// without asking the tracer again).
+///
+/// What a span says in text (an error's description, a status message) goes through the bus's
+/// redactor first, as the events do: a collector gets no secret the files would not.
 @usableFromInline
 struct HardeningSpans: Sendable {
     @usableFromInline let tracer: any Tracer
+    let redactor: Redactor?
 
+    /// The spans of `bus`'s tracer; `nil` without a bus or a tracer.
     @usableFromInline
-    init(tracer: any Tracer) { self.tracer = tracer }
+    init?(_ bus: EventBus?) {
+        guard let bus, let tracer = bus.tracer else { return nil }
+        self.tracer = tracer
+        self.redactor = bus.configuration.redactor
+    }
 
     /// Runs `body` in a new child span of the current context; a thrown error is recorded on the
     /// span (status error, `error.type`) and rethrown; the span ends on every exit.
@@ -26,7 +35,7 @@ struct HardeningSpans: Sendable {
         let span = tracer.startSpan(name, context: parent ?? ServiceContext.current ?? .topLevel, ofKind: kind)
         span.attributes.merge(attributes)
         var context = span.context
-        context.traceContext = traceContext(of: context)
+        context.traceContext = Self.traceContext(of: context, through: tracer)
         let result: Result<T, E> = await ServiceContext.withValue(context) {
             await CurrentSpan.$span.withValue(SpanBox(span)) {
                 do throws(E) {
@@ -36,22 +45,27 @@ struct HardeningSpans: Sendable {
                 }
             }
         }
-        if case .failure(let error) = result { Self.recordFailure(error, on: span) }
+        if case .failure(let error) = result { recordFailure(error, on: span) }
         span.end()
         return try result.get()
     }
 
-    /// Marks a span failed by `error`.
-    static func recordFailure(_ error: any Error, on span: any Span) {
-        span.recordError(error)
+    /// Marks a span failed by `error`: the `exception` event (its message redacted), `error.type`,
+    /// status error.
+    func recordFailure(_ error: any Error, on span: any Span) {
+        let message = redacted(String(describing: error))
+        span.recordError(error, attributes: ["exception.message": .string(message)])
         span.attributes["error.type"] = String(reflecting: type(of: error))
-        span.setStatus(SpanStatus(code: .error, message: String(describing: error)))
+        span.setStatus(SpanStatus(code: .error, message: message))
     }
 
-    /// The W3C ids of `context` as the tracer propagates them (`nil` if it propagates none).
-    func traceContext(of context: ServiceContext) -> TraceContext? {
-        Self.traceContext(of: context, through: tracer)
+    /// Marks a span failed with `message` (redacted).
+    func fail(_ span: any Span, _ message: String) {
+        span.setStatus(SpanStatus(code: .error, message: redacted(message)))
     }
+
+    /// `text` without the secrets the bus's redactor finds in it.
+    func redacted(_ text: String) -> String { redactor?.redacted(text) ?? text }
 
     /// The W3C ids of `context` as `instrument` injects them into a `traceparent` header.
     static func traceContext(of context: ServiceContext, through instrument: any Instrument) -> TraceContext? {
@@ -108,19 +122,20 @@ extension EventBus {
         _ name: String, ofKind kind: SpanKind = .internal, parent: ServiceContext? = nil, attributes: SpanAttributes = [:],
         _ body: ((any Span)?) async throws(E) -> T
     ) async throws(E) -> T {
-        guard let tracer else { return try await body(nil) }
-        return try await HardeningSpans(tracer: tracer).run(name, kind: kind, parent: parent, attributes: attributes) { span throws(E) in
+        guard let spans = HardeningSpans(self) else { return try await body(nil) }
+        return try await spans.run(name, kind: kind, parent: parent, attributes: attributes) { span throws(E) in
             try await body(span)
         }
     }
 
-    /// Adds an emitted event to the open span as a span event, if its kind is one of
-    /// ``EventKind/spanEventKinds`` and a primitive's span is open on this task.
+    /// Adds an emitted event to the open span as a span event (its attrs redacted, as the
+    /// event's will be), if its kind is one of ``EventKind/spanEventKinds`` and a primitive's
+    /// span is open on this task.
     @usableFromInline
     func addSpanEvent(_ kind: EventKind, _ attrs: Attributes) {
-        guard let box = CurrentSpan.span, EventKind.spanEventKinds.contains(kind) else { return }
+        guard EventKind.spanEventKinds.contains(kind), let box = CurrentSpan.span else { return }
         var attributes = SpanAttributes()
-        for (key, value) in attrs {
+        for (key, value) in configuration.redactor?.redacted(attrs) ?? attrs {
             switch value {
             case .string(let text): attributes[key] = text
             case .int(let number): attributes[key] = number

@@ -93,7 +93,9 @@ public final class AlertWebhook: EventSink, Service, Sendable {
             "http.request.method": "POST", "url.full": .string(shownURL), "hardening.alert": .string(event.kind.rawValue),
         ]
         await bus.withSpan("POST", ofKind: .client, attributes: attributes) { span in
-            if let failure = await postUntraced(event) { span?.setStatus(SpanStatus(code: .error, message: failure)) }
+            if let failure = await postUntraced(event) {
+                span?.setStatus(SpanStatus(code: .error, message: bus.configuration.redactor?.redacted(failure) ?? failure))
+            }
         }
     }
 
