@@ -125,6 +125,10 @@ extension LoadTests {
             #expect(try await receiver.terminate() == 0, "\(receiver.stderr)")
             let counts = try String(contentsOfFile: directory.path + "/counts.json", encoding: .utf8)
             #expect(counts.contains("\"bad_requests\": 0"), "every request decoded: \(counts)")
+            // The demo's keys are secrets: no span and no record carries them.
+            let exported = try String(contentsOfFile: directory.path + "/spans.jsonl", encoding: .utf8)
+                + String(contentsOfFile: directory.path + "/logs.jsonl", encoding: .utf8)
+            #expect(!exported.contains("sk-demo-0000") && !exported.contains("pcsk_demo_"))
 
             let lines = try String(contentsOfFile: directory.path + "/spans.jsonl", encoding: .utf8).split(separator: "\n")
             let spans: [ExportedSpan] = try lines.map { line in try JSONDecoder().decode(ExportedSpan.self, from: Data(line.utf8)) }
@@ -222,17 +226,17 @@ extension LoadTests {
             #expect(linked == traced.count)
         }
 
-        /// A receiver that answers 500 to every export, and an address where nothing listens:
-        /// the demo runs and ends as usual, each failure is a `log.message` from swift-otel in its
-        /// files and the count is on stderr.
-        @Test(arguments: ["refuses", "absent"])
+        /// A receiver that answers 500 to every export, one that answers only after 10 s (twice the
+        /// export timeout), and an address where nothing listens: the demo runs and ends as usual,
+        /// each failure is a `log.message` from swift-otel in its files and the count is on stderr.
+        @Test(arguments: ["refuses", "slow", "absent"])
         func exportFailuresNeverFailTheApplicationAndAreCountedAndTold(_ receiverState: String) async throws {
             let directory = TemporaryDirectory(prefix: "otlp-fail")
             defer { directory.remove() }
             var receiver: Child?
             let port: Int
-            if receiverState == "refuses" {
-                receiver = try Self.receiver(directory.path, ["--fail-status", "500"])
+            if receiverState != "absent" {
+                receiver = try Self.receiver(directory.path, receiverState == "slow" ? ["--delay", "10"] : ["--fail-status", "500"])
                 port = try await receiver!.port()
             } else {
                 port = try Self.unusedPort()

@@ -22,12 +22,14 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from child_process import stop  # noqa: E402
 
 try:
     from selenium import webdriver
@@ -169,13 +171,7 @@ alerts:
     finally:
         if driver is not None:
             driver.quit()
-        if agent.poll() is None:
-            agent.send_signal(signal.SIGTERM)
-            try:
-                agent.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                agent.kill()
-                agent.wait()
+        stop(agent, timeout=20)
         try:
             gate.close()
         except OSError:

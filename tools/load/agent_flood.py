@@ -28,12 +28,14 @@ import json
 import os
 import re
 import resource
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from child_process import stop  # noqa: E402
 
 
 def free_port():
@@ -71,13 +73,7 @@ class Agent:
         return self.stderr.read()
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop(self.process, timeout=20)
 
 
 def percentile(values, fraction):

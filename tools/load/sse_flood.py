@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -30,6 +29,9 @@ import tempfile
 import threading
 import time
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from child_process import stop  # noqa: E402
 
 
 def free_port():
@@ -175,13 +177,7 @@ def main():
         if args.max_rss_mib is not None and figures["peak_rss_mib"] > args.max_rss_mib:
             problems.append(f"peak RSS {figures['peak_rss_mib']} MiB")
     finally:
-        if demo.poll() is None:
-            demo.send_signal(signal.SIGTERM)
-            try:
-                demo.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                demo.kill()
-                demo.wait()
+        stop(demo, timeout=30)
     figures["problems"] = problems
     print(json.dumps(figures, sort_keys=True, ensure_ascii=False))
     return 1 if problems else 0
