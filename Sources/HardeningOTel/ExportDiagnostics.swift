@@ -61,13 +61,9 @@ public final class ExportDiagnostics: Sendable {
     func record(level: Logger.Level, message: String, metadata: Logger.Metadata) {
         guard level >= .warning else { return }
         let signal = Self.signal(of: metadata)
-        let failure: String
-        switch message {
-        case _ where message.hasPrefix("Failed to export"): failure = "export_failed"
-        case _ where message.hasPrefix("Force flush failed"): failure = "flush_failed"
-        case _ where message.contains("dropped"): failure = "queue_full"
-        default: failure = "other"
-        }
+        let failure = message.hasPrefix("Failed to export") ? "export_failed"
+            : message.hasPrefix("Force flush failed") ? "flush_failed"
+            : message.contains("dropped") ? "queue_full" : "other"
         let dropped = metadata["dropped_count"].flatMap { Int64("\($0)") } ?? 0
         var attrs = Attributes(uniqueKeysWithValues: [("signal", .string(signal)), ("otel_failure", .string(failure))])
         if let error = metadata["error"] ?? metadata["error.message"] { attrs.appendUnchecked("error", .string("\(error)")) }

@@ -51,8 +51,11 @@ private struct Leaky: Error, CustomStringConvertible {
 /// The primitives' spans through a tracer given to the bus: their tree, attributes, failures and
 /// span events, the events' ids, and nothing at all without a tracer.
 @Suite struct SpanTests {
-    private func bus(_ tracer: (any Tracer)?, _ sink: InMemorySink) -> EventBus {
-        EventBus(configuration: .init(service: "svc", tracer: tracer), sinks: [sink])
+    /// A W3C in-memory tracer, a sink, and a bus that opens spans through the tracer.
+    private func traced() -> (W3CInMemoryTracer, InMemorySink, EventBus) {
+        let tracer = W3CInMemoryTracer()
+        let sink = InMemorySink()
+        return (tracer, sink, EventBus(configuration: .init(service: "svc", tracer: tracer), sinks: [sink]))
     }
 
     @Test func withoutATracerTheBusHasNoneAndBodiesRunWithoutASpan() async throws {
@@ -69,9 +72,7 @@ private struct Leaky: Error, CustomStringConvertible {
     }
 
     @Test func aPipelineIsASpanWithItsRetryItsAttemptsAndTheirBreakerCallsAsChildren() async throws {
-        let tracer = W3CInMemoryTracer()
-        let sink = InMemorySink()
-        let bus = bus(tracer, sink)
+        let (tracer, sink, bus) = traced()
         let breaker = CircuitBreaker(name: "llm", configuration: .init(trip: .consecutiveFailures(5)), clock: ContinuousClock(), bus: bus)
         let calls = Locked(0)
         let pipeline = ResiliencePipeline(bus: bus).retry(RetryPolicy(maxAttempts: 3, initialDelay: .milliseconds(1), jitter: .none)).breaker(breaker)
@@ -112,9 +113,7 @@ private struct Leaky: Error, CustomStringConvertible {
     }
 
     @Test func anOpenBreakerRejectsInAFailedSpanWithItsDecisionsAsSpanEvents() async throws {
-        let tracer = W3CInMemoryTracer()
-        let sink = InMemorySink()
-        let bus = bus(tracer, sink)
+        let (tracer, _, bus) = traced()
         let breaker = CircuitBreaker(name: "db", configuration: .init(trip: .consecutiveFailures(1)), clock: ContinuousClock(), bus: bus)
         _ = try? await breaker.call { throw Flaky() }
         await #expect(throws: CircuitOpenError.self) { try await breaker.call { 1 } }
@@ -134,9 +133,7 @@ private struct Leaky: Error, CustomStringConvertible {
     }
 
     @Test func eventsInsideASpanTheApplicationOpensItselfCarryItsIds() async throws {
-        let tracer = W3CInMemoryTracer()
-        let sink = InMemorySink()
-        let bus = bus(tracer, sink)
+        let (tracer, sink, bus) = traced()
         let timing = Timing(bus: bus)
         // A span opened with swift-distributed-tracing's own API, not the bus's.
         try await tracer.withSpan("request") { span in
@@ -158,9 +155,7 @@ private struct Leaky: Error, CustomStringConvertible {
     /// Spans reach a collector the redactor never sees: what they say in text goes through the
     /// bus's redactor first (the exception's message, the status, the span events' attrs).
     @Test func aSecretInAnErrorNeverReachesTheSpans() async throws {
-        let tracer = W3CInMemoryTracer()
-        let sink = InMemorySink()
-        let bus = bus(tracer, sink)
+        let (tracer, _, bus) = traced()
         let secret = "sk-live-4f8a9b2c7d6e5f4a3b2c1d0e9f8a7b6c"
         let answer = try await ResiliencePipeline(bus: bus).retry(RetryPolicy(maxAttempts: 1))
             .run("lookup", fallback: .value("cached", name: "cache")) { () async throws -> String in throw Leaky() }
