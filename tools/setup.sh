@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need on a fresh Debian machine, and nothing that is
-# already there: zlib headers (the CZlib module), gzip/coreutils (zcat, tail -F in tests),
+# already there: zlib headers (the CZlib module), libdeflate's shared library (replay loads it
+# to inflate whole gzip members; zlib reads them without it), gzip/coreutils (zcat, tail -F in tests),
 # util-linux (unshare: the PID 1 test runs `hardening` as a container's first process), jq,
 # Chromium and chromium-driver (the replay HTML report is opened headless and screenshotted; the
 # agent's live /dashboard is driven through Selenium), rsyslog (its imfile module tails our
@@ -26,6 +27,7 @@ apt_install() {
 
 need_apt=()
 [ -f /usr/include/zlib.h ] || need_apt+=(zlib1g-dev)
+compgen -G '/usr/lib/*/libdeflate.so.0' >/dev/null || [ -e /usr/lib/libdeflate.so.0 ] || need_apt+=(libdeflate0)
 command -v gzip >/dev/null || need_apt+=(gzip)
 command -v tail >/dev/null || need_apt+=(coreutils)
 command -v unshare >/dev/null || need_apt+=(util-linux)

@@ -97,24 +97,25 @@ public struct LogFuzzer {
         var pending: [UInt8] = []
         // Random chunking: the reader must not depend on where reads end.
         var position = 0
+        func take(_ bytes: UnsafeRawBufferPointer) {
+            produced += bytes.count
+            for byte in bytes {
+                if byte == 0x0A {
+                    if (try? decoder.decode(pending)) != nil { lines += 1 }
+                    pending.removeAll(keepingCapacity: true)
+                } else if pending.count < 1 << 20 {
+                    pending.append(byte)
+                }
+            }
+        }
         while position < input.count {
             let size = min(input.count - position, Int(random.next() % 512) + 1)
             input[position..<(position + size)].withUnsafeBytes { chunk in
-                decompressor.feed(chunk, output: { bytes in
-                    produced += bytes.count
-                    for byte in bytes {
-                        if byte == 0x0A {
-                            if (try? decoder.decode(pending)) != nil { lines += 1 }
-                            pending.removeAll(keepingCapacity: true)
-                        } else if pending.count < 1 << 20 {
-                            pending.append(byte)
-                        }
-                    }
-                }, damaged: { _ in pending.removeAll(keepingCapacity: true) })
+                decompressor.feed(chunk, output: take, damaged: { _ in pending.removeAll(keepingCapacity: true) })
             }
             position += size
         }
-        decompressor.finish()
+        decompressor.finish(output: take, damaged: { _ in pending.removeAll(keepingCapacity: true) })
         if lines > 0 { recovered += 1 }
         guard produced <= 64 << 20 else { return Finding(problem: "inflated more than 64 MiB from a small input", input: input) }
         return nil

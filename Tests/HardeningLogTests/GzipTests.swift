@@ -10,12 +10,27 @@ import Testing
         Array((from..<(from + count)).map { "{\"n\":\($0),\"text\":\"line number \($0)\"}\n" }.joined().utf8)
     }
 
-    private func inflate(_ data: [UInt8]) throws -> (bytes: [UInt8], damage: [GzipDecompressor.Damage]) {
-        let decompressor = try GzipDecompressor()
+    private func inflate(_ data: [UInt8], wholeMembers: Bool = true) throws -> (bytes: [UInt8], damage: [GzipDecompressor.Damage]) {
+        try inflate(data, wholeMembers: wholeMembers, chunks: [data.count]).0
+    }
+
+    /// Inflates `data` fed in pieces of the sizes `chunks` gives (cycled); also returns the
+    /// decompressor (for its counts).
+    private func inflate(_ data: [UInt8], wholeMembers: Bool, chunks: [Int]) throws
+        -> ((bytes: [UInt8], damage: [GzipDecompressor.Damage]), GzipDecompressor)
+    {
+        let decompressor = try GzipDecompressor(wholeMembers: wholeMembers)
         var output: [UInt8] = []
-        data.withUnsafeBytes { decompressor.feed($0, output: { output.append(contentsOf: $0) }) }
-        decompressor.finish()
-        return (output, decompressor.damage)
+        var position = 0
+        var chunk = 0
+        while position < data.count {
+            let end = min(data.count, position + max(1, chunks[chunk % chunks.count]))
+            data[position..<end].withUnsafeBytes { decompressor.feed($0, output: { output.append(contentsOf: $0) }) }
+            position = end
+            chunk += 1
+        }
+        decompressor.finish(output: { output.append(contentsOf: $0) })
+        return ((output, decompressor.damage), decompressor)
     }
 
     @Test func membersAreReadableByGzipAndMultiMemberStreamsConcatenate() async throws {
@@ -106,5 +121,61 @@ import Testing
         let recovered = bytes == lines(20)
         #expect(recovered)
         #expect(damage.count == 1)
+    }
+
+    /// Members of a `gzip_stream` log's size, an empty one, and one larger than libdeflate's
+    /// output (zlib streams it), with their start offsets.
+    private func mixedMembers() throws -> (file: [UInt8], starts: [Int]) {
+        let compressor = try GzipCompressor()
+        var file: [UInt8] = []
+        var starts: [Int] = []
+        for (index, count) in [300, 0, 2000, 40_000, 500].enumerated() {
+            starts.append(file.count)
+            compressor.compressMember(lines(count, from: index * 100_000), into: &file)
+        }
+        return (file, starts)
+    }
+
+    @Test func wholeMembersAndStreamingGiveTheSameBytesAndDamageHoweverTheInputArrives() throws {
+        let (file, starts) = try mixedMembers()
+        #expect(lines(40_000).count > (1 << 20) + (64 << 10), "one member is larger than a whole member's output")
+        var generator = SplitMix64(seed: 14)
+        var inputs: [(name: String, bytes: [UInt8])] = [("intact", file)]
+        for _ in 0..<12 {
+            var flipped = file
+            let position = Int(generator.next() % UInt64(file.count))
+            flipped[position] ^= UInt8(1 << (generator.next() % 8))
+            inputs.append(("bit flipped at \(position)", flipped))
+            let cut = Int(generator.next() % UInt64(file.count))
+            inputs.append(("cut at \(cut)", Array(file[0..<cut])))
+        }
+        var garbage = file
+        garbage.insert(contentsOf: Array("not gzip\n".utf8), at: starts[3])
+        inputs.append(("garbage before the large member", garbage))
+        for (name, input) in inputs {
+            let chunks = [1 + Int(generator.next() % 4096), 1 + Int(generator.next() % (256 << 10)), 128 << 10]
+            let (streamed, _) = try inflate(input, wholeMembers: false, chunks: chunks)
+            let (whole, decompressor) = try inflate(input, wholeMembers: true, chunks: chunks)
+            let sameBytes = whole.bytes == streamed.bytes
+            #expect(sameBytes, "\(name): the same bytes")
+            #expect(whole.damage == streamed.damage, "\(name): the same damage at the same offsets")
+            if name == "intact" {
+                let expected = [300, 0, 2000, 40_000, 500].enumerated().map { lines($0.element, from: $0.offset * 100_000) }.joined()
+                let intact = whole.bytes == Array(expected)
+                #expect(intact)
+                #expect(decompressor.completedMembers == 5)
+                #expect(decompressor.membersInflatedWhole == 4, "every member but the large one is read by libdeflate")
+            }
+        }
+    }
+
+    @Test func libdeflateIsLoadedFromItsSharedLibraryAndItsAbsenceMeansZlib() throws {
+        let (file, _) = try mixedMembers()
+        #expect(WholeMemberInflater() != nil, "libdeflate's shared library (Debian libdeflate0, installed by tools/setup.sh) loads")
+        #expect(WholeMemberInflater(libraryNames: ["libdeflate-not-installed.so.0"]) == nil)
+        let (streamed, decompressor) = try inflate(file, wholeMembers: false, chunks: [64 << 10])
+        #expect(decompressor.completedMembers == 5)
+        #expect(decompressor.membersInflatedWhole == 0)
+        #expect(streamed.damage.isEmpty)
     }
 }

@@ -141,7 +141,20 @@ private struct DurationHistogram: Sendable {
         case moving
     }
 
-    private var storage = Storage.compact(Histogram(numberOfSignificantValueDigits: .three))
+    private var storage = Storage.compact(Self.sized())
+
+    /// The range a histogram starts with: up to about 16.7 s (2048 << 13 µs), where most
+    /// durations fall. It still grows past that, but each growth step is slow (hdrhistogram-swift
+    /// appends the new counts through unspecialized generic code: 1 ms and more for a histogram
+    /// that starts at its default range of 2 µs and grows to seconds, which was 6% of a replay's
+    /// time and half of a small one's). Precision is the same at any range.
+    private static let initialHighestValue: UInt64 = 16_777_215
+
+    private static func sized<Count: FixedWidthInteger & Codable & Sendable>() -> Histogram<Count> {
+        var histogram = Histogram<Count>(lowestDiscernibleValue: 1, highestTrackableValue: initialHighestValue, numberOfSignificantValueDigits: .three)
+        histogram.autoResize = true
+        return histogram
+    }
     /// How many values may be held in 32-bit counts.
     private let compactCountLimit: Int64
 
@@ -217,7 +230,7 @@ private struct DurationHistogram: Sendable {
     }
 
     private static func widened(_ compact: Histogram<UInt32>) -> Histogram<UInt64> {
-        var wide = Histogram<UInt64>(numberOfSignificantValueDigits: .three)
+        var wide: Histogram<UInt64> = sized()
         for point in compact.recordedValues() {
             _ = wide.record(point.value, count: UInt64(point.count))
         }

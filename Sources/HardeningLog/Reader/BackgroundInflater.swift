@@ -64,7 +64,7 @@ final class BackgroundInflater: Sendable {
             state.withLock { $0.finished = true }
             state.signal(.first)
         }
-        inflate(descriptor: descriptor, path: path, fileSystem: fileSystem, firstChunk: firstChunk) { item in
+        func push(_ item: Item) {
             state.withLockAndWaiter { state, waiter in
                 if case .bytes = item {
                     while state.pointee.bytesQueued >= depth { waiter.wait(.second) }
@@ -74,48 +74,57 @@ final class BackgroundInflater: Sendable {
             }
             state.signal(.first)
         }
-    }
-
-    /// Inflates `firstChunk` and then the rest of `descriptor` on the calling thread, handing
-    /// each piece to `push` in order (the background thread's work; replay of many files calls
-    /// it inline, since its workers already use every core).
-    static func inflate(descriptor: Int32, path: String, fileSystem: any FileSystem, firstChunk: [UInt8],
-                        limit: Int64? = nil, push: (Item) -> Void) {
-        guard let decompressor = try? GzipDecompressor() else { return }
+        // Inflated bytes travel in chunks of at most `chunkBytes` (the queue's memory bound).
         var output: [UInt8] = []
-        output.reserveCapacity(chunkBytes + (64 << 10))
+        output.reserveCapacity(chunkBytes)
         func flush() {
             guard !output.isEmpty else { return }
             push(.bytes(output))
             output = []
-            output.reserveCapacity(chunkBytes + (64 << 10))
+            output.reserveCapacity(chunkBytes)
         }
-        func inflate(_ input: UnsafeRawBufferPointer) {
-            decompressor.feed(input, output: { bytes in
-                output.append(contentsOf: bytes)
-                if output.count >= chunkBytes { flush() }
-            }, damaged: { damage in
-                flush()
-                push(.damaged(damage))
-            })
-        }
-        firstChunk.withUnsafeBytes { inflate($0) }
+        inflate(descriptor: descriptor, path: path, fileSystem: fileSystem, firstChunk: firstChunk, bytes: { bytes in
+            var rest = bytes[...]
+            while !rest.isEmpty {
+                let take = min(rest.count, chunkBytes - output.count)
+                output.append(contentsOf: rest.prefix(take))
+                rest = rest.dropFirst(take)
+                if output.count == chunkBytes { flush() }
+            }
+        }, push: { item in
+            flush()
+            push(item)
+        })
+        flush()
+    }
+
+    /// Inflates `firstChunk` and then the rest of `descriptor` on the calling thread: the
+    /// inflated bytes go to `bytes` in order (valid during the call), damage and the end to
+    /// `push` where they are in the stream (the background thread's work; replay of many files
+    /// and of ranges calls it inline, since its workers already use every core).
+    static func inflate(descriptor: Int32, path: String, fileSystem: any FileSystem, firstChunk: [UInt8],
+                        limit: Int64? = nil, bytes: (UnsafeRawBufferPointer) -> Void, push: (Item) -> Void) {
+        guard let decompressor = try? GzipDecompressor() else { return }
+        func damaged(_ damage: GzipDecompressor.Damage) { push(.damaged(damage)) }
+        firstChunk.withUnsafeBytes { decompressor.feed($0, output: bytes, damaged: damaged) }
         var offset = Int64(firstChunk.count)
         var chunk = [UInt8](repeating: 0, count: readBytes)
+        var failure: Item?
         while true {
             let count: Int
             do throws(FileSystemError) {
                 count = try fileSystem.read(descriptor, into: &chunk, limit: limit.map { $0 - offset }, path: path)
             } catch {
-                flush()
-                push(.readFailed(message: error.description, offset: offset))
+                failure = .readFailed(message: error.description, offset: offset)
                 break
             }
             if count == 0 { break }
-            chunk.withUnsafeBytes { inflate(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            chunk.withUnsafeBytes { decompressor.feed(UnsafeRawBufferPointer(rebasing: $0[0..<count]), output: bytes, damaged: damaged) }
             offset += Int64(count)
         }
-        flush()
-        if let tail = decompressor.finish() { push(.truncated(tail)) }
+        // What was read before a failure is still inflated and handed over first.
+        let tail = decompressor.finish(output: bytes, damaged: damaged)
+        if let failure { push(failure) }
+        if let tail { push(.truncated(tail)) }
     }
 }

@@ -48,7 +48,8 @@ enum FileCut {
             defer { index += 1 }
             // Magic, deflate, and no reserved flag bits.
             guard bytes[index] == 0x1F, bytes[index + 1] == 0x8B, bytes[index + 2] == 0x08, bytes[index + 3] & 0xE0 == 0 else { continue }
-            guard let decompressor = try? GzipDecompressor() else { return nil }
+            // Streaming: a member longer than the sample still shows how it starts.
+            guard let decompressor = try? GzipDecompressor(wholeMembers: false) else { return nil }
             var output: [UInt8] = []
             var damaged = false
             let sample = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[index..<min(bytes.count, index + (64 << 10))]))

@@ -107,10 +107,13 @@ public struct LogReader: Sendable {
             if first {
                 first = false
                 if LogReader.looksCompressed(chunk[0..<count]) {
+                    func take(_ bytes: UnsafeRawBufferPointer) {
+                        splitter.feed(bytes, onLine: onLine, onEvent: onEvent, onIssue: onIssue)
+                    }
                     func take(_ item: BackgroundInflater.Item) {
                         switch item {
                         case .bytes(let bytes):
-                            bytes.withUnsafeBytes { splitter.feed($0, onLine: onLine, onEvent: onEvent, onIssue: onIssue) }
+                            bytes.withUnsafeBytes { take($0) }
                         case .damaged(let damage):
                             splitter.discardPartialLine()
                             onIssue(ReadIssue(file: path, line: splitter.lineNumber + 1, offset: damage.offset, kind: .corruptGzip,
@@ -130,7 +133,7 @@ public struct LogReader: Sendable {
                         inflater.join()
                     } else {
                         BackgroundInflater.inflate(descriptor: descriptor, path: path, fileSystem: fileSystem, firstChunk: firstChunk,
-                                                   limit: range.map { $0.upperBound - $0.lowerBound }, push: take)
+                                                   limit: range.map { $0.upperBound - $0.lowerBound }, bytes: take, push: take)
                     }
                     break
                 }

@@ -30,31 +30,32 @@ struct InflateBench: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "inflate", abstract: "Inflate a gzip file and count its lines; report lines/s.")
 
     @Option var input: String
+    @Flag(help: "Stream every member through zlib (without it: as replay reads, libdeflate for whole members where built with it).")
+    var zlib = false
 
     func run() throws {
         let descriptor = open(input, O_RDONLY)
         guard descriptor >= 0 else { throw ValidationError("cannot open \(input)") }
         defer { close(descriptor) }
-        let decompressor = try GzipDecompressor()
+        let decompressor = try GzipDecompressor(wholeMembers: !zlib)
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         var lines = 0
         var bytes = 0
+        func countLines(_ out: UnsafeRawBufferPointer) {
+            bytes += out.count
+            var offset = 0
+            while offset < out.count, let found = memchr(out.baseAddress! + offset, 0x0A, out.count - offset) {
+                lines += 1
+                offset = out.baseAddress!.distance(to: UnsafeRawPointer(found)) + 1
+            }
+        }
         let start = monotonicSeconds()
         while true {
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count <= 0 { break }
-            chunk.withUnsafeBytes { raw in
-                decompressor.feed(UnsafeRawBufferPointer(rebasing: raw[0..<count]), output: { out in
-                    bytes += out.count
-                    var offset = 0
-                    while offset < out.count, let found = memchr(out.baseAddress! + offset, 0x0A, out.count - offset) {
-                        lines += 1
-                        offset = out.baseAddress!.distance(to: UnsafeRawPointer(found)) + 1
-                    }
-                })
-            }
+            chunk.withUnsafeBytes { raw in decompressor.feed(UnsafeRawBufferPointer(rebasing: raw[0..<count]), output: countLines) }
         }
-        decompressor.finish()
+        decompressor.finish(output: countLines)
         let seconds = monotonicSeconds() - start
         print("inflate lines=\(lines) bytes=\(bytes) seconds=\(seconds) events_per_second=\(Double(lines) / seconds) mb_per_second=\(Double(bytes) / seconds / 1e6)")
     }
