@@ -136,4 +136,16 @@ import Testing
         #expect(all[0].input.duplicateEvents == 2_500)
         #expect(all[0].input.eventsKept == 30_000)
     }
+
+    @Test func workersGetBlocksOfAboutTheSameWork() {
+        // Ten segments and a small active file: 5 + 6 files, not 6 + 5 (the slower worker sets the time).
+        #expect(Replay.blocks(weights: Array(repeating: 25, count: 10) + [3], count: 2) == [0..<5, 5..<11])
+        #expect(Replay.blocks(weights: [100, 1, 1, 1], count: 2) == [0..<1, 1..<4])
+        #expect(Replay.blocks(weights: [1, 1, 1, 100], count: 2) == [0..<3, 3..<4])
+        #expect(Replay.blocks(weights: [5, 5, 5, 5, 5, 5], count: 3) == [0..<2, 2..<4, 4..<6])
+        // Never an empty block, never more blocks than files.
+        #expect(Replay.blocks(weights: [1000, 1, 1], count: 3) == [0..<1, 1..<2, 2..<3])
+        #expect(Replay.blocks(weights: [7, 7], count: 4) == [0..<1, 1..<2])
+        #expect(Replay.blocks(weights: [], count: 2).isEmpty)
+    }
 }

@@ -354,27 +354,35 @@ public struct Replay: Sendable {
     }
 
     /// `paths` cut into `count` contiguous blocks of about the same work: bytes on disk, a
-    /// compressed file (by name) counted ten times (what it inflates to, about).
+    /// compressed file (by name) counted ten times (what it inflates to, about). Each cut is the
+    /// file boundary nearest its share of the total (the slowest block sets the time: ten
+    /// segments and an active file split 5 + 6, not 6 + 5 by rounding up).
     static func blocks(_ paths: [String], count: Int, fileSystem: any FileSystem) -> [Range<Int>] {
         let weights = paths.map { path -> Int64 in
             let size = max(1, ((try? fileSystem.info(path)) ?? nil)?.size ?? 1)
             return path.hasSuffix(".gz") ? size * 10 : size
         }
-        let total = weights.reduce(0, +)
-        var blocks: [Range<Int>] = []
-        var start = 0
-        var sum: Int64 = 0
-        for (index, weight) in weights.enumerated() {
-            sum += weight
-            let left = count - blocks.count - 1
-            // Close a block once it reached its share, leaving a file for every later block.
-            if left > 0, sum * Int64(count) >= total * Int64(blocks.count + 1), paths.count - index - 1 >= left {
-                blocks.append(start..<(index + 1))
-                start = index + 1
-            }
+        return blocks(weights: weights, count: count)
+    }
+
+    /// `weights` cut into at most `count` contiguous non-empty blocks, each cut at the boundary
+    /// whose running total is nearest `total * block / count`.
+    package static func blocks(weights: [Int64], count: Int) -> [Range<Int>] {
+        guard !weights.isEmpty else { return [] }
+        let blockCount = max(1, min(count, weights.count))
+        var prefix: [Int64] = [0]
+        for weight in weights { prefix.append(prefix.last! + weight) }
+        let total = prefix.last!
+        var cuts: [Int] = [0]
+        for block in 1..<blockCount {
+            let target = Double(total) * Double(block) / Double(blockCount)
+            // Leave at least one file for each later block.
+            let candidates = (cuts.last! + 1)...(weights.count - (blockCount - block))
+            let cut = candidates.min { abs(Double(prefix[$0]) - target) < abs(Double(prefix[$1]) - target) }!
+            cuts.append(cut)
         }
-        blocks.append(start..<paths.count)
-        return blocks.filter { !$0.isEmpty }
+        cuts.append(weights.count)
+        return zip(cuts, cuts.dropFirst()).map { $0..<$1 }
     }
 
     /// How many events between two `onProgress` calls.
