@@ -164,7 +164,9 @@ import Testing
                 let intact = whole.bytes == Array(expected)
                 #expect(intact)
                 #expect(decompressor.completedMembers == 5)
-                #expect(decompressor.membersInflatedWhole == 4, "every member but the large one is read by libdeflate")
+                // libdeflate reads the members before the large one; zlib streams that one and,
+                // as in a file compressed as one member, what follows it.
+                #expect(decompressor.membersInflatedWhole == 3)
             }
         }
     }

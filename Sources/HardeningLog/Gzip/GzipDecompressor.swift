@@ -43,8 +43,10 @@ public final class GzipDecompressor {
     /// Damage found so far.
     public private(set) var damage: [Damage] = []
 
-        /// Reads whole members; `nil` streams everything through zlib.
-    private let whole: WholeMemberInflater?
+    /// Reads whole members; `nil` streams everything through zlib (from the start, or after a
+    /// member too large for it: a file compressed as one member, whose later members, if any,
+    /// are as large; its output is released then).
+    private var whole: WholeMemberInflater?
     /// Input held at a member boundary until the member is whole.
     private var held: [UInt8] = []
     /// Held input is tried again once it has this many bytes.
@@ -55,7 +57,7 @@ public final class GzipDecompressor {
     /// Creates a decompressor. `wholeMembers: false` streams every member through zlib (the
     /// same output; tests compare the two), as does a machine without libdeflate.
     public init(wholeMembers: Bool = true) throws(GzipError) {
-                whole = wholeMembers ? WholeMemberInflater() : nil
+        whole = wholeMembers ? WholeMemberInflater() : nil
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
         let result = czlib_inflateInit2(stream, 15 + 16)
@@ -78,14 +80,14 @@ public final class GzipDecompressor {
     public func feed(_ input: UnsafeRawBufferPointer, output: (UnsafeRawBufferPointer) -> Void,
                      damaged: (Damage) -> Void = { _ in }) {
         guard input.count > 0 else { return }
-                if let whole {
+        if whole != nil {
             let bytes = input.assumingMemoryBound(to: UInt8.self)
             if held.isEmpty {
-                let used = feedMembers(input, whole: whole, final: false, output: output, damaged: damaged)
+                let used = feedMembers(input, final: false, output: output, damaged: damaged)
                 if used < input.count { held.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[used...])) }
             } else {
                 held.append(contentsOf: bytes)
-                let used = held.withUnsafeBytes { feedMembers($0, whole: whole, final: false, output: output, damaged: damaged) }
+                let used = held.withUnsafeBytes { feedMembers($0, final: false, output: output, damaged: damaged) }
                 held.removeFirst(used)
             }
             return
@@ -104,10 +106,10 @@ public final class GzipDecompressor {
         stream.pointee.avail_in = 0
     }
 
-        /// Reads `input` a whole member at a time where it can, and streams through zlib what it
+    /// Reads `input` a whole member at a time where it can, and streams through zlib what it
     /// cannot (a member too large, damage, what follows damage). Returns how much was used: the
     /// rest is the start of a member not yet whole, which waits for more input unless `final`.
-    private func feedMembers(_ input: UnsafeRawBufferPointer, whole: WholeMemberInflater, final: Bool,
+    private func feedMembers(_ input: UnsafeRawBufferPointer, final: Bool,
                              output: (UnsafeRawBufferPointer) -> Void, damaged: (Damage) -> Void) -> Int {
         var position = 0
         var memberStartPosition: Int? = insideMember ? nil : 0
@@ -118,7 +120,7 @@ public final class GzipDecompressor {
             stream.pointee.avail_in = 0
         }
         while position < input.count {
-            if insideMember || resyncing || streamsMember {
+            guard let whole, !insideMember, !resyncing, !streamsMember else {
                 streamStep(input, &position, &memberStartPosition, output: output, damaged: damaged)
                 streamsMember = false
                 continue
@@ -138,11 +140,14 @@ public final class GzipDecompressor {
             case .notWhole where !final && remaining < Self.maxHeldBytes:
                 retryBytes = remaining * 2
                 return position
-            case .notWhole, .tooLarge:
-                // Damaged, cut off for good, or larger than libdeflate's output: zlib streams
-                // it and says what is wrong and where, as it does without libdeflate.
+            case .notWhole:
+                // Damaged or cut off for good: zlib streams it and says what is wrong and where,
+                // as it does without libdeflate.
                 retryBytes = 0
                 streamsMember = true
+            case .tooLarge:
+                retryBytes = 0
+                self.whole = nil
             }
         }
         return position
@@ -237,11 +242,11 @@ public final class GzipDecompressor {
     /// ``feed(_:output:damaged:)``). Returns the torn tail, if the input ended inside a member.
     @discardableResult
     public func finish(output: (UnsafeRawBufferPointer) -> Void, damaged: (Damage) -> Void = { _ in }) -> Damage? {
-                if let whole, !held.isEmpty {
+        if whole != nil, !held.isEmpty {
             let rest = held
             held = []
             retryBytes = 0
-            _ = rest.withUnsafeBytes { feedMembers($0, whole: whole, final: true, output: output, damaged: damaged) }
+            _ = rest.withUnsafeBytes { feedMembers($0, final: true, output: output, damaged: damaged) }
         }
         guard insideMember, consumed > memberStart || stream.pointee.total_in > 0 else {
             insideMember = false

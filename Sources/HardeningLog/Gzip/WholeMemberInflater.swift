@@ -65,13 +65,21 @@ package final class WholeMemberInflater {
         self.library = library
         self.free = unsafeBitCast(free, to: Free.self)
         self.decompress = unsafeBitCast(decompress, to: GzipDecompress.self)
+        // Mapped, not malloc'd: unmapping gives the pages back when the inflater goes (malloc
+        // keeps a freed megabyte in the process, and replay's peak memory is bounded).
+        let mapped = mmap(nil, capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+        guard let mapped, mapped != MAP_FAILED else {
+            unsafeBitCast(free, to: Free.self)(decompressor)
+            dlclose(library)
+            return nil
+        }
         self.decompressor = decompressor
-        output = .allocate(byteCount: capacity, alignment: 16)
+        output = UnsafeMutableRawBufferPointer(start: mapped, count: capacity)
     }
 
     deinit {
         free(decompressor)
-        output.deallocate()
+        munmap(output.baseAddress, output.count)
         dlclose(library)
     }
 
