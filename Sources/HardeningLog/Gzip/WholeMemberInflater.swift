@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Inflates one whole gzip member at a time with libdeflate, which is about 2.7 times as fast
 /// as zlib on our logs (BENCHMARKS.md) but cannot stream: the member must be in memory and its
 /// output must fit ``capacity``.
@@ -14,10 +6,8 @@ import Darwin
 /// this does not read whole (a member cut off by the end of the input so far, a larger member,
 /// damage) it declines without a side effect, and ``GzipDecompressor`` streams it through zlib.
 ///
-/// libdeflate is loaded when an inflater is made, from its shared library (Debian's
-/// `libdeflate0`, which libtiff and most image tools pull in; `tools/setup.sh` installs it), and
-/// released with it: nothing to build against, no state shared between inflaters. Without the
-/// library there is no inflater and zlib reads everything, with the same results.
+/// libdeflate is loaded when an inflater is made (``LibdeflateLibrary``); without it there is
+/// no inflater and zlib reads everything, with the same results.
 package final class WholeMemberInflater {
     /// What ``inflate(_:)`` found at the start of the input.
     enum Outcome {
@@ -32,9 +22,6 @@ package final class WholeMemberInflater {
     /// The largest member output read whole: a `gzip_stream` flush (1 MiB) and some slack.
     package static let defaultCapacity = (1 << 20) + (64 << 10)
 
-    /// The names the shared library is looked for under, in order.
-    package static let libraryNames = ["libdeflate.so.0", "libdeflate.so", "libdeflate.0.dylib", "libdeflate.dylib"]
-
     // libdeflate.h (stable since 1.0; the soname has stayed .0).
     private typealias Allocate = @convention(c) () -> OpaquePointer?
     private typealias Free = @convention(c) (OpaquePointer?) -> Void
@@ -45,42 +32,35 @@ package final class WholeMemberInflater {
     private static let success: Int32 = 0
     private static let insufficientSpace: Int32 = 3
 
-    private let library: UnsafeMutableRawPointer
+    private let library: LibdeflateLibrary
     private let free: Free
     private let decompress: GzipDecompress
     private let decompressor: OpaquePointer
+    private let buffer: MappedBuffer
     /// The last member's inflated bytes (valid until the next call).
-    let output: UnsafeMutableRawBufferPointer
+    var output: UnsafeMutableRawBufferPointer { buffer.bytes }
 
     /// `nil` when libdeflate is not installed (or cannot allocate its state).
-    package init?(capacity: Int = WholeMemberInflater.defaultCapacity, libraryNames: [String] = WholeMemberInflater.libraryNames) {
-        guard let library = libraryNames.lazy.compactMap({ dlopen($0, RTLD_NOW | RTLD_LOCAL) }).first else { return nil }
-        guard let allocate = dlsym(library, "libdeflate_alloc_decompressor"), let free = dlsym(library, "libdeflate_free_decompressor"),
-            let decompress = dlsym(library, "libdeflate_gzip_decompress_ex"),
-            let decompressor = unsafeBitCast(allocate, to: Allocate.self)()
-        else {
-            dlclose(library)
+    package init?(capacity: Int = WholeMemberInflater.defaultCapacity, library: LibdeflateLibrary? = LibdeflateLibrary()) {
+        guard let library, let allocate = library.function("libdeflate_alloc_decompressor", as: Allocate.self),
+            let free = library.function("libdeflate_free_decompressor", as: Free.self),
+            let decompress = library.function("libdeflate_gzip_decompress_ex", as: GzipDecompress.self),
+            let buffer = MappedBuffer(byteCount: capacity)
+        else { return nil }
+        guard let decompressor = allocate() else {
+            buffer.unmap()
             return nil
         }
         self.library = library
-        self.free = unsafeBitCast(free, to: Free.self)
-        self.decompress = unsafeBitCast(decompress, to: GzipDecompress.self)
-        // Mapped, not malloc'd: unmapping gives the pages back when the inflater goes (malloc
-        // keeps a freed megabyte in the process, and replay's peak memory is bounded).
-        let mapped = mmap(nil, capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-        guard let mapped, mapped != MAP_FAILED else {
-            unsafeBitCast(free, to: Free.self)(decompressor)
-            dlclose(library)
-            return nil
-        }
+        self.free = free
+        self.decompress = decompress
         self.decompressor = decompressor
-        output = UnsafeMutableRawBufferPointer(start: mapped, count: capacity)
+        self.buffer = buffer
     }
 
     deinit {
         free(decompressor)
-        munmap(output.baseAddress, output.count)
-        dlclose(library)
+        buffer.unmap()
     }
 
     /// The most a member may inflate to.
