@@ -134,14 +134,12 @@ public struct LatencyStats: Sendable {
 /// `UInt32.max` (fewer durations than that in all: half the memory, which replay's workers and
 /// per-file parts multiply), widened to 64 bits, value for value, before one could.
 private struct DurationHistogram: Sendable {
-    private enum Storage: Sendable {
-        case compact(Histogram<UInt32>)
-        case wide(Histogram<UInt64>)
-        /// Only while a payload is taken out to be changed in place (no copy of its counts).
-        case moving
-    }
-
-    private var storage = Storage.compact(Self.sized())
+    /// The counts: exactly one of the two is set (optionals, not an enum: a force-unwrapped
+    /// optional is changed in place, where an enum's payload must be taken out and put back).
+    private var compact: Histogram<UInt32>? = Self.sized()
+    private var wide: Histogram<UInt64>?
+    /// How many values may be held in 32-bit counts.
+    private let compactCountLimit: Int64
 
     /// The range a histogram starts with: up to about 16.7 s (2048 << 13 µs), where most
     /// durations fall. It still grows past that, but each growth step is slow (hdrhistogram-swift
@@ -155,78 +153,54 @@ private struct DurationHistogram: Sendable {
         histogram.autoResize = true
         return histogram
     }
-    /// How many values may be held in 32-bit counts.
-    private let compactCountLimit: Int64
 
     init(compactCountLimit: Int64 = Int64(UInt32.max)) {
         self.compactCountLimit = compactCountLimit
     }
 
     /// Whether the counts are 64-bit.
-    var isWide: Bool {
-        if case .wide = storage { return true }
-        return false
-    }
+    var isWide: Bool { wide != nil }
 
     /// Records `value`; `total` is how many values the stats hold with it.
     mutating func record(_ value: UInt64, total: Int64) {
         widenIfNeeded(for: total)
-        switch storage {
-        case .compact(var histogram):
-            storage = .moving
-            histogram.record(value)
-            storage = .compact(histogram)
-        case .wide(var histogram):
-            storage = .moving
-            histogram.record(value)
-            storage = .wide(histogram)
-        case .moving:
-            preconditionFailure("a histogram is changed in one place at a time")
+        if compact != nil {
+            compact!.record(value)
+        } else {
+            wide!.record(value)
         }
     }
 
     /// Adds `other`'s values; `total` is how many values the stats hold with them.
     mutating func add(_ other: DurationHistogram, total: Int64) {
         widenIfNeeded(for: total)
-        let current = storage
-        storage = .moving
-        switch (current, other.storage) {
-        case (.moving, _), (_, .moving):
-            preconditionFailure("a histogram is changed in one place at a time")
-        case (.compact(var mine), .compact(let theirs)):
-            mine.add(theirs)
-            storage = .compact(mine)
-        case (.wide(var mine), .compact(let theirs)):
-            mine.add(Self.widened(theirs))
-            storage = .wide(mine)
-        case (.wide(var mine), .wide(let theirs)):
-            mine.add(theirs)
-            storage = .wide(mine)
-        case (.compact(let mine), .wide(var theirs)):
-            theirs.add(Self.widened(mine))
-            storage = .wide(theirs)
+        if let theirs = other.wide, let mine = compact {
+            compact = nil
+            wide = Self.widened(mine)
+            wide!.add(theirs)
+        } else if let theirs = other.wide {
+            wide!.add(theirs)
+        } else if let theirs = other.compact, compact != nil {
+            compact!.add(theirs)
+        } else if let theirs = other.compact {
+            wide!.add(Self.widened(theirs))
         }
     }
 
     func count(atOrBelow value: UInt64) -> UInt64 {
-        switch storage {
-        case .compact(let histogram): UInt64(histogram.count(within: 0...value))
-        case .wide(let histogram): histogram.count(within: 0...value)
-        case .moving: 0
-        }
+        if let compact { return UInt64(compact.count(within: 0...value)) }
+        return wide?.count(within: 0...value) ?? 0
     }
 
     func valueAtPercentile(_ percentile: Double) -> UInt64 {
-        switch storage {
-        case .compact(let histogram): histogram.valueAtPercentile(percentile)
-        case .wide(let histogram): histogram.valueAtPercentile(percentile)
-        case .moving: 0
-        }
+        if let compact { return compact.valueAtPercentile(percentile) }
+        return wide?.valueAtPercentile(percentile) ?? 0
     }
 
     private mutating func widenIfNeeded(for total: Int64) {
-        guard case .compact(let histogram) = storage, total >= compactCountLimit else { return }
-        storage = .wide(Self.widened(histogram))
+        guard total >= compactCountLimit, let histogram = compact else { return }
+        compact = nil
+        wide = Self.widened(histogram)
     }
 
     private static func widened(_ compact: Histogram<UInt32>) -> Histogram<UInt64> {
