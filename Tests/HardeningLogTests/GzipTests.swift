@@ -181,4 +181,58 @@ import Testing
         #expect(decompressor.membersInflatedWhole == 0)
         #expect(streamed.damage.isEmpty)
     }
+
+    @Test(arguments: [0, 1, 6, 9])
+    func membersFromLibdeflateAndZlibAreStandardGzipWithTheSameContent(level: Int) async throws {
+        let input = lines(20_000)
+        let expected = input + lines(10, from: 20_000)
+        var sizes: [Bool: Int] = [:]
+        for wholeMembers in [true, false] {
+            let compressor = try GzipCompressor(level: level, wholeMembers: wholeMembers)
+            #expect(compressor.compressesWithLibdeflate == wholeMembers, "libdeflate (installed by tools/setup.sh) makes whole members")
+            var file: [UInt8] = []
+            compressor.compressMember(input, into: &file)
+            compressor.compressMember(lines(10, from: 20_000), into: &file)
+            let gunzip = try await ChildProcess.runDetached(["gzip", "-dc"], input: Data(file))
+            #expect(gunzip.status == 0, "\(gunzip.stderr)")
+            let same = Array(gunzip.stdout) == expected
+            #expect(same, "gzip -dc reads level \(level) (\(wholeMembers ? "libdeflate" : "zlib"))")
+            for inflatesWhole in [true, false] {
+                let (bytes, damage) = try inflate(file, wholeMembers: inflatesWhole)
+                let read = bytes == expected
+                #expect(read && damage.isEmpty)
+            }
+            sizes[wholeMembers] = file.count
+        }
+        if level >= 6 { #expect(sizes[true]! <= sizes[false]! * 21 / 20, "libdeflate's members are no larger than zlib's, about") }
+    }
+
+    /// A bit flipped near the end of a member's data can make zlib read on into the next member
+    /// and hit the end of the input: the later members are still read, and the damaged one is
+    /// reported as damaged, not as a torn tail.
+    @Test func aMemberThatRunsOnIntoTheNextLosesOnlyItself() throws {
+        for wholeMembers in [true, false] {
+            let compressor = try GzipCompressor(level: 6, wholeMembers: wholeMembers)
+            var file: [UInt8] = []
+            var ends: [Int] = []
+            for member in 0..<4 {
+                compressor.compressMember(lines(5, from: member * 5), into: &file)
+                ends.append(file.count)
+            }
+            for position in 0..<file.count {
+                var damaged = file
+                damaged[position] ^= 0x10
+                let member = ends.firstIndex { position < $0 }!
+                for inflatesWhole in [true, false] {
+                    let (bytes, damage) = try inflate(damaged, wholeMembers: inflatesWhole, chunks: [7, 100, 3]).0
+                    let text = String(decoding: bytes, as: UTF8.self)
+                    for other in 0..<4 where other != member {
+                        let intact = lines(5, from: other * 5)
+                        #expect(text.contains(String(decoding: intact, as: UTF8.self)),
+                                "byte \(position) of member \(member): member \(other) is read (\(damage))")
+                    }
+                }
+            }
+        }
+    }
 }

@@ -53,6 +53,11 @@ public final class GzipDecompressor {
     private var retryBytes = 0
     /// A member not whole in this much held input is streamed through zlib instead.
     static let maxHeldBytes = 512 << 10
+    /// The compressed bytes of the member zlib is streaming, from its start to where zlib is;
+    /// `nil` once over ``maxKeptBytes``. After damage the search for the next member resumes
+    /// inside them, even where the member began in an earlier chunk.
+    private var memberBytes: [UInt8]? = []
+    static let maxKeptBytes = 256 << 10
 
     /// Creates a decompressor. `wholeMembers: false` streams every member through zlib (the
     /// same output; tests compare the two), as does a machine without libdeflate.
@@ -187,6 +192,8 @@ public final class GzipDecompressor {
             insideMember = true
             memberStart = consumed
             memberStartPosition = position
+            if memberBytes == nil { memberBytes = [] }
+            memberBytes!.removeAll(keepingCapacity: true)
         }
         stream.pointee.next_in = UnsafeMutablePointer(mutating: base + position)
         stream.pointee.avail_in = uInt(count - position)
@@ -201,12 +208,20 @@ public final class GzipDecompressor {
             } while result == Z_OK && stream.pointee.avail_out == 0
         }
         let used = (count - position) - Int(stream.pointee.avail_in)
+        if memberBytes != nil {
+            if memberBytes!.count + used <= Self.maxKeptBytes {
+                memberBytes!.append(contentsOf: UnsafeBufferPointer(start: base + position, count: used))
+            } else {
+                memberBytes = nil
+            }
+        }
         position += used
         consumed += Int64(used)
         switch result {
         case Z_STREAM_END:
             completedMembers += 1
             insideMember = false
+            memberBytes?.removeAll(keepingCapacity: true)
             inflateReset(stream)
         case Z_OK, Z_BUF_ERROR:
             if used == 0 && stream.pointee.avail_in > 0 {
@@ -218,10 +233,15 @@ public final class GzipDecompressor {
         default:
             let reason = stream.pointee.msg.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: strlen($0)).bindMemory(to: UInt8.self), as: UTF8.self) } ?? "zlib error \(result)"
             damaged(fail(at: memberStart, reason))
-            // Resume the search one byte past the start of the damaged member.
+            // Resume the search one byte past the start of the damaged member: in this chunk, or
+            // in the member's kept bytes when it began in an earlier one.
             if let start = memberStartPosition, start < position {
                 consumed -= Int64(position - start - 1)
                 position = start + 1
+            } else if let kept = memberBytes, kept.count > 1 {
+                consumed = memberStart + 1
+                Array(kept.dropFirst()).withUnsafeBytes { feedStreaming($0, output: output, damaged: damaged) }
+                memberStartPosition = nil
             } else if used == 0 {
                 position += 1
                 consumed += 1
@@ -248,6 +268,13 @@ public final class GzipDecompressor {
             retryBytes = 0
             _ = rest.withUnsafeBytes { feedMembers($0, final: true, output: output, damaged: damaged) }
         }
+        // A member whose data ran on past where a later member starts (a damaged end of block, or
+        // a bit that made one): the later member is read, and the first counts as damaged, not torn.
+        while insideMember, let kept = memberBytes, let later = Self.laterWholeMember(in: kept) {
+            damaged(fail(at: memberStart, "the member's data runs on into a later member (damaged)"))
+            consumed = memberStart + Int64(later)
+            Array(kept[later...]).withUnsafeBytes { feedStreaming($0, output: output, damaged: damaged) }
+        }
         guard insideMember, consumed > memberStart || stream.pointee.total_in > 0 else {
             insideMember = false
             return nil
@@ -257,5 +284,20 @@ public final class GzipDecompressor {
         damage.append(tail)
         inflateReset(stream)
         return tail
+    }
+
+    /// Where, after its first byte, `bytes` holds the start of a whole intact member (zlib reads
+    /// at least one member from there without damage at its start); `nil` if nowhere.
+    private static func laterWholeMember(in bytes: [UInt8]) -> Int? {
+        var index = 1
+        while index + 18 <= bytes.count {
+            defer { index += 1 }
+            guard bytes[index] == 0x1F, bytes[index + 1] == 0x8B, bytes[index + 2] == 0x08,
+                let trial = try? GzipDecompressor(wholeMembers: false)
+            else { continue }
+            bytes[index...].withUnsafeBytes { trial.feed($0, output: { _ in }) }
+            if trial.completedMembers > 0, trial.damage.first.map({ $0.offset > 0 }) ?? true { return index }
+        }
+        return nil
     }
 }
