@@ -25,12 +25,13 @@ struct ReplayBench: ParsableCommand {
     }
 }
 
-/// Inflate alone: the same file through zlib, counting newlines (the physical limit of replay).
+/// Inflate alone: the same file inflated as replay inflates it (libdeflate for whole members where
+/// it is installed) or through zlib alone, counting newlines (the physical limit of replay).
 struct InflateBench: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "inflate", abstract: "Inflate a gzip file and count its lines; report lines/s.")
 
     @Option var input: String
-    @Flag(help: "Stream every member through zlib (without it: as replay reads, libdeflate for whole members where built with it).")
+    @Flag(help: "Stream every member through zlib (without it: as replay reads, libdeflate for whole members where it is installed).")
     var zlib = false
 
     func run() throws {
