@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need on a fresh Debian machine, and nothing that is
-# already there: zlib headers (the CZlib module), libdeflate's shared library (replay loads it
-# to inflate whole gzip members; zlib reads them without it), gzip/coreutils (zcat, tail -F in tests),
+# already there: zlib headers (the CZlib module), libdeflate's shared library (loaded at run time
+# to compress and inflate whole gzip members; zlib does it where it is missing), gzip/coreutils (zcat, tail -F in tests),
 # util-linux (unshare: the PID 1 test runs `hardening` as a container's first process), jq,
 # Chromium and chromium-driver (the replay HTML report is opened headless and screenshotted; the
 # agent's live /dashboard is driven through Selenium), rsyslog (its imfile module tails our
