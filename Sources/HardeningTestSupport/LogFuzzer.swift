@@ -118,6 +118,23 @@ public struct LogFuzzer {
         decompressor.finish(output: take, damaged: { _ in pending.removeAll(keepingCapacity: true) })
         if lines > 0 { recovered += 1 }
         guard produced <= 64 << 20 else { return Finding(problem: "inflated more than 64 MiB from a small input", input: input) }
+        // Differential: zlib alone, fed in other pieces, gives the same bytes and the same damage
+        // as whole members through libdeflate.
+        guard produced <= 1 << 20 else { return nil }
+        guard let whole = try? GzipDecompressor(), let streaming = try? GzipDecompressor(wholeMembers: false) else { return nil }
+        let cut = Int(random.next() % UInt64(max(1, input.count)))
+        let outputs = [whole, streaming].map { decompressor -> [UInt8] in
+            var bytes: [UInt8] = []
+            input.withUnsafeBytes { raw in
+                decompressor.feed(UnsafeRawBufferPointer(rebasing: raw[0..<cut]), output: { bytes.append(contentsOf: $0) })
+                decompressor.feed(UnsafeRawBufferPointer(rebasing: raw[cut...]), output: { bytes.append(contentsOf: $0) })
+            }
+            decompressor.finish(output: { bytes.append(contentsOf: $0) })
+            return bytes
+        }
+        guard outputs[0] == outputs[1], whole.damage == streaming.damage else {
+            return Finding(problem: "libdeflate and zlib disagree: \(whole.damage) against \(streaming.damage)", input: input)
+        }
         return nil
     }
 

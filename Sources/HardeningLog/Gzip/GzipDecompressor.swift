@@ -36,6 +36,11 @@ public final class GzipDecompressor {
     private var memberStart: Int64 = 0
     private var insideMember = false
     private var resyncing = false
+    /// Whether the member being streamed was found by the search after damage, and whether it
+    /// has inflated anything: one that fails before it does was no member, only more of the
+    /// damaged stretch (not reported again, wherever the chunks happen to end).
+    private var memberIsCandidate = false
+    private var memberProduced = false
     /// Members decoded completely so far.
     public private(set) var completedMembers = 0
     /// Of those, the members libdeflate inflated whole (the others zlib streamed).
@@ -187,9 +192,13 @@ public final class GzipDecompressor {
             position = found
             resyncing = false
             inflateReset(stream)
+            memberIsCandidate = true
+        } else if !insideMember {
+            memberIsCandidate = false
         }
         if !insideMember {
             insideMember = true
+            memberProduced = false
             memberStart = consumed
             memberStartPosition = position
             if memberBytes == nil { memberBytes = [] }
@@ -204,7 +213,10 @@ public final class GzipDecompressor {
                 stream.pointee.avail_out = uInt(buffer.count)
                 result = inflate(stream, Z_NO_FLUSH)
                 let produced = buffer.count - Int(stream.pointee.avail_out)
-                if produced > 0 { output(UnsafeRawBufferPointer(rebasing: buffer[0..<produced])) }
+                if produced > 0 {
+                    memberProduced = true
+                    output(UnsafeRawBufferPointer(rebasing: buffer[0..<produced]))
+                }
             } while result == Z_OK && stream.pointee.avail_out == 0
         }
         let used = (count - position) - Int(stream.pointee.avail_in)
@@ -226,13 +238,14 @@ public final class GzipDecompressor {
         case Z_OK, Z_BUF_ERROR:
             if used == 0 && stream.pointee.avail_in > 0 {
                 // No progress with input left: treat as corruption to guarantee termination.
-                damaged(fail(at: memberStart, "inflate made no progress"))
+                damaged(fail(at: memberStart, "inflate made no progress", reported: true)!)
                 position += 1
                 consumed += 1
             }
         default:
             let reason = stream.pointee.msg.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: strlen($0)).bindMemory(to: UInt8.self), as: UTF8.self) } ?? "zlib error \(result)"
-            damaged(fail(at: memberStart, reason))
+            let found = fail(at: memberStart, reason, reported: !(memberIsCandidate && !memberProduced))
+            if let found { damaged(found) }
             // Resume the search one byte past the start of the damaged member: in this chunk, or
             // in the member's kept bytes when it began in an earlier one.
             if let start = memberStartPosition, start < position {
@@ -249,9 +262,11 @@ public final class GzipDecompressor {
         }
     }
 
-    private func fail(at offset: Int64, _ reason: String) -> Damage {
-        let found = Damage(offset: offset, reason: reason, isTruncation: false)
-        damage.append(found)
+    /// Ends the member as damaged and starts the search for the next one; `reported: false`
+    /// for a candidate that was no member (the damage it belongs to is reported already).
+    private func fail(at offset: Int64, _ reason: String, reported: Bool) -> Damage? {
+        let found = reported ? Damage(offset: offset, reason: reason, isTruncation: false) : nil
+        if let found { damage.append(found) }
         defer { inflateReset(stream) }
         insideMember = false
         resyncing = true
@@ -271,7 +286,7 @@ public final class GzipDecompressor {
         // A member whose data ran on past where a later member starts (a damaged end of block, or
         // a bit that made one): the later member is read, and the first counts as damaged, not torn.
         while insideMember, let kept = memberBytes, let later = Self.laterWholeMember(in: kept) {
-            damaged(fail(at: memberStart, "the member's data runs on into a later member (damaged)"))
+            damaged(fail(at: memberStart, "the member's data runs on into a later member (damaged)", reported: true)!)
             consumed = memberStart + Int64(later)
             Array(kept[later...]).withUnsafeBytes { feedStreaming($0, output: output, damaged: damaged) }
         }
