@@ -235,4 +235,27 @@ import Testing
             }
         }
     }
+
+    /// What the differential fuzzer found: a header candidate cut between two reads, and a
+    /// member whose header carries a CRC (FHCRC) that does not match (zlib checks it, libdeflate
+    /// skips it: such members are left to zlib).
+    @Test func libdeflateAndZlibAgreeOnTheInputsTheFuzzerFound() throws {
+        let compressor = try GzipCompressor(level: 6, wholeMembers: false)
+        var withHeaderCRC: [UInt8] = []
+        compressor.compressMember(lines(50), into: &withHeaderCRC)
+        var second: [UInt8] = []
+        compressor.compressMember(lines(50, from: 50), into: &second)
+        // FLG = FHCRC, and two bytes of a header CRC that cannot be right.
+        second[3] = 0x02
+        second.insert(contentsOf: [0xAB, 0xCD], at: 10)
+        withHeaderCRC += second
+        for input: [UInt8] in [[0x1F, 0x1F, 0x8B, 0x8B], [0x1F, 0x8B, 0x1F, 0x8B, 0x08], withHeaderCRC] {
+            for cut in 0...input.count {
+                let (whole, _) = try inflate(input, wholeMembers: true, chunks: [max(1, cut), input.count])
+                let (streamed, _) = try inflate(input, wholeMembers: false, chunks: [max(1, cut), input.count])
+                let same = whole.bytes == streamed.bytes
+                #expect(same && whole.damage == streamed.damage, "cut \(cut) of \(input.count): \(whole.damage) against \(streamed.damage)")
+            }
+        }
+    }
 }

@@ -150,9 +150,9 @@ public final class GzipDecompressor {
             case .notWhole where !final && remaining < Self.maxHeldBytes:
                 retryBytes = remaining * 2
                 return position
-            case .notWhole:
-                // Damaged or cut off for good: zlib streams it and says what is wrong and where,
-                // as it does without libdeflate.
+            case .notWhole, .headerCRC:
+                // Damaged, cut off for good, or with a header CRC to check: zlib streams it and
+                // says what is wrong and where, as it does without libdeflate.
                 retryBytes = 0
                 streamsMember = true
             case .tooLarge:
@@ -290,8 +290,10 @@ public final class GzipDecompressor {
             consumed = memberStart + Int64(later)
             Array(kept[later...]).withUnsafeBytes { feedStreaming($0, output: output, damaged: damaged) }
         }
-        guard insideMember, consumed > memberStart || stream.pointee.total_in > 0 else {
+        // A candidate found after damage that never inflated anything is part of that damage.
+        guard insideMember, consumed > memberStart || stream.pointee.total_in > 0, !(memberIsCandidate && !memberProduced) else {
             insideMember = false
+            inflateReset(stream)
             return nil
         }
         insideMember = false

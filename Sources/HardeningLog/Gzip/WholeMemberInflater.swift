@@ -17,6 +17,9 @@ package final class WholeMemberInflater {
         case notWhole
         /// A member that inflates to more than ``capacity``.
         case tooLarge
+        /// A member whose header carries its own CRC (FHCRC): libdeflate skips that CRC where
+        /// zlib checks it, so zlib reads such a member (our writers never set the flag).
+        case headerCRC
     }
 
     /// The largest member output read whole: a `gzip_stream` flush (1 MiB) and some slack.
@@ -70,6 +73,7 @@ package final class WholeMemberInflater {
     func inflate(_ input: UnsafeRawBufferPointer) -> Outcome {
         // A gzip member is at least 18 bytes (header and trailer).
         guard let base = input.baseAddress, input.count >= 18 else { return .notWhole }
+        if input[0] == 0x1F, input[1] == 0x8B, input[3] & 0x02 != 0 { return .headerCRC }
         var consumed = 0
         var produced = 0
         switch decompress(decompressor, base, input.count, output.baseAddress, output.count, &consumed, &produced) {
