@@ -62,6 +62,7 @@ public final class GzipDecompressor {
     /// `nil` once over ``maxKeptBytes``. After damage the search for the next member resumes
     /// inside them, even where the member began in an earlier chunk.
     private var memberBytes: [UInt8]? = []
+    /// The most of a streamed member's compressed bytes kept for that search.
     static let maxKeptBytes = 256 << 10
 
     /// Creates a decompressor. `wholeMembers: false` streams every member through zlib (the
