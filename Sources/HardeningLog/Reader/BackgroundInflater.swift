@@ -84,11 +84,12 @@ final class BackgroundInflater: Sendable {
             output.reserveCapacity(chunkBytes)
         }
         inflate(descriptor: descriptor, path: path, fileSystem: fileSystem, firstChunk: firstChunk, bytes: { bytes in
-            var rest = bytes[...]
-            while !rest.isEmpty {
-                let take = min(rest.count, chunkBytes - output.count)
-                output.append(contentsOf: rest.prefix(take))
-                rest = rest.dropFirst(take)
+            let typed = bytes.assumingMemoryBound(to: UInt8.self)
+            var offset = 0
+            while offset < typed.count {
+                let take = min(typed.count - offset, chunkBytes - output.count)
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: typed[offset..<(offset + take)]))
+                offset += take
                 if output.count == chunkBytes { flush() }
             }
         }, push: { item in
