@@ -120,7 +120,8 @@ public struct LogFuzzer {
         guard produced <= 64 << 20 else { return Finding(problem: "inflated more than 64 MiB from a small input", input: input) }
         // Differential: zlib alone, fed in other pieces, gives the same bytes and the same damage
         // as whole members through libdeflate.
-        guard produced <= 1 << 20 else { return nil }
+        // Every other input (the check triples the work of one).
+        guard produced <= 1 << 20, random.next() % 2 == 0 else { return nil }
         guard let whole = try? GzipDecompressor(), let streaming = try? GzipDecompressor(wholeMembers: false) else { return nil }
         let cut = Int(random.next() % UInt64(max(1, input.count)))
         let outputs = [whole, streaming].map { decompressor -> [UInt8] in

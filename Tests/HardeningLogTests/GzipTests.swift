@@ -129,7 +129,7 @@ import Testing
         let compressor = try GzipCompressor()
         var file: [UInt8] = []
         var starts: [Int] = []
-        for (index, count) in [300, 0, 2000, 40_000, 500].enumerated() {
+        for (index, count) in [300, 0, 2000, 30_000, 500].enumerated() {
             starts.append(file.count)
             compressor.compressMember(lines(count, from: index * 100_000), into: &file)
         }
@@ -138,10 +138,10 @@ import Testing
 
     @Test func wholeMembersAndStreamingGiveTheSameBytesAndDamageHoweverTheInputArrives() throws {
         let (file, starts) = try mixedMembers()
-        #expect(lines(40_000).count > (1 << 20) + (64 << 10), "one member is larger than a whole member's output")
+        #expect(lines(30_000, from: 300_000).count > (1 << 20) + (64 << 10), "one member is larger than a whole member's output")
         var generator = SplitMix64(seed: 14)
         var inputs: [(name: String, bytes: [UInt8])] = [("intact", file)]
-        for _ in 0..<12 {
+        for _ in 0..<8 {
             var flipped = file
             let position = Int(generator.next() % UInt64(file.count))
             flipped[position] ^= UInt8(1 << (generator.next() % 8))
@@ -160,7 +160,7 @@ import Testing
             #expect(sameBytes, "\(name): the same bytes")
             #expect(whole.damage == streamed.damage, "\(name): the same damage at the same offsets")
             if name == "intact" {
-                let expected = [300, 0, 2000, 40_000, 500].enumerated().map { lines($0.element, from: $0.offset * 100_000) }.joined()
+                let expected = [300, 0, 2000, 30_000, 500].enumerated().map { lines($0.element, from: $0.offset * 100_000) }.joined()
                 let intact = whole.bytes == Array(expected)
                 #expect(intact)
                 #expect(decompressor.completedMembers == 5)
@@ -184,15 +184,15 @@ import Testing
 
     @Test(arguments: [0, 1, 6, 9])
     func membersFromLibdeflateAndZlibAreStandardGzipWithTheSameContent(level: Int) async throws {
-        let input = lines(20_000)
-        let expected = input + lines(10, from: 20_000)
+        let input = lines(5_000)
+        let expected = input + lines(10, from: 5_000)
         var sizes: [Bool: Int] = [:]
         for wholeMembers in [true, false] {
             let compressor = try GzipCompressor(level: level, wholeMembers: wholeMembers)
             #expect(compressor.compressesWithLibdeflate == wholeMembers, "libdeflate (installed by tools/setup.sh) makes whole members")
             var file: [UInt8] = []
             compressor.compressMember(input, into: &file)
-            compressor.compressMember(lines(10, from: 20_000), into: &file)
+            compressor.compressMember(lines(10, from: 5_000), into: &file)
             let gunzip = try await ChildProcess.runDetached(["gzip", "-dc"], input: Data(file))
             #expect(gunzip.status == 0, "\(gunzip.stderr)")
             let same = Array(gunzip.stdout) == expected
