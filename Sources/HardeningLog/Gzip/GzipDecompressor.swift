@@ -16,7 +16,7 @@ import Darwin
 /// ``finish(output:damaged:)`` reports a member cut short (a torn tail) from one that simply ended.
 ///
 /// Where libdeflate is installed, each member that fits ``WholeMemberInflater``'s output (every
-/// member of a `gzip_stream` log) is inflated at once by libdeflate, about 2.7 times as fast;
+/// member of a `gzip_stream` log) is inflated at once by libdeflate, about 2.4 times as fast;
 /// zlib streams the rest. The bytes, the damage and its offsets are the same either way.
 public final class GzipDecompressor {
     /// Damage found in the compressed input.

@@ -1,4 +1,4 @@
-/// Compresses one whole gzip member at a time with libdeflate: at the same level about 1.8 times
+/// Compresses one whole gzip member at a time with libdeflate: at the same level about 1.6 times
 /// as fast as zlib at level 6 and a little smaller (BENCHMARKS.md), a standard member that `zcat`
 /// and every gzip reader take. ``GzipCompressor/compressMember(_:into:)`` uses it where libdeflate
 /// is installed (``LibdeflateLibrary``); streaming a member in pieces stays with zlib.

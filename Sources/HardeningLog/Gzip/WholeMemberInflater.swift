@@ -1,4 +1,4 @@
-/// Inflates one whole gzip member at a time with libdeflate, which is about 2.7 times as fast
+/// Inflates one whole gzip member at a time with libdeflate, which is about 2.4 times as fast
 /// as zlib on our logs (BENCHMARKS.md) but cannot stream: the member must be in memory and its
 /// output must fit ``capacity``.
 ///
