@@ -50,6 +50,14 @@ public enum Demo {
         public var onBus: @Sendable (EventBus) -> Void = { _ in }
         /// More sinks for the demo's events (`OTLPLogSink`).
         public var extraSinks: [any EventSink] = []
+        /// How much becomes a line (the production profile by default).
+        public var volume = EventVolume.production
+        /// The lowest level on stdout.
+        public var stdoutLevel = EventLevel.trace
+        /// The lowest level in the files (above `trace`, the replay no longer equals the live summary).
+        public var fileLevel = EventLevel.trace
+        /// The faults the fake dependencies play (``DemoScript/Faults``).
+        public var faults = DemoScript.Faults.scripted
 
         /// The defaults.
         public init() {}
@@ -118,21 +126,23 @@ public enum Demo {
         try prepare(options.logDirectory)
         let fileSink = RotatingFileSink(configuration: .init(
             directory: options.logDirectory, maxFileBytes: 64 << 10, minRotationInterval: .milliseconds(500),
-            compression: .init(level: 6, delay: .zero), retention: .init(maxFiles: 1000)))
+            compression: .init(level: 6, delay: .zero), retention: .init(maxFiles: 1000), minimumLevel: options.fileLevel))
         let live = SummarySink()
         var sinks: [any EventSink] = [fileSink, live]
         let dashboard = options.dashboardPort.map { _ in LiveDashboard(summary: live) }
         sinks += dashboard?.sinks ?? []
-        if let format = options.stdout { sinks.append(StdoutSink(format: format, maxLineBytes: options.stdoutMaxLineBytes)) }
+        if let format = options.stdout {
+            sinks.append(StdoutSink(format: format, maxLineBytes: options.stdoutMaxLineBytes, minimumLevel: options.stdoutLevel))
+        }
         sinks += options.extraSinks
         // Lossless for the files and the live summary; standard output (a terminal, or a pipe
         // that may be read slowly) drops only its own lines when its reader falls behind.
         let bus = EventBus(configuration: .init(service: "rag-demo", capacity: 1 << 16, overflowPolicy: .block,
                                                 redactor: Redactor(knownSecrets: ConfigRule.ragService.filter(\.isSecret).compactMap { environment[$0.key] }),
-                                                sinkOverflowPolicies: ["stdout": .dropNewest], tracer: options.tracer),
+                                                sinkOverflowPolicies: ["stdout": .dropNewest], tracer: options.tracer, volume: options.volume),
                            sinks: sinks)
         options.onBus(bus)
-        let script = DemoScript(duration: options.duration)
+        let script = DemoScript(duration: options.duration, faults: options.faults)
         let fakes = FakeDependencies(script: script, seed: options.seed)
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
         let logger = Logger(label: "hardening.demo", factory: { EventLogHandler(label: $0, bus: bus, logLevel: .warning) })

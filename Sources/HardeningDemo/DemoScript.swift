@@ -21,11 +21,24 @@ public struct DemoScript: Sendable {
         case notes, vectors, llm, references
     }
 
+    /// Which faults the dependencies play.
+    public enum Faults: String, Sendable, CaseIterable {
+        /// The story above.
+        case scripted
+        /// None: every dependency answers quickly and stays healthy (a steady service).
+        case none
+    }
+
     /// The whole run's length.
     public var duration: Duration
+    /// Which faults the dependencies play.
+    public var faults: Faults
 
     /// A script for a run of `duration`.
-    public init(duration: Duration) { self.duration = duration }
+    public init(duration: Duration, faults: Faults = .scripted) {
+        self.duration = duration
+        self.faults = faults
+    }
 
     /// The `Retry-After` the LLM API asks for: a fortieth of the run, at least 50 ms.
     public var retryAfter: Duration { max(.milliseconds(50), duration / 40) }
@@ -33,6 +46,9 @@ public struct DemoScript: Sendable {
     /// What `dependency` does to its `request`-th request at `progress` (0…1); `noise` in 0..<1.
     public func behaviour(of dependency: Dependency, request: Int, progress: Double, noise: Double) -> Behaviour {
         let quick = Duration.milliseconds(2 + Int64(noise * 10))
+        guard faults == .scripted else {
+            return .answer(delay: dependency == .llm ? .milliseconds(20 + Int64(noise * 40)) : quick)
+        }
         switch dependency {
         case .notes:
             if (0.15..<0.30).contains(progress) {
@@ -56,6 +72,6 @@ public struct DemoScript: Sendable {
 
     /// Whether `dependency`'s own `/health` answers 503 at `progress` (the LLM during its outage).
     public func isDown(_ dependency: Dependency, progress: Double) -> Bool {
-        dependency == .llm && (0.50..<0.70).contains(progress)
+        faults == .scripted && dependency == .llm && (0.50..<0.70).contains(progress)
     }
 }

@@ -54,6 +54,12 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Seed of the fakes' noise.")
     var seed: UInt64 = 1
 
+    @Option(help: "scripted (latency spikes, 429s, 503 bursts, an outage, hangs) or none (every dependency healthy: a steady service).")
+    var faults: FaultsOption = .scripted
+
+    @OptionGroup(title: "Volume (the production profile by default: --detail full writes one line per call and per probe)")
+    var volume: VolumeOptions
+
     @Option(name: .customLong("dashboard-port"),
             help: "Serve the live dashboard on 127.0.0.1:PORT while the demo runs (0 picks a free port; the address goes to stderr).")
     var dashboardPort: Int?
@@ -79,6 +85,10 @@ struct DemoCommand: AsyncParsableCommand {
         options.logDirectory = logDirectory
         options.workers = workers
         options.seed = seed
+        options.faults = faults.faults
+        options.volume = try volume.volume(defaultDetail: .production)
+        options.stdoutLevel = volume.stdoutLevel.level
+        options.fileLevel = volume.fileLevel.level
         options.stdout = stdout.format
         options.stdoutMaxLineBytes = stdoutMaxLineBytes
         options.dashboardPort = dashboardPort
@@ -150,6 +160,12 @@ struct DemoCommand: AsyncParsableCommand {
         }
         if !result.equal { throw ExitCode(1) }
     }
+}
+
+enum FaultsOption: String, ExpressibleByArgument, CaseIterable {
+    case scripted, none
+
+    var faults: DemoScript.Faults { self == .scripted ? .scripted : .none }
 }
 
 enum DemoStdout: String, ExpressibleByArgument, CaseIterable {

@@ -41,6 +41,9 @@ struct EmitCommand: AsyncParsableCommand {
     @OptionGroup(title: "Files")
     var files: FileSinkOptions
 
+    @OptionGroup(title: "Volume (emit writes every event it reads unless --detail production, or the configuration's events.detail)")
+    var volume: VolumeOptions
+
     func validate() throws {
         guard output.logDirectory != nil || output.stdout || config != nil else {
             throw ValidationError("Give --log-dir DIR, --stdout or --config FILE: the events need somewhere to go.")
@@ -52,6 +55,7 @@ struct EmitCommand: AsyncParsableCommand {
         var fileSink: RotatingFileSink?
         var secrets: [String] = []
         var serviceName = service ?? "hardening-emit"
+        var eventVolume = try volume.volume(defaultDetail: .full)
         if let config {
             let loaded: AgentConfiguration
             do {
@@ -62,21 +66,30 @@ struct EmitCommand: AsyncParsableCommand {
             }
             secrets = loaded.secrets + loaded.validation.allRules.filter(\.isSecret).compactMap { loaded.sources.value(of: $0.key)?.value }
             if service == nil { serviceName = loaded.service }
+            // The configuration's volume, unless a flag says otherwise.
+            if volume.detail == nil {
+                let flagged = eventVolume.kindLevels
+                eventVolume = loaded.events.volume
+                eventVolume.kindLevels.merge(flagged) { _, flag in flag }
+            }
             if let files = loaded.events.files, output.logDirectory == nil {
                 let sink = RotatingFileSink(configuration: files)
                 fileSink = sink
                 sinks.append(sink)
             }
-            if !output.stdout, let format = StdoutFormatOption(agentSetting: loaded.events.stdout) { sinks.append(StdoutSink(format: format.format, maxLineBytes: output.stdoutMaxLineBytes)) }
+            if !output.stdout, let format = StdoutFormatOption(agentSetting: loaded.events.stdout) {
+                sinks.append(StdoutSink(format: format.format, maxLineBytes: output.stdoutMaxLineBytes,
+                                        minimumLevel: max(loaded.events.stdoutLevel, volume.stdoutLevel.level)))
+            }
         }
         if let logDirectory = output.logDirectory {
-            let sink = RotatingFileSink(configuration: files.configuration(directory: logDirectory))
+            let sink = RotatingFileSink(configuration: files.configuration(directory: logDirectory, minimumLevel: volume.fileLevel.level))
             fileSink = sink
             sinks.append(sink)
         }
-        if let stdoutSink = output.stdoutSink() { sinks.append(stdoutSink) }
+        if let stdoutSink = output.stdoutSink(minimumLevel: volume.stdoutLevel.level) { sinks.append(stdoutSink) }
         let bus = EventBus(configuration: output.busConfiguration(service: serviceName, overflow: .block,
-                                                                  redactor: Redactor(knownSecrets: secrets)),
+                                                                  redactor: Redactor(knownSecrets: secrets), volume: eventVolume),
                            sinks: sinks)
         let reader = StandardInputEmitter(bus: bus) { problem in FileHandleStandardError.write("hardening emit: \(problem)\n") }
         let group = ServiceGroup(configuration: .init(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Hardening
 import HardeningLog
 
 /// The rotating file sink's settings as flags, shared by the commands that write files. The
@@ -58,8 +59,8 @@ struct FileSinkOptions: ParsableArguments {
         guard maxLineBytes >= 1024 else { throw ValidationError("--max-line-bytes must be at least 1024.") }
     }
 
-    /// The sink's configuration for files in `directory`.
-    func configuration(directory: String) -> RotatingFileSink.Configuration {
+    /// The sink's configuration for files in `directory`, writing `minimumLevel` and above.
+    func configuration(directory: String, minimumLevel: EventLevel) -> RotatingFileSink.Configuration {
         RotatingFileSink.Configuration(
             directory: directory,
             format: fileFormat.format,
@@ -72,7 +73,8 @@ struct FileSinkOptions: ParsableArguments {
             maxLineBytes: maxLineBytes,
             flushInterval: flushInterval.map(Self.duration),
             streamCompressionLevel: compressionLevel,
-            fsync: fsync.policy
+            fsync: fsync.policy,
+            minimumLevel: minimumLevel
         )
     }
 

@@ -41,6 +41,9 @@ struct GenerateCommand: AsyncParsableCommand {
     @OptionGroup(title: "Files")
     var files: FileSinkOptions
 
+    @OptionGroup(title: "Volume (generate writes every event it generates unless --detail production)")
+    var volume: VolumeOptions
+
     @Option(help: "Seed of the workload; the same seed gives the same events.")
     var seed: UInt64 = 1
 
@@ -72,14 +75,15 @@ struct GenerateCommand: AsyncParsableCommand {
         var sinks: [any EventSink] = []
         var fileSink: RotatingFileSink?
         if let directory = output.logDirectory ?? (output.stdout ? nil : Self.defaultDirectory) {
-            let sink = RotatingFileSink(configuration: files.configuration(directory: directory))
+            let sink = RotatingFileSink(configuration: files.configuration(directory: directory, minimumLevel: volume.fileLevel.level))
             fileSink = sink
             sinks.append(sink)
         }
-        if let stdoutSink = output.stdoutSink() { sinks.append(stdoutSink) }
+        if let stdoutSink = output.stdoutSink(minimumLevel: volume.stdoutLevel.level) { sinks.append(stdoutSink) }
         let live = SummarySink()
         if summaryJSON != nil { sinks.append(live) }
-        var busConfiguration = output.busConfiguration(service: service, capacity: capacity, overflow: overflow.policy)
+        var busConfiguration = output.busConfiguration(service: service, capacity: capacity, overflow: overflow.policy,
+                                                       volume: try volume.volume(defaultDetail: .full))
         busConfiguration.capacityBytes = capacityBytes
         busConfiguration.sinkQueueCapacityBytes = capacityBytes
         let bus = EventBus(configuration: busConfiguration, sinks: sinks)

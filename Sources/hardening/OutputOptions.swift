@@ -41,15 +41,16 @@ struct OutputOptions: ParsableArguments {
         guard stdoutMaxLineBytes >= 512 else { throw ValidationError("--stdout-max-line-bytes must be at least 512.") }
     }
 
-    /// The stdout sink, if asked for.
-    func stdoutSink() -> StdoutSink? {
-        stdout ? StdoutSink(format: stdoutFormat.format, maxLineBytes: stdoutMaxLineBytes) : nil
+    /// The stdout sink, if asked for, writing `minimumLevel` and above.
+    func stdoutSink(minimumLevel: EventLevel) -> StdoutSink? {
+        stdout ? StdoutSink(format: stdoutFormat.format, maxLineBytes: stdoutMaxLineBytes, minimumLevel: minimumLevel) : nil
     }
 
     /// The bus's configuration with these options' queue policy and shutdown timeout.
     func busConfiguration(service: String, capacity: Int = 65_536, overflow: OverflowPolicy,
-                          redactor: Redactor? = Redactor()) -> EventBus.Configuration {
-        var configuration = EventBus.Configuration(service: service, capacity: capacity, overflowPolicy: overflow, redactor: redactor)
+                          redactor: Redactor? = Redactor(), volume: EventVolume) -> EventBus.Configuration {
+        var configuration = EventBus.Configuration(service: service, capacity: capacity, overflowPolicy: overflow, redactor: redactor,
+                                                   volume: volume)
         if let stdoutOverflow { configuration.sinkOverflowPolicies["stdout"] = stdoutOverflow.policy }
         configuration.shutdownTimeout = .milliseconds(Int64((shutdownTimeout * 1000).rounded()))
         return configuration

@@ -37,7 +37,7 @@ import Testing
             try await HTTPHealthCheckTests.withClient { client in
                 let sink = InMemorySink()
                 let late = DeferredSink()
-                let bus = EventBus(configuration: .init(service: "svc", redactor: Redactor(knownSecrets: [Self.token])), sinks: [sink, late])
+                let bus = EventBus(configuration: .init(service: "svc", redactor: Redactor(knownSecrets: [Self.token]), volume: .full), sinks: [sink, late])
                 let webhook = AlertWebhook(url: "http://127.0.0.1:\(port)/hook", headers: [("Authorization", "Bearer \(Self.token)")],
                                            timeout: .seconds(2), attempts: 4, initialDelay: .milliseconds(10), client: client, bus: bus)
                 late.set(webhook)
@@ -69,7 +69,7 @@ import Testing
             try await HTTPHealthCheckTests.withClient { client in
                 let sink = InMemorySink()
                 let late = DeferredSink()
-                let bus = EventBus(configuration: .init(service: "svc"), sinks: [sink, late])
+                let bus = EventBus(configuration: .init(service: "svc", volume: .full), sinks: [sink, late])
                 let webhook = AlertWebhook(url: "http://127.0.0.1:\(port)/hook?token=querysecret", headers: [("Authorization", "Bearer \(Self.token)")],
                                            attempts: 4, initialDelay: .milliseconds(10), client: client, bus: bus)
                 late.set(webhook)

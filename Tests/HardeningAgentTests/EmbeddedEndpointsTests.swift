@@ -35,7 +35,11 @@ import Testing
             #expect(document["overall_status"] == "degraded" && document["services"]?["breaker:search-index"]?["status"] == "degraded",
                     "\(health.body)")
             #expect(try await AgentProcessTests.get(client, base + "/health/live").status == 200)
-            let metrics = try await AgentProcessTests.get(client, base + "/metrics")
+            // The app keeps the production detail: the fallbacks after the first are counted when
+            // their window ends (10 s), then /metrics shows all four.
+            let metrics = try await eventually(timeout: .seconds(40)) { try await AgentProcessTests.get(client, base + "/metrics") } until: {
+                $0.body.contains(#"hardening_operation_fallbacks_total{operation="search"} 4"#)
+            }
             #expect(metrics.contentType.hasPrefix("text/plain; version=0.0.4"))
             #expect(metrics.body.contains(#"hardening_breaker_state{breaker="search-index",state="open"} 1"#), "\(metrics.body)")
             #expect(metrics.body.contains(#"hardening_operation_fallbacks_total{operation="search"} 4"#), "\(metrics.body)")

@@ -88,7 +88,7 @@ extension LoadTests {
             var streamConfiguration = EventStreamHub.Configuration()
             streamConfiguration.clientQueueBytes = 256 << 10
             let dashboard = LiveDashboard(summary: summary, stream: streamConfiguration)
-            let bus = EventBus(configuration: .init(service: "sse-test", overflowPolicy: .dropNewest), sinks: [summary] + dashboard.sinks)
+            let bus = EventBus(configuration: .init(service: "sse-test", overflowPolicy: .dropNewest, volume: .full), sinks: [summary] + dashboard.sinks)
             let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
             let application = Application(
                 router: Router().addHardeningDashboard(dashboard),

@@ -118,7 +118,7 @@ import Testing
         // ok, fail, fail (fires at the second failure in a row), fail, ok, ok (resolves), ok
         let script = Locked([200, 503, 503, 503, 200, 200, 200])
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "flap"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "flap", volume: .full), sinks: [sink])
         try await TestServer.with(Self.router(script: script)) { port in
             try await Self.withClient { client in
                 // Generous limits: this is about the alert's logic, and the whole suite may load both cores.

@@ -12,7 +12,7 @@ import Testing
     /// closing, a check going red with an alert fired and resolved. Returns its events as written.
     static func scriptedRun(into dashboard: LiveDashboard, clock: ManualWallClock) async -> [Event] {
         let memory = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "rag-live"), sinks: [memory, dashboard.summary] + dashboard.sinks, clock: clock)
+        let bus = EventBus(configuration: .init(service: "rag-live", volume: .full), sinks: [memory, dashboard.summary] + dashboard.sinks, clock: clock)
         func emit(_ payload: some EventPayload) {
             clock.advance(by: .milliseconds(700))
             bus.emit(payload)

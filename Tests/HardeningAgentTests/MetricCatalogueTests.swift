@@ -9,7 +9,7 @@ import Testing
 @Suite struct MetricCatalogueTests {
     @Test func everyKindTwiceWithVaryingLabelsParses() async throws {
         let sink = SummarySink()
-        let bus = EventBus(configuration: .init(service: "catalogue"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "catalogue", volume: .full), sinks: [sink])
         for round in 0..<2 {
             for payload in PayloadSamples.all {
                 var attrs = payload.attributes

@@ -103,7 +103,7 @@ import Darwin
     /// exposition (`/metrics`) carry none, while the events' operations are there.
     @Test func theLiveSummaryAndTheMetricsCarryNoCredential() async throws {
         let summary = SummarySink()
-        let bus = EventBus(configuration: .init(service: "secrets"), sinks: [summary])
+        let bus = EventBus(configuration: .init(service: "secrets", volume: .full), sinks: [summary])
         let cases = CredentialSamples.cases
         for sample in cases {
             bus.emit(ErrorRecorded(operation: "op.\(sample.marker)", errorType: "HTTPError", error: sample.text,

@@ -147,7 +147,7 @@ import Darwin
             shutdown_timeout: 5s
             shutdown_drain: 1s
             server: {host: 127.0.0.1, port: 0}
-            events: {stdout: json, directory: logs, min_rotation_interval: 0s}
+            events: {stdout: json, directory: logs, min_rotation_interval: 0s, window: 250ms}
             health:
               interval: 100ms
               checks:

@@ -95,7 +95,7 @@ private struct ScriptedWorkload: Sendable {
                                                           retention: .init(maxFiles: nil), flushInterval: .zero))
         let live = SummarySink()
         let recorded = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "rag", host: "web-1", run: run, tickInterval: .milliseconds(5)),
+        let bus = EventBus(configuration: .init(service: "rag", host: "web-1", run: run, tickInterval: .milliseconds(5), volume: .full),
                            sinks: [files, live, recorded])
         let clock = ManualClock()
         let workload = ScriptedWorkload(clock: clock, bus: bus)

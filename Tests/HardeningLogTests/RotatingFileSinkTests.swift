@@ -18,7 +18,7 @@ import Darwin
 @Suite struct RotatingFileSinkTests {
     private func makeBus(_ sink: RotatingFileSink, clock: any WallClock = SystemWallClock(), capacity: Int = 65_536) -> EventBus {
         EventBus(configuration: .init(service: "rotation-test", host: "test-host", run: "00000000000000aa", capacity: capacity,
-                                      overflowPolicy: .block, tickInterval: .milliseconds(5)),
+                                      overflowPolicy: .block, tickInterval: .milliseconds(5), volume: .full),
                  sinks: [sink], clock: clock)
     }
 
@@ -177,7 +177,7 @@ import Darwin
                                                          compression: .init(level: 6, delay: .zero, retryDelay: .milliseconds(200))),
                                     fileSystem: fileSystem)
         let memory = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "s", run: "00000000000000ee", tickInterval: .milliseconds(5)), sinks: [sink, memory])
+        let bus = EventBus(configuration: .init(service: "s", run: "00000000000000ee", tickInterval: .milliseconds(5), volume: .full), sinks: [sink, memory])
         emit(bus, 300)
         await bus.flush()
         emit(bus, 300, from: 300)
@@ -370,7 +370,7 @@ import Darwin
         #expect(symlink(target, directory.path + "/events.jsonl") == 0)
         let sink = RotatingFileSink(configuration: .init(directory: directory.path, layout: .rename))
         let memory = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "s", run: "00000000000000bb"), sinks: [sink, memory])
+        let bus = EventBus(configuration: .init(service: "s", run: "00000000000000bb", volume: .full), sinks: [sink, memory])
         emit(bus, 10)
         await bus.shutdown()
         #expect(try String(contentsOfFile: target, encoding: .utf8) == "precious\n")
@@ -425,7 +425,7 @@ import Darwin
         let fileSystem = FaultInjectingFileSystem()
         let sink = RotatingFileSink(configuration: .init(directory: directory.path, layout: .rename, maxRetainedBytesOnFailure: 8 << 10), fileSystem: fileSystem)
         let memory = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "s", run: "00000000000000dd", tickInterval: .milliseconds(5)), sinks: [sink, memory])
+        let bus = EventBus(configuration: .init(service: "s", run: "00000000000000dd", tickInterval: .milliseconds(5), volume: .full), sinks: [sink, memory])
         emit(bus, 10)
         await bus.flush()
         fileSystem.setWriteFault(.fail(errno: ENOSPC))

@@ -19,7 +19,7 @@ import Darwin
 @Suite struct SegmentsLayoutTests {
     private func makeBus(_ sink: RotatingFileSink, clock: any WallClock = SystemWallClock(), extra: [any EventSink] = []) -> EventBus {
         EventBus(configuration: .init(service: "segments-test", host: "test-host", run: "00000000000000ab", capacity: 65_536,
-                                      overflowPolicy: .block, tickInterval: .milliseconds(5)),
+                                      overflowPolicy: .block, tickInterval: .milliseconds(5), volume: .full),
                  sinks: [sink] + extra, clock: clock)
     }
 

@@ -35,7 +35,7 @@ import Darwin
     @Test func noLineIsLongerThanTheContainerRuntimesSplitByDefault() async throws {
         let (readEnd, writeEnd) = pipe()
         let sink = StdoutSink(descriptor: writeEnd, format: .json)
-        let bus = EventBus(configuration: .init(service: "s", run: "00000000000000ee"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "s", run: "00000000000000ee", volume: .full), sinks: [sink])
         for size in [16_000, 17_000, 100_000] {
             bus.emit(.info, "big.event", message: "m", attrs: ["blob": .string(String(repeating: "y", count: size))])
         }
@@ -57,7 +57,7 @@ import Darwin
     @Test func writesOneJSONObjectPerLine() async throws {
         let (readEnd, writeEnd) = pipe()
         let sink = StdoutSink(descriptor: writeEnd, format: .json)
-        let bus = EventBus(configuration: .init(service: "s", run: "00000000000000ee"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "s", run: "00000000000000ee", volume: .full), sinks: [sink])
         bus.emit(TimingRecorded(operation: "op", durationMs: 1.5, outcome: "success"))
         bus.emit(.info, "custom.kind", message: "two\nlines")
         await bus.shutdown()
@@ -125,7 +125,7 @@ import Darwin
     @Test func readableFormatIsColouredOnRequestAndStaysOneLine() async throws {
         let (readEnd, writeEnd) = terminal()
         let sink = StdoutSink(descriptor: writeEnd, format: .human(colors: true), environment: { ["TERM": "xterm"][$0] })
-        let bus = EventBus(configuration: .init(service: "s"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "s", volume: .full), sinks: [sink])
         bus.emit(BreakerStateChanged(breaker: "notion", from: "closed", to: "open", reason: "failure_threshold", failures: 5, successes: 0))
         bus.emit(.error, "custom.kind", message: "bad\nthing")
         await bus.shutdown()
@@ -155,7 +155,7 @@ import Darwin
         defer { signal(SIGPIPE, previous) }
         let sink = StdoutSink(descriptor: writeEnd, format: .json)
         let memory = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "s"), sinks: [sink, memory])
+        let bus = EventBus(configuration: .init(service: "s", volume: .full), sinks: [sink, memory])
         for _ in 0..<5 { bus.emit(.info, "k", message: "m") }
         await bus.shutdown()
         close(writeEnd)

@@ -7,7 +7,7 @@ import Testing
 
     @Test func aFlappingCheckFiresAfterNFailuresAndResolvesAfterMSuccesses() async throws {
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "rag"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "rag", volume: .full), sinks: [sink])
         let alerts = HealthAlerts(rules: [AlertRule(name: "consecutive_failures", trigger: .consecutiveFailures(3), resolveAfterSuccesses: 2)],
                                   bus: bus)
         // ok, fail, fail, ok (the run is broken), fail ×3 (fires), ok (not yet), fail, ok, ok (resolves)

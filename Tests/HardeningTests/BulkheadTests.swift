@@ -5,7 +5,7 @@ import Testing
 @Suite struct BulkheadTests {
     @Test func runsUpToTheLimitQueuesTheNextAndRejectsTheRest() async throws {
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "t", volume: .full), sinks: [sink])
         let bulkhead = Bulkhead(name: "pinecone", maxConcurrent: 2, maxQueue: 1, clock: ManualClock(), bus: bus)
         let gate = AsyncGate()
         let running = Counter()
@@ -29,7 +29,7 @@ import Testing
     @Test func aQueuedCallThatWaitsTooLongIsRejected() async throws {
         let clock = ManualClock()
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "t", volume: .full), sinks: [sink])
         let bulkhead = Bulkhead(name: "b", maxConcurrent: 1, maxQueue: 4, maxWait: .seconds(3), clock: clock, bus: bus)
         let gate = AsyncGate()
         let holder = Task { try await bulkhead.run { () async throws -> Int in await gate.wait(); return 1 } }

@@ -22,7 +22,7 @@ private struct Benign: Error {}
     @Test func opensAfterConsecutiveFailuresAndRecoversThroughHalfOpen() async throws {
         let clock = ManualClock()
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "t", volume: .full), sinks: [sink])
         let cb = breaker(.init(trip: .consecutiveFailures(5), recoveryTimeout: .seconds(60)), clock: clock, bus: bus)
         await fail(cb, times: 4)
         _ = try await succeed(cb)  // a success resets the run
@@ -134,7 +134,7 @@ private struct Benign: Error {}
 
     @Test func successesCountedWithoutTheLockReachTheTransition() async throws {
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "t", volume: .full), sinks: [sink])
         let cb = breaker(.init(trip: .consecutiveFailures(2)), bus: bus)
         for _ in 0..<3 { _ = try await succeed(cb) }
         #expect(cb.snapshot.successes == 3)

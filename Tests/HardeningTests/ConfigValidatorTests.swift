@@ -23,7 +23,7 @@ import Testing
 
     @Test func everyProblemIsReportedAtOnceWithKeySourceAndRemedyAndNoSecret() async throws {
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "rag"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "rag", volume: .full), sinks: [sink])
         var environment = valid
         environment["NOTION_API_KEY"] = "wrong-notion-secret-value"
         environment["ZOTERO_API_KEY"] = nil

@@ -8,7 +8,7 @@ import Testing
 
 @Suite struct EventBusTests {
     private func configuration(capacity: Int = 1024, policy: OverflowPolicy = .dropNewest) -> EventBus.Configuration {
-        EventBus.Configuration(service: "svc", host: "host-1", run: "run-a", capacity: capacity, overflowPolicy: policy)
+        EventBus.Configuration(service: "svc", host: "host-1", run: "run-a", capacity: capacity, overflowPolicy: policy, volume: .full)
     }
 
     @Test func deliversInSeqOrderWithEnvelopeStamped() async {

@@ -8,7 +8,7 @@ private struct QuotaExceeded: Error {}
 @Suite struct EventLogHandlerTests {
     @Test func logRecordsBecomeLogMessageEventsWithMergedMetadata() async throws {
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "rag"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "rag", volume: .full), sinks: [sink])
         let provider = Logger.MetadataProvider { ["request_id": "r-42", "tenant": "from-provider"] }
         var logger = Logger(label: "rag.pipeline", factory: EventLogHandler.factory(bus: bus, logLevel: .debug, metadataProvider: provider))
         logger[metadataKey: "component"] = "retriever"
@@ -36,7 +36,7 @@ private struct QuotaExceeded: Error {}
 
     @Test func theLiveSummaryCountsLogRecordsByLevel() async throws {
         let live = SummarySink()
-        let bus = EventBus(configuration: .init(service: "rag"), sinks: [live])
+        let bus = EventBus(configuration: .init(service: "rag", volume: .full), sinks: [live])
         let logger = Logger(label: "app", factory: EventLogHandler.factory(bus: bus))
         for index in 0..<5 { logger.notice("step \(index)") }
         let summary = await live.summary(after: bus)

@@ -8,7 +8,7 @@ import Testing
     @Test func swiftMetricsBecomeEventsAndLiveInTheSummary() async throws {
         let live = SummarySink()
         let recorded = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "rag"), sinks: [live, recorded])
+        let bus = EventBus(configuration: .init(service: "rag", volume: .full), sinks: [live, recorded])
         let factory = EventMetricsFactory(bus: bus)
         // What an instrumented library does, with the factory given instead of bootstrapped.
         let requests = Counter(label: "http_requests", dimensions: [("method", "GET")], factory: factory)

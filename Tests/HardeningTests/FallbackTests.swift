@@ -18,7 +18,7 @@ private struct Other: Error {}
     ])
     func theRuleIsChosenByErrorKind(mode: Int, expected: String, rule: String?) async throws {
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "t", volume: .full), sinks: [sink])
         let answer = try await fallback.run("rag.answer", bus: bus) {
             switch mode {
             case 1: throw NotFound(id: "p-1")
@@ -50,7 +50,7 @@ private struct Other: Error {}
     /// The synchronous form: the same answer, event and timed outcome, cancellation rethrown.
     @Test func gracefulDegradationHasASynchronousForm() async throws {
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "t", volume: .full), sinks: [sink])
         let timing = Timing(clock: ManualClock(), bus: bus)
         let (parsed, fine, cancelled) = try Self.synchronousCalls(timing, bus)
         #expect(parsed == 10 && fine == 42 && cancelled)

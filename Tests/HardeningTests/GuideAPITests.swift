@@ -46,7 +46,7 @@ private struct ParseError: Error {}
 
     @Test func performanceMetricsSummaryAndErrorSummary() async throws {
         let live = SummarySink()
-        let bus = EventBus(configuration: .init(service: "rag"), sinks: [live])
+        let bus = EventBus(configuration: .init(service: "rag", volume: .full), sinks: [live])
         let clock = ManualClock()
         // @timed(operation_name="pinecone.query", log_threshold=0.05)
         let timing = Timing(clock: clock, bus: bus)

@@ -136,7 +136,7 @@ private struct DelayedCheck: HealthCheck {
     @Test func theProberTimesOutSlowChecksAndReportsEachProbe() async throws {
         let clock = ManualClock()
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "rag"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "rag", volume: .full), sinks: [sink])
         let prober = HealthProber(checks: [
             DelayedCheck(name: "pinecone", isCritical: true, clock: clock, delay: .milliseconds(120)),
             DelayedCheck(name: "zotero", isCritical: false, clock: clock, delay: .seconds(60)),

@@ -27,7 +27,7 @@ private final class ScriptedCheck: HealthCheck {
     @Test func roundsOnAnIntervalChangesStalenessAndReadinessOnShutdown() async throws {
         let clock = ManualClock()
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "rag"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "rag", volume: .full), sinks: [sink])
         let check = ScriptedCheck()
         let alerts = HealthAlerts(rules: [AlertRule(name: "down", trigger: .consecutiveFailures(1), resolveAfterSuccesses: 1)], bus: bus)
         let monitor = HealthMonitor(prober: HealthProber(checks: [check], timeout: .seconds(2), clock: clock, bus: bus),
@@ -76,7 +76,7 @@ private struct SlowCheck: HealthCheck {
 @Suite struct SlowProbeTests {
     @Test func probesSlowerThanTheThresholdAreLoggedAsWarnings() async {
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "rag"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "rag", volume: .full), sinks: [sink])
         let prober = HealthProber(checks: [SlowCheck(name: "vectors", latency: .milliseconds(2500)), SlowCheck(name: "disk", latency: .milliseconds(3))],
                                   timeout: .seconds(5), clock: ManualClock(), bus: bus)
         let monitor = HealthMonitor(prober: prober, interval: .seconds(10), bus: bus, slowProbe: .seconds(2))

@@ -17,7 +17,7 @@ import Testing
     @Test func aRefusalSaysWhenAndIsReported() async throws {
         let clock = ManualClock()
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "t", volume: .full), sinks: [sink])
         let limiter = RateLimiter(name: "openai", ratePerSecond: 4, burst: 1, clock: clock, bus: bus)
         try await limiter.acquire()
         await #expect { try await limiter.acquire() } throws: { error in

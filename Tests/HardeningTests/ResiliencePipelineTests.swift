@@ -11,7 +11,7 @@ private struct Unavailable: Error {}
     @Test func anAttemptThatTimesOutIsRetriedAndCountedByTheBreaker() async throws {
         let clock = ManualClock()
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "t", volume: .full), sinks: [sink])
         let breaker = CircuitBreaker(name: "openai", configuration: .init(trip: .consecutiveFailures(5)), clock: clock, bus: bus)
         let pipeline = ResiliencePipeline(clock: clock, bus: bus)
             .attemptTimeout(.seconds(2)).breaker(breaker).retry(noJitter)
@@ -36,7 +36,7 @@ private struct Unavailable: Error {}
     @Test func anOpenBreakerEndsRetryingAndTheFallbackAnswers() async throws {
         let clock = ManualClock()
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "t", volume: .full), sinks: [sink])
         let breaker = CircuitBreaker(name: "notion", configuration: .init(trip: .consecutiveFailures(2), recoveryTimeout: .seconds(60)),
                                      clock: clock, bus: bus)
         let policy = RetryPolicy(maxAttempts: 5, initialDelay: .milliseconds(100), jitter: .none, maxElapsed: .seconds(10))
@@ -62,7 +62,7 @@ private struct Unavailable: Error {}
     @Test func theTotalTimeoutCoversTheRetriesWaits() async throws {
         let clock = ManualClock()
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "t", volume: .full), sinks: [sink])
         let policy = RetryPolicy(maxAttempts: 10, initialDelay: .seconds(1), multiplier: 1, jitter: .none, maxElapsed: nil)
         let pipeline = ResiliencePipeline(clock: clock, bus: bus).retry(policy).totalTimeout(.milliseconds(2_500))
         let calls = Counter()
@@ -83,7 +83,7 @@ private struct Unavailable: Error {}
     @Test func aFullBulkheadIsNeitherRetriedNorCounted() async throws {
         let clock = ManualClock()
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "t", volume: .full), sinks: [sink])
         let bulkhead = Bulkhead(name: "pinecone", maxConcurrent: 1, clock: clock, bus: bus)
         let breaker = CircuitBreaker(name: "pinecone", configuration: .init(trip: .consecutiveFailures(1)), clock: clock, bus: bus)
         let pipeline = ResiliencePipeline(clock: clock, bus: bus).retry(noJitter).breaker(breaker).bulkhead(bulkhead)
@@ -103,7 +103,7 @@ private struct Unavailable: Error {}
         func run(_ build: (ResiliencePipeline<ManualClock>) -> ResiliencePipeline<ManualClock>) async -> ([EventKind], Double) {
             let clock = ManualClock()
             let sink = InMemorySink()
-            let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+            let bus = EventBus(configuration: .init(service: "t", volume: .full), sinks: [sink])
             let limiter = RateLimiter(name: "l", ratePerSecond: 0.001, burst: 10, clock: clock, bus: bus)
             let breaker = CircuitBreaker(name: "b", configuration: .init(trip: .consecutiveFailures(10)), clock: clock, bus: bus)
             let pipeline = build(ResiliencePipeline(clock: clock, bus: bus)).rateLimiter(limiter).breaker(breaker)
@@ -129,7 +129,7 @@ private struct Unavailable: Error {}
     @Test func aRateLimitRefusalIsRetriedAfterItsHint() async throws {
         let clock = ManualClock()
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "t", volume: .full), sinks: [sink])
         let limiter = RateLimiter(name: "l", ratePerSecond: 2, burst: 1, clock: clock, bus: bus)
         let policy = RetryPolicy(maxAttempts: 3, initialDelay: .milliseconds(1), jitter: .none, maxElapsed: nil)
         let pipeline = ResiliencePipeline(clock: clock, bus: bus).retry(policy).rateLimiter(limiter)

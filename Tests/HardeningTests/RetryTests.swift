@@ -101,7 +101,7 @@ private final class Script: Sendable {
     @Test func succeedsAfterFailuresWithTheExactWaitsAndEvents() async throws {
         let clock = ManualClock()
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "t", volume: .full), sinks: [sink])
         let script = Script(failures: 2)
         let retry = Retry(policy: noJitter(), clock: clock, bus: bus)
         let (result, waits) = await drive(clock) { () throws(RetryError) in try await retry.run("notion.fetch") { try script.call() } }
@@ -117,7 +117,7 @@ private final class Script: Sendable {
 
     @Test func firstTimeSuccessEmitsNothing() async throws {
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "t", volume: .full), sinks: [sink])
         let value = try await Retry(policy: noJitter(), clock: ManualClock(), bus: bus).run("op") { 42 }
         #expect(value == 42)
         await bus.shutdown()
@@ -127,7 +127,7 @@ private final class Script: Sendable {
     @Test func stopsAfterMaxAttemptsWithTheLastError() async throws {
         let clock = ManualClock()
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "t", volume: .full), sinks: [sink])
         let script = Script(failures: 100)
         let retry = Retry(policy: noJitter(maxAttempts: 4), clock: clock, bus: bus)
         let (result, waits) = await drive(clock) { () throws(RetryError) in try await retry.run("op") { try script.call() } }
@@ -254,7 +254,7 @@ private final class Script: Sendable {
     @Test func blockingRetryMakesTheSameDecisionsAndWaits() async throws {
         let clock = ManualClock()
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "t", volume: .full), sinks: [sink])
         let retry = Retry(policy: noJitter(maxAttempts: 4, maxElapsed: .seconds(10)), clock: clock, bus: bus)
         let waits = Locked<[Duration]>([])
         let sleep: (Duration) -> Void = { delay in
@@ -338,7 +338,7 @@ private final class Script: Sendable {
     @Test func aRefusalIsNeverRetriedAndAtTheFirstAttemptEmitsNoRetryEvent() async throws {
         let clock = ManualClock()
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "t", volume: .full), sinks: [sink])
         let retry = Retry(policy: RetryPolicy(maxAttempts: 5, initialDelay: .milliseconds(10), jitter: .none, maxElapsed: nil),
                           clock: clock, bus: bus)
         let refusal = CircuitOpenError(breaker: "notion", state: .open, retryAfter: .seconds(30))

@@ -55,14 +55,14 @@ private struct Leaky: Error, CustomStringConvertible {
     private func traced() -> (W3CInMemoryTracer, InMemorySink, EventBus) {
         let tracer = W3CInMemoryTracer()
         let sink = InMemorySink()
-        return (tracer, sink, EventBus(configuration: .init(service: "svc", tracer: tracer), sinks: [sink]))
+        return (tracer, sink, EventBus(configuration: .init(service: "svc", tracer: tracer, volume: .full), sinks: [sink]))
     }
 
     @Test func withoutATracerTheBusHasNoneAndBodiesRunWithoutASpan() async throws {
         // Nothing in these tests bootstraps the process-wide InstrumentationSystem.
         #expect(EventBus.Configuration(service: "svc").tracer == nil)
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "svc"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "svc", volume: .full), sinks: [sink])
         let span = await bus.withSpan("question") { $0 == nil }
         #expect(span)
         let value = try await ResiliencePipeline(bus: bus).retry(RetryPolicy(maxAttempts: 2, initialDelay: .zero)).run("op") { 42 }

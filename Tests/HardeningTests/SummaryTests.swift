@@ -184,7 +184,7 @@ private func delivered(_ payloads: [any EventPayload], run: String = "0123456789
 
     @Test func theLiveSinkReadsItsWrites() async throws {
         let live = SummarySink()
-        let bus = EventBus(configuration: .init(service: "t"), sinks: [live])
+        let bus = EventBus(configuration: .init(service: "t", volume: .full), sinks: [live])
         let timing = Timing(clock: ManualClock(), bus: bus)
         for _ in 0..<3 { timing.timed("op") { () } }
         let summary = await live.summary(after: bus)

@@ -7,7 +7,7 @@ private struct Broken: Error {}
 @Suite struct TimeoutTests {
     @Test func aFastBodyReturnsItsValueAndNothingIsReported() async throws {
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "t", volume: .full), sinks: [sink])
         let timeout = Timeout(clock: ManualClock(), bus: bus)
         #expect(try await timeout.run("op", timeout: .seconds(1)) { 7 } == 7)
         await #expect(throws: Broken.self) { try await timeout.run("op", timeout: .seconds(1)) { () async throws -> Int in throw Broken() } }
@@ -18,7 +18,7 @@ private struct Broken: Error {}
     @Test func aSlowBodyIsCancelledAndTheTimeoutIsReported() async throws {
         let clock = ManualClock()
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "t", volume: .full), sinks: [sink])
         let timeout = Timeout(clock: clock, bus: bus)
         let bodyWasCancelled = Locked(false)
         let call = Task {
@@ -47,7 +47,7 @@ private struct Broken: Error {}
     @Test func theCallersCancellationIsNotATimeout() async throws {
         let clock = ManualClock()
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "t", volume: .full), sinks: [sink])
         let timeout = Timeout(clock: clock, bus: bus)
         let call = Task {
             try await timeout.run("op", timeout: .seconds(2)) { () async throws -> Int in

@@ -10,7 +10,7 @@ private struct Failure: Error, CustomStringConvertible {
     @Test func timedReportsDurationOutcomeAndSlowness() async throws {
         let clock = ManualClock()
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "t", volume: .full), sinks: [sink])
         let timing = Timing(clock: clock, bus: bus, defaultSlowThreshold: .seconds(1))
         let value = await timing.timed("pinecone.query") { () async -> Int in
             clock.advance(by: .milliseconds(250))
@@ -41,7 +41,7 @@ private struct Failure: Error, CustomStringConvertible {
         let clock = ManualClock()
         let live = SummarySink()
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "t"), sinks: [live, sink])
+        let bus = EventBus(configuration: .init(service: "t", volume: .full), sinks: [live, sink])
         let timing = Timing(clock: clock, bus: bus)
         let answer = try await timing.timed("llm.complete") { () async throws -> String in
             clock.advance(by: .milliseconds(5))
@@ -71,7 +71,7 @@ private struct Failure: Error, CustomStringConvertible {
 
     @Test func cancellationIsItsOwnOutcome() async throws {
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "t", volume: .full), sinks: [sink])
         let timing = Timing(clock: ManualClock(), bus: bus)
         await #expect(throws: CancellationError.self) {
             try await timing.timed("op") { () async throws -> Int in throw CancellationError() }
@@ -82,7 +82,7 @@ private struct Failure: Error, CustomStringConvertible {
 
     @Test func errorTrackerSummarisesRedactsAndStaysBounded() async throws {
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "t"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "t", volume: .full), sinks: [sink])
         let tracker = ErrorTracker(bus: bus, recentLimit: 3)
         for index in 0..<5 {
             tracker.record(operation: index % 2 == 0 ? "notion.fetch" : "zotero.sync", error: Failure(),

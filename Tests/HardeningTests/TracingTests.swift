@@ -38,7 +38,7 @@ private struct DictionaryInjector: Injector {
 
     @Test func eventsCarryTheServiceContextsIdsIncludingInChildTasksAndLogRecords() async throws {
         let sink = InMemorySink()
-        let bus = EventBus(configuration: .init(service: "svc"), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "svc", volume: .full), sinks: [sink])
         var context = ServiceContext.topLevel
         context.traceContext = Self.trace
         bus.emit(ErrorRecorded(operation: "outside", errorType: "E", error: "e"))
@@ -71,12 +71,12 @@ private struct DictionaryInjector: Injector {
 
     @Test func aCustomProviderReplacesTheServiceContextAndNoneTurnsItOff() async {
         let sink = InMemorySink()
-        let custom = EventBus(configuration: .init(service: "svc", traceContext: TraceContextProvider { Self.trace }), sinks: [sink])
+        let custom = EventBus(configuration: .init(service: "svc", traceContext: TraceContextProvider { Self.trace }, volume: .full), sinks: [sink])
         custom.emit(ErrorRecorded(operation: "a", errorType: "E", error: "e"))
         await custom.shutdown()
         #expect(sink.events.first?.traceID == Self.trace.traceID)
         let quiet = InMemorySink()
-        let off = EventBus(configuration: .init(service: "svc", traceContext: .none), sinks: [quiet])
+        let off = EventBus(configuration: .init(service: "svc", traceContext: .none, volume: .full), sinks: [quiet])
         var context = ServiceContext.topLevel
         context.traceContext = Self.trace
         ServiceContext.withValue(context) { off.emit(ErrorRecorded(operation: "a", errorType: "E", error: "e")) }

@@ -197,8 +197,10 @@ async def scenario_summary(args, workdir):
     upstream_port = free_port()
     upstream = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(upstream_port), "--directory", workdir],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Every probe counts in /metrics as it happens (the production detail would fold them into
+    # 10-second windows, longer than the flood).
     config = (f"server: {{host: 127.0.0.1, port: {port}}}\n"
-              "events: {stdout: off}\n"
+              "events: {stdout: off, detail: full}\n"
               "health:\n  interval: 250ms\n  timeout: 1s\n  checks:\n"
               f"    - {{name: upstream, type: http, url: 'http://127.0.0.1:{upstream_port}/'}}\n"
               "alerts:\n  rules:\n    - {name: upstream_down, consecutive_failures: 1}\n")

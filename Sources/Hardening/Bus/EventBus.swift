@@ -84,6 +84,10 @@ public final class EventBus: Service, Sendable {
         /// thread left to end with the process; what it had not written counted in
         /// ``SinkStatistics/abandoned``). It counts from ``beginShutdown()`` if that came first.
         public var shutdownTimeout: Duration
+        /// How much of what happens becomes a line: the production detail (routine calls, probes
+        /// and repeated warnings folded into window events) or every event, and the level of
+        /// each kind (``EventVolume``).
+        public var volume: EventVolume
 
         /// Creates a configuration; `host` defaults to the machine's host name.
         public init(
@@ -104,8 +108,10 @@ public final class EventBus: Service, Sendable {
             capacityBytes: Int = 2 << 20,
             sinkQueueCapacityBytes: Int = 2 << 20,
             sinkStallTimeout: Duration = .seconds(2),
-            tracer: (any Tracer)? = Configuration.bootstrappedTracer()
+            tracer: (any Tracer)? = Configuration.bootstrappedTracer(),
+            volume: EventVolume = .production
         ) {
+            self.volume = volume
             self.sinkStallTimeout = max(.milliseconds(1), sinkStallTimeout)
             self.service = service
             self.host = host ?? HostName.current()
@@ -150,6 +156,11 @@ public final class EventBus: Service, Sendable {
         public var delivered: Int64
         /// Events waiting in the buffer.
         public var pending: Int
+        /// Of the events delivered, those counted in a window event instead of written alone
+        /// (the production detail of ``EventVolume``).
+        public var folded: Int64 = 0
+        /// Of the events delivered, those of a kind turned off (``EventVolume/kindLevels``).
+        public var turnedOff: Int64 = 0
     }
 
     /// What one sink's queue has done.
@@ -191,6 +202,8 @@ public final class EventBus: Service, Sendable {
         var accepted: Int64 = 0
         var rejectedAfterShutdown: Int64 = 0
         var delivered: Int64 = 0
+        var folded: Int64 = 0
+        var turnedOff: Int64 = 0
         var phase: Phase = .running
         var drainSleeping = false
         var blockedEmitters = 0
@@ -419,7 +432,8 @@ public final class EventBus: Service, Sendable {
         state.withLock { state in
             Statistics(accepted: state.accepted, dropped: state.droppedTotal,
                        rejectedAfterShutdown: state.rejectedAfterShutdown,
-                       delivered: state.delivered, pending: state.pending.count + state.reports.count)
+                       delivered: state.delivered, pending: state.pending.count + state.reports.count,
+                       folded: state.folded, turnedOff: state.turnedOff)
         }
     }
 
@@ -448,6 +462,9 @@ public final class EventBus: Service, Sendable {
         var lastSinkDropReport = Timestamp(microsecondsSinceEpoch: 0)
         var closingRounds = 0
         var work = Work()
+        // The production detail and kind levels; `nil` passes every event through as it is.
+        var rollup = configuration.volume.passesEverything ? nil : Rollup(volume: configuration.volume, now: clock.now())
+        var published = (folded: Int64(0), turnedOff: Int64(0))
         while true {
             var wakeBlocked = false
             // Under the lock only swap buffers (O(1)), so that emitters never wait for a copy.
@@ -483,11 +500,28 @@ public final class EventBus: Service, Sendable {
             if wakeBlocked { state.broadcast(.second) }
             while !work.events.isEmpty {
                 let count = min(maxBatch, work.events.count)
-                var batch = Array(work.events.prefix(count))
+                var batch: [Event]
+                if rollup != nil {
+                    batch = []
+                    batch.reserveCapacity(count)
+                    for event in work.events.prefix(count) { rollup!.admit(event, into: &batch) }
+                } else {
+                    batch = Array(work.events.prefix(count))
+                }
                 work.events.removeFirst(count)
-                deliver(&batch, seq: &seq, redactionCache: &redactionCache)
+                if !batch.isEmpty { deliver(&batch, seq: &seq, redactionCache: &redactionCache) }
             }
-            var batch = work.reports
+            var batch: [Event] = []
+            // A rotation ends the window, so that a window's calls are in the files next to it.
+            var rotated = false
+            if rollup != nil {
+                for report in work.reports {
+                    rotated = rotated || report.kind == .fileRotated
+                    rollup!.admit(report, into: &batch)
+                }
+            } else {
+                batch = work.reports
+            }
             work.reports.removeAll(keepingCapacity: true)
             if work.dropped > 0 {
                 let payload = BusDropped(count: work.dropped, totalDropped: work.droppedTotal,
@@ -514,6 +548,22 @@ public final class EventBus: Service, Sendable {
                                    message: payload.message, attrs: payload.attributes))
             }
             if !batch.isEmpty { deliver(&batch, seq: &seq, redactionCache: &redactionCache) }
+            if rollup != nil {
+                // Everything emitted before a flush is on the sinks after it: the open window too.
+                let now = clock.now()
+                if rotated || work.closing || !work.flushWaiters.isEmpty || rollup!.isWindowDue(at: now) {
+                    var windows: [Event] = []
+                    rollup!.closeWindow(at: now, into: &windows)
+                    if !windows.isEmpty { deliver(&windows, seq: &seq, redactionCache: &redactionCache) }
+                }
+                if (rollup!.folded, rollup!.turnedOff) != published {
+                    published = (rollup!.folded, rollup!.turnedOff)
+                    state.withLock { state in
+                        state.folded = published.folded
+                        state.turnedOff = published.turnedOff
+                    }
+                }
+            }
             let now = clock.now()
             if now.duration(since: lastTick) >= configuration.tickInterval || now < lastTick {
                 lastTick = now

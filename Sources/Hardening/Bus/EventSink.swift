@@ -9,6 +9,12 @@ public protocol EventSink: AnyObject, Sendable {
     /// A short name for reports (`stdout`, `file:/var/log/app`).
     var name: String { get }
 
+    /// The lowest level the sink takes: the bus never hands it an event below (read once, when
+    /// the bus starts). Default `trace`: every event. A file sink that leaves levels out no
+    /// longer rebuilds the live summary, and its holes in `seq` are not losses: it says so in
+    /// its files (`file.opened`'s `min_level`).
+    var minimumLevel: EventLevel { get }
+
     /// Called once before the first batch.
     func start(context: SinkContext)
 
@@ -28,6 +34,7 @@ public protocol EventSink: AnyObject, Sendable {
 }
 
 extension EventSink {
+    public var minimumLevel: EventLevel { .trace }
     public func start(context: SinkContext) {}
     public func tick(now: Timestamp) {}
 }

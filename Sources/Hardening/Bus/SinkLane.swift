@@ -67,7 +67,11 @@ final class SinkLane: Sendable {
     /// `.first`: work for the lane's thread; `.second`: room, or the thread finished.
     private let state = ConditionLock(State())
 
+    /// The sink's ``EventSink/minimumLevel``, read once.
+    let minimumLevel: EventLevel
+
     init(sink: any EventSink, capacity: Int, capacityBytes: Int = .max, policy: OverflowPolicy?, stallTimeout: Duration = .seconds(2)) {
+        self.minimumLevel = sink.minimumLevel
         self.stallTimeout = stallTimeout
         self.sink = sink
         self.capacity = max(1, capacity)
@@ -150,6 +154,11 @@ final class SinkLane: Sendable {
     /// Queues a batch (`bytes`: the sum of its events' ``Event/estimatedBytes``), applying
     /// ``policy`` when it does not fit.
     func enqueue(_ events: [Event], bytes: Int) {
+        // Below the sink's minimum level: never queued (the same storage when nothing is).
+        if minimumLevel > .trace, events.contains(where: { $0.level < minimumLevel }) {
+            let kept = events.filter { $0.level >= minimumLevel }
+            return enqueue(kept, bytes: kept.reduce(0) { $0 + $1.estimatedBytes })
+        }
         guard !events.isEmpty else { return }
         let wake = state.withLockAndWaiter { state, waiter -> Bool in
             // Whether the lane's thread waits for work is read when returning (the block policy

@@ -18,14 +18,23 @@ public struct EventKind: RawRepresentable, Hashable, Sendable, Comparable, Custo
 
     public static func < (lhs: EventKind, rhs: EventKind) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    /// Whether `name` can be a kind: lowercase dotted words (`a-z 0-9 _`), such as `retry.succeeded`
+    /// (what flags and configuration files that name kinds accept).
+    package static func isWellFormed(_ name: String) -> Bool {
+        !name.isEmpty && !name.hasPrefix(".") && !name.hasSuffix(".") && !name.contains("..")
+            && name.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F || $0 == 0x2E }
+    }
+
     /// Whether the kind is one of `EventKind.known`.
     public var isKnown: Bool { EventKind.known.contains(self) }
 
     /// The version of the kind list and of `schemas/`. Bumped when a kind or a required attr is
     /// added; readers accept any version. Version 2 added `timeout.fired`, `bulkhead.rejected`
     /// and `rate_limiter.rejected`; version 3 `metric.counted` and `metric.recorded`; version 4
-    /// `sink.dropped` and `file.closed`.
-    public static let schemaVersion = 4
+    /// `sink.dropped` and `file.closed`; version 5 the production detail's `timing.window`,
+    /// `health.window` and `events.repeated`, `timing.recorded`'s `in_window` and `file.opened`'s
+    /// `min_level`.
+    public static let schemaVersion = 5
 }
 
 extension EventKind {
@@ -55,4 +64,7 @@ extension EventKind {
     public static let fileOpened: EventKind = "file.opened"
     public static let fileRotated: EventKind = "file.rotated"
     public static let fileClosed: EventKind = "file.closed"
+    public static let timingWindow: EventKind = "timing.window"
+    public static let healthWindow: EventKind = "health.window"
+    public static let eventsRepeated: EventKind = "events.repeated"
 }

@@ -9,8 +9,8 @@ extension EventKind {
         RetryAttemptFailed.self, RetrySucceeded.self, RetryExhausted.self,
         BreakerStateChanged.self, BreakerRejected.self, FallbackUsed.self,
         TimeoutFired.self, BulkheadRejected.self, RateLimiterRejected.self, MetricCounted.self, MetricRecorded.self,
-        TimingRecorded.self, ErrorRecorded.self,
-        HealthProbed.self, HealthChanged.self, ConfigChecked.self,
+        TimingRecorded.self, TimingWindow.self, ErrorRecorded.self,
+        HealthProbed.self, HealthWindow.self, EventsRepeated.self, HealthChanged.self, ConfigChecked.self,
         AlertFired.self, AlertResolved.self, LogMessage.self,
         BusDropped.self, SinkDropped.self, SinkFailed.self, SinkRecovered.self, FileOpened.self, FileRotated.self, FileClosed.self,
     ]

@@ -48,7 +48,7 @@ public struct LatencyStats: Sendable {
     mutating func record(microseconds: Int64) {
         minMicroseconds = count == 0 ? microseconds : min(minMicroseconds, microseconds)
         maxMicroseconds = max(maxMicroseconds, microseconds)
-        count += 1
+        count.saturatingAdd(1)
         add(microseconds)
         // The histogram stops at about 11 days; exact min, max and sums still see every value.
         histogram.record(UInt64(min(microseconds, Self.histogramLimit)), total: count)
@@ -59,11 +59,39 @@ public struct LatencyStats: Sendable {
         guard other.count > 0 else { return }
         minMicroseconds = count == 0 ? other.minMicroseconds : min(minMicroseconds, other.minMicroseconds)
         maxMicroseconds = max(maxMicroseconds, other.maxMicroseconds)
-        count += other.count
+        count.saturatingAdd(other.count)
         add(other.totalMicroseconds)
         isTotalSaturated = isTotalSaturated || other.isTotalSaturated
-        invalidDurations += other.invalidDurations
+        invalidDurations.saturatingAdd(other.invalidDurations)
         histogram.add(other.histogram, total: count)
+    }
+
+    /// The histogram's non-empty buckets, lowest first: a value inside each (recording it again
+    /// lands in the same bucket) and how many durations fell in it.
+    package var buckets: [LatencyWindow.Bucket] { histogram.buckets }
+
+    /// A distribution from a window's totals and buckets (see ``LatencyWindow``): the same
+    /// count, total, minimum, maximum and histogram as the durations it was made from.
+    package init(_ window: LatencyWindow) {
+        self.init()
+        guard window.count > 0 else { return }
+        count = window.count
+        totalMicroseconds = window.totalMicroseconds
+        minMicroseconds = window.minMicroseconds
+        maxMicroseconds = window.maxMicroseconds
+        invalidDurations = window.invalidDurations
+        isTotalSaturated = window.isTotalSaturated
+        addBuckets(window.buckets)
+    }
+
+    /// Adds buckets to the histogram alone (a window's later parts: their durations are in the
+    /// count, total, minimum and maximum of its first part).
+    package mutating func addBuckets(_ buckets: [LatencyWindow.Bucket]) {
+        var total = count
+        for bucket in buckets {
+            total.saturatingAdd(Int64(clamping: bucket.count))
+            histogram.record(min(bucket.microseconds, UInt64(Self.histogramLimit)), count: bucket.count, total: total)
+        }
     }
 
     private mutating func add(_ microseconds: Int64) {
@@ -169,6 +197,23 @@ private struct DurationHistogram: Sendable {
         } else {
             wide!.record(value)
         }
+    }
+
+    /// Records `value` `count` times; `total` is how many values the stats hold with them.
+    mutating func record(_ value: UInt64, count: UInt64, total: Int64) {
+        // A count that 32 bits cannot hold widens whatever the total says.
+        widenIfNeeded(for: count > UInt64(UInt32.max) ? .max : total)
+        if compact != nil {
+            compact!.record(value, count: UInt32(count))
+        } else {
+            wide!.record(value, count: count)
+        }
+    }
+
+    /// The non-empty buckets, lowest first.
+    var buckets: [LatencyWindow.Bucket] {
+        if let compact { return compact.recordedValues().map { LatencyWindow.Bucket(microseconds: $0.value, count: UInt64($0.count)) } }
+        return wide?.recordedValues().map { LatencyWindow.Bucket(microseconds: $0.value, count: $0.count) } ?? []
     }
 
     /// Adds `other`'s values; `total` is how many values the stats hold with them.

@@ -62,7 +62,7 @@ public struct Summary: Sendable {
     /// the stream, and is skipped; its closing record (`file.closed`) only tells the run's coverage
     /// how far the run went.
     public mutating func fold(_ event: Event) {
-        guard event.kind != .fileOpened else { return }
+        guard event.kind != .fileOpened else { return recordOpening(event) }
         guard event.kind != .fileClosed else { return recordClosing(event) }
         recordRun(event)
         foldContent(event)
@@ -72,7 +72,7 @@ public struct Summary: Sendable {
     /// replay does this for events its filters leave out, so that holes in `seq` still mean
     /// lost events.
     package mutating func recordRun(_ event: Event) {
-        guard event.kind != .fileOpened else { return }
+        guard event.kind != .fileOpened else { return recordOpening(event) }
         guard event.kind != .fileClosed else { return recordClosing(event) }
         recordRun(run: event.run, service: event.service, host: event.host, timestamp: event.timestamp, seq: event.seq)
     }
@@ -81,15 +81,28 @@ public struct Summary: Sendable {
     /// lost after the last one written count as lost (``Run/lostTail``).
     mutating func recordClosing(_ event: Event) {
         guard !event.run.isEmpty, let closed = try? event.payload(as: FileClosed.self), closed.lastSeqReceived > 0 else { return }
-        if runs[event.run] == nil {
-            // A placeholder until the run's events are merged in: times that every real event
-            // replaces, so the record never moves the run's first or last time.
-            var placeholder = Run(service: event.service, host: event.host, timestamp: event.timestamp, seq: 0)
-            placeholder.first = Timestamp(microsecondsSinceEpoch: .max)
-            placeholder.last = Timestamp(microsecondsSinceEpoch: 0)
-            runs[event.run] = placeholder
-        }
+        addPlaceholderRun(for: event)
         runs[event.run]!.announcedHighest = max(runs[event.run]!.announcedHighest, UInt64(closed.lastSeqReceived))
+    }
+
+    /// A file's header (`file.opened`): only a minimum level matters to the fold, which makes
+    /// the run's holes in `seq` events below it, not lost ones (``Run/belowMinimumLevel``).
+    mutating func recordOpening(_ event: Event) {
+        guard !event.run.isEmpty, let opened = try? event.payload(as: FileOpened.self),
+            let level = opened.minLevel.flatMap({ EventLevel(name: $0) }), level > .trace
+        else { return }
+        addPlaceholderRun(for: event)
+        runs[event.run]!.filesMinimumLevel = max(runs[event.run]!.filesMinimumLevel ?? level, level)
+    }
+
+    /// A placeholder until the run's events are merged in: times that every real event replaces,
+    /// so a file's own record never moves the run's first or last time.
+    private mutating func addPlaceholderRun(for event: Event) {
+        guard runs[event.run] == nil else { return }
+        var placeholder = Run(service: event.service, host: event.host, timestamp: event.timestamp, seq: 0)
+        placeholder.first = Timestamp(microsecondsSinceEpoch: .max)
+        placeholder.last = Timestamp(microsecondsSinceEpoch: 0)
+        runs[event.run] = placeholder
     }
 
     /// ``recordRun(_:)`` from the envelope's fields (replay's byte scanner calls this).
@@ -185,6 +198,27 @@ extension Summary.Operation {
         if timing.slow { slow += 1 }
         latency.record(milliseconds: timing.durationMs)
     }
+
+    /// A window of calls: the same as recording each of them.
+    mutating func record(_ window: TimingWindow) {
+        count.saturatingAdd(window.latency.count)
+        errors.saturatingAdd(window.outcomes[TimingRecorded.Outcome.error, default: 0])
+        cancelled.saturatingAdd(window.outcomes[TimingRecorded.Outcome.cancelled, default: 0])
+        fallbacks.saturatingAdd(window.outcomes[TimingRecorded.Outcome.fallback, default: 0])
+        slow.saturatingAdd(window.slow)
+        latency.merge(window.latency)
+    }
+}
+
+extension LatencyStats {
+    /// Adds a window's durations: its totals and buckets, or a later part's buckets alone.
+    mutating func merge(_ window: LatencyWindow) {
+        if window.count > 0 {
+            merge(LatencyStats(window))
+        } else {
+            addBuckets(window.buckets)
+        }
+    }
 }
 
 extension Summary.Health {
@@ -193,6 +227,16 @@ extension Summary.Health {
         byStatus.add(probe.status)
         latency.record(milliseconds: probe.latencyMs)
         if last.map({ $0.at < position }) ?? true { last = (probe.status, position) }
+    }
+
+    /// A window of probes: the same as recording each of them.
+    mutating func record(_ window: HealthWindow, at position: StreamPosition) {
+        probes.saturatingAdd(window.latency.count)
+        byStatus.merge(window.byStatus)
+        latency.merge(window.latency)
+        guard window.latency.count > 0 else { return }
+        let lastProbe = StreamPosition(timestamp: window.lastAt, run: position.run, seq: position.seq)
+        if last.map({ $0.at < lastProbe }) ?? true { last = (window.lastStatus, lastProbe) }
     }
 }
 

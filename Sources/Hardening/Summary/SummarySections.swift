@@ -86,8 +86,14 @@ extension Summary {
         public var waitedMicroseconds: Int64 = 0
 
         mutating func record(_ failed: RetryAttemptFailed) {
-            retriedAttempts += 1
+            retriedAttempts.saturatingAdd(1)
             waitedMicroseconds.saturatingAdd(LatencyStats.microseconds(milliseconds: failed.delayMs))
+        }
+
+        /// `count` failed attempts whose delays add up to `delayMs` (an `events.repeated`).
+        mutating func record(repeated count: Int64, delayMs: Double) {
+            retriedAttempts.saturatingAdd(count)
+            waitedMicroseconds.saturatingAdd(LatencyStats.microseconds(milliseconds: delayMs))
         }
 
         mutating func merge(_ other: Retries) {
@@ -292,8 +298,16 @@ extension Summary {
         /// they do not depend on the order events are folded in.
         var firstSeq: UInt64
 
-        /// Numbers between 1 and the highest seen that never arrived: lost events.
-        public var missing: UInt64 { seen.missing }
+        /// Numbers between 1 and the highest seen that never arrived: lost events (0 when the
+        /// files keep only some levels: see ``belowMinimumLevel``).
+        public var missing: UInt64 { filesMinimumLevel == nil ? seen.missing : 0 }
+        /// The lowest level the run's files keep, when their sink left lower levels out
+        /// (`file.opened`'s `min_level`); `nil`: every level.
+        public var filesMinimumLevel: EventLevel?
+        /// With ``filesMinimumLevel``: the numbers between 1 and the highest seen that are not in
+        /// the files, events below that level (a loss among them is told by its own record:
+        /// `bus.dropped`, `sink.dropped`, `sink.recovered`, `file.closed`).
+        public var belowMinimumLevel: UInt64 { filesMinimumLevel == nil ? 0 : seen.missing }
         /// The highest `seq` the run's file sink said it was given (`file.closed`); 0 if none said.
         public var announcedHighest: UInt64 = 0
         /// Events after the highest seen that the sink was given but could not write.
@@ -332,14 +346,19 @@ extension Summary {
             last = max(last, other.last)
             seen.merge(other.seen)
             announcedHighest = max(announcedHighest, other.announcedHighest)
+            if let theirs = other.filesMinimumLevel { filesMinimumLevel = max(filesMinimumLevel ?? theirs, theirs) }
         }
 
         var json: AttributeValue {
             var attrs: Attributes = [
                 "service": .string(service), "host": .string(host), "first": .string(first.description),
                 "last": .string(last.description), "events": .int(Int64(clamping: seen.count)),
-                "highest_seq": .int(Int64(clamping: seen.highest)), "missing": .int(Int64(clamping: seen.missing)),
+                "highest_seq": .int(Int64(clamping: seen.highest)), "missing": .int(Int64(clamping: missing)),
             ]
+            if let filesMinimumLevel {
+                attrs.appendUnchecked("files_min_level", .string(filesMinimumLevel.name))
+                attrs.appendUnchecked("below_min_level", .int(Int64(clamping: belowMinimumLevel)))
+            }
             if lostTail > 0 { attrs.appendUnchecked("lost_tail", .int(Int64(clamping: lostTail))) }
             return .object(attrs)
         }

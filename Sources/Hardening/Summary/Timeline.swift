@@ -151,6 +151,54 @@ public struct Timeline: Sendable {
         }
     }
 
+    /// How many equal slices of its span a window event is spread over in the charts: its
+    /// calls are counted where they happened (within a tenth of the window), not all at its end.
+    static let windowSlices: Int64 = 10
+
+    /// Adds a `timing.window`: its line at its end, its calls spread over its span.
+    package mutating func recordWindow(from start: Timestamp, to end: Timestamp, operation: String, latency: LatencyWindow, failed: Int64) {
+        recordEvent(at: end)
+        spread(latency.count, from: start, to: end) { bucket, share, index, slices in
+            var point = bucket.operations[operation, default: OperationPoint()]
+            point.count += share
+            point.totalMicroseconds.saturatingAdd(Self.share(of: latency.totalMicroseconds, index, slices))
+            point.maxMicroseconds = max(point.maxMicroseconds, latency.maxMicroseconds)
+            point.errors += Self.share(of: failed, index, slices)
+            bucket.operations[operation] = point
+        }
+    }
+
+    /// Adds a `health.window`: its line at its end, its probes spread over its span, and its last probe.
+    package mutating func recordWindow(from start: Timestamp, to end: Timestamp, check: String, byStatus: Tally, last: LastProbe?) {
+        recordEvent(at: end)
+        let healthy = byStatus["healthy", default: 0]
+        let failing = byStatus.values.reduce(0) { $0 &+ $1 } &- healthy
+        spread(healthy + failing, from: start, to: end) { bucket, _, index, slices in
+            bucket.probes[check, default: ProbePoint()].healthy += Self.share(of: healthy, index, slices)
+            bucket.probes[check, default: ProbePoint()].failing += Self.share(of: failing, index, slices)
+        }
+        if let last, lastProbes[check].map({ $0.timestamp <= last.timestamp }) ?? true { lastProbes[check] = last }
+    }
+
+    /// Calls `change` for each slice of `start...end` that gets part of `count`, with the slice's bucket.
+    private mutating func spread(_ count: Int64, from start: Timestamp, to end: Timestamp,
+                                 _ change: (inout Bucket, _ share: Int64, _ index: Int64, _ slices: Int64) -> Void) {
+        guard count > 0 else { return }
+        let span = max(0, end.microsecondsSinceEpoch &- start.microsecondsSinceEpoch)
+        let slices = span == 0 ? 1 : min(Self.windowSlices, count)
+        for index in 0..<slices {
+            let share = Self.share(of: count, index, slices)
+            guard share > 0 else { continue }
+            let middle = start.microsecondsSinceEpoch &+ span / (2 * slices) &* (2 * index + 1)
+            withBucket(at: Timestamp(microsecondsSinceEpoch: span == 0 ? end.microsecondsSinceEpoch : middle)) { change(&$0, share, index, slices) }
+        }
+    }
+
+    /// The `index`-th of `slices` nearly equal shares of `total` (the first ones get the remainder).
+    private static func share(of total: Int64, _ index: Int64, _ slices: Int64) -> Int64 {
+        total / slices + (index < total % slices ? 1 : 0)
+    }
+
     /// Adds an `error.recorded`.
     package mutating func recordError(at timestamp: Timestamp) {
         withBucket(at: timestamp) { bucket in

@@ -76,9 +76,9 @@ public final class Agent: Sendable {
             fileSink = nil
         }
         switch events.stdout {
-        case "json": sinks.append(StdoutSink(format: .json, maxLineBytes: events.stdoutMaxLineBytes))
-        case "human": sinks.append(StdoutSink(format: .human(colors: true), maxLineBytes: events.stdoutMaxLineBytes))
-        case "auto": sinks.append(StdoutSink(format: .automatic(colors: true), maxLineBytes: events.stdoutMaxLineBytes))
+        case "json": sinks.append(StdoutSink(format: .json, maxLineBytes: events.stdoutMaxLineBytes, minimumLevel: events.stdoutLevel))
+        case "human": sinks.append(StdoutSink(format: .human(colors: true), maxLineBytes: events.stdoutMaxLineBytes, minimumLevel: events.stdoutLevel))
+        case "auto": sinks.append(StdoutSink(format: .automatic(colors: true), maxLineBytes: events.stdoutMaxLineBytes, minimumLevel: events.stdoutLevel))
         default: break
         }
         let summary = SummarySink()
@@ -102,7 +102,8 @@ public final class Agent: Sendable {
         let bus = EventBus(configuration: .init(service: configuration.service, overflowPolicy: .dropNewest,
                                                 redactor: Redactor(knownSecrets: configuration.secrets),
                                                 shutdownTimeout: configuration.shutdownTimeout,
-                                                tracer: export.tracer ?? EventBus.Configuration.bootstrappedTracer()),
+                                                tracer: export.tracer ?? EventBus.Configuration.bootstrappedTracer(),
+                                                volume: events.volume),
                            sinks: sinks)
         self.bus = bus
         self.exportDiagnostics = export.diagnostics

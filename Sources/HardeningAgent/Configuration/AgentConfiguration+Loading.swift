@@ -201,6 +201,23 @@ extension AgentConfiguration {
         guard let fields else { return }
         if let stdout = fields.oneOf("stdout", ["json", "human", "auto", "off"]) { events.stdout = stdout }
         if let cap = fields.int("stdout_max_line_bytes", in: 512...(64 << 20)) { events.stdoutMaxLineBytes = cap }
+        let levels = EventLevel.allCases.map(\.name)
+        if let level = fields.oneOf("stdout_level", levels) { events.stdoutLevel = EventLevel(name: level) ?? .trace }
+        if let detail = fields.oneOf("detail", EventVolume.Detail.allCases.map(\.rawValue)) {
+            events.volume.detail = EventVolume.Detail(rawValue: detail) ?? .production
+        }
+        if let window = fields.duration("window", minimum: .milliseconds(10)) { events.volume.windowInterval = window }
+        for pair in fields.pairs("kinds") {
+            guard EventKind.isWellFormed(pair.name) else {
+                fields.problems.add(pair.line, fields.keyPath("kinds.\(pair.name)"), "not an event kind (lowercase dotted words such as retry.succeeded)")
+                continue
+            }
+            guard let level = EventVolume.KindLevel(name: pair.value) else {
+                fields.problems.add(pair.line, fields.keyPath("kinds.\(pair.name)"), "expected one of \((levels + ["off"]).joined(separator: ", ")), got '\(pair.value)'")
+                continue
+            }
+            events.volume.kindLevels[EventKind(pair.name)] = level
+        }
         let directory = fields.string("directory")
         var files = RotatingFileSink.Configuration(directory: directory.map { resolve($0, relativeTo: file) } ?? "")
         if let layout = fields.oneOf("file_layout", RotatingFileSink.Layout.allCases.map(\.rawValue)) {
@@ -229,12 +246,13 @@ extension AgentConfiguration {
             files.fsync = RotatingFileSink.FsyncPolicy(rawValue: fsync.replacing("-", with: "_")) ?? .onRotation
         }
         if let bytes = fields.int("max_line_bytes", in: 1024...(16 << 20)) { files.maxLineBytes = bytes }
+        if let level = fields.oneOf("file_level", levels) { files.minimumLevel = EventLevel(name: level) ?? .trace }
         if directory != nil {
             events.files = files
         } else {
             for key in ["file_layout", "file_format", "max_file_bytes", "max_file_age", "min_rotation_interval", "compression",
                         "compression_level", "compression_delay", "max_files", "max_total_bytes", "retention_max_age",
-                        "flush_interval", "fsync", "max_line_bytes"] where fields.has(key) {
+                        "flush_interval", "fsync", "max_line_bytes", "file_level"] where fields.has(key) {
                 fields.problems.add(fields.lineOf(key), fields.keyPath(key), "has no effect without events.directory")
             }
         }

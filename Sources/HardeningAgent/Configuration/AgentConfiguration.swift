@@ -49,6 +49,11 @@ public struct AgentConfiguration: Sendable {
         public var stdout = "json"
         /// The longest stdout line, newline included (16 KiB: container runtimes split longer ones).
         public var stdoutMaxLineBytes = StdoutSink.defaultMaxLineBytes
+        /// The lowest level written to stdout (`stdout_level`; every level by default).
+        public var stdoutLevel = EventLevel.trace
+        /// The detail (`detail`: `production` or `full`), the window (`window`) and the level of
+        /// each kind (`kinds`: `{retry.succeeded: notice, health.probed: off}`).
+        public var volume = EventVolume.production
         /// The rotating files (every setting of the file sink, with `hardening generate`'s flag
         /// names in snake case); `nil`: no files. The directory is resolved against the
         /// configuration file's folder.

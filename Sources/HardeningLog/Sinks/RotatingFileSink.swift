@@ -80,6 +80,7 @@ public final class RotatingFileSink: EventSink {
     /// The configuration.
     public let configuration: Configuration
     public let name: String
+    public var minimumLevel: EventLevel { configuration.minimumLevel }
     private let fileSystem: any FileSystem
     private let encoder: JSONLineEncoder
     private let maintenance: SegmentMaintenance
@@ -428,7 +429,8 @@ public final class RotatingFileSink: EventSink {
         let payload = FileOpened(fileID: RunID.hex(random.next()), firstSeq: Int64(firstSeq),
                                  path: configuration.layout == .segments ? Self.fileName(state.activeFile ?? "") : configuration.activeName,
                                  format: configuration.format == .gzipStream ? "jsonl.gz" : "jsonl",
-                                 layout: configuration.layout.rawValue)
+                                 layout: configuration.layout.rawValue,
+                                 minLevel: configuration.minimumLevel > .trace ? configuration.minimumLevel.name : nil)
         let header = Event(timestamp: now, level: .info, kind: FileOpened.kind, message: payload.message,
                            service: context.service, host: context.host, run: context.run, seq: 0,
                            attrs: payload.attributes)

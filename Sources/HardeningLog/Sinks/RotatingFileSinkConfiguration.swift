@@ -97,6 +97,10 @@ extension RotatingFileSink {
         /// While writes fail, at most this many encoded bytes are kept to retry; more are dropped
         /// and counted as lost.
         public var maxRetainedBytesOnFailure: Int
+        /// The lowest level written (``EventSink/minimumLevel``; default `trace`, every event).
+        /// Higher, the files no longer rebuild the live summary, and each file's header says so
+        /// (`min_level`), so that replay counts the holes as events below it, not as losses.
+        public var minimumLevel: EventLevel
 
         /// Creates a configuration for files in `directory`.
         public init(
@@ -116,8 +120,10 @@ extension RotatingFileSink {
             fsync: FsyncPolicy = .onRotation,
             fileMode: UInt32 = 0o640,
             directoryMode: UInt32 = 0o750,
-            maxRetainedBytesOnFailure: Int = 4 << 20
+            maxRetainedBytesOnFailure: Int = 4 << 20,
+            minimumLevel: EventLevel = .trace
         ) {
+            self.minimumLevel = minimumLevel
             self.directory = directory
             self.baseName = baseName
             self.format = format

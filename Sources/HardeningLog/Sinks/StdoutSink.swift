@@ -45,6 +45,7 @@ public final class StdoutSink: EventSink {
     }
 
     public let name: String
+    public let minimumLevel: EventLevel
     private let descriptor: Int32
     private let format: Format
     private let encoder: JSONLineEncoder
@@ -57,11 +58,14 @@ public final class StdoutSink: EventSink {
     /// marked `"truncated":true`, as the file sink does with its own (32 KiB) cap.
     public static let defaultMaxLineBytes = 16 * 1024
 
-    /// Creates the sink over `descriptor` (standard output by default); `environment` reads the
-    /// variables that decide colours (`NO_COLOR`, `TERM`; the process's by default).
+    /// Creates the sink over `descriptor` (standard output by default), writing events at
+    /// `minimumLevel` and above (every event by default); `environment` reads the variables that
+    /// decide colours (`NO_COLOR`, `TERM`; the process's by default).
     public init(descriptor: Int32 = 1, format: Format = .json, maxLineBytes: Int = StdoutSink.defaultMaxLineBytes, name: String = "stdout",
+                minimumLevel: EventLevel = .trace,
                 environment: (String) -> String? = { getenv($0).map { String(cString: $0) } }) {
         self.descriptor = descriptor
+        self.minimumLevel = minimumLevel
         self.name = name
         self.encoder = JSONLineEncoder(maxLineBytes: maxLineBytes)
         switch format {

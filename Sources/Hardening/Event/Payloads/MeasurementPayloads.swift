@@ -9,6 +9,10 @@ public struct TimingRecorded: EventPayload {
     public var outcome: String
     /// Whether the call was slower than its threshold.
     public var slow: Bool
+    /// Whether the call is counted in its operation's `timing.window` and written in full only
+    /// as the context of a failure in its trace (production detail, ``EventVolume``): summaries
+    /// count it as a line, not as a call again (attr `in_window`, present only when true).
+    public var inWindow: Bool
 
     /// The outcomes ``Timing`` records.
     public enum Outcome {
@@ -23,20 +27,23 @@ public struct TimingRecorded: EventPayload {
     }
 
     /// Creates the payload.
-    public init(operation: String, durationMs: Double, outcome: String, slow: Bool = false) {
+    public init(operation: String, durationMs: Double, outcome: String, slow: Bool = false, inWindow: Bool = false) {
         self.operation = operation
         self.durationMs = durationMs
         self.outcome = outcome
         self.slow = slow
+        self.inWindow = inWindow
     }
 
     public var defaultLevel: EventLevel { slow ? .warning : .debug }
     public var message: String { "\(operation) took \(millisecondsText(durationMs)) ms (\(outcome))" }
     public var attributes: Attributes {
-        Attributes(uniqueKeysWithValues: [
+        var attrs = Attributes(uniqueKeysWithValues: [
             ("operation", .string(operation)), ("duration_ms", .double(durationMs)),
             ("outcome", .string(outcome)), ("slow", .bool(slow)),
         ])
+        if inWindow { attrs.appendUnchecked("in_window", .bool(true)) }
+        return attrs
     }
     public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         operation = try reader.string("operation")
@@ -44,6 +51,7 @@ public struct TimingRecorded: EventPayload {
         outcome = try reader.string("outcome")
         // Lenient, as ever: a `slow` that is not a boolean reads as not slow.
         slow = (try? reader.optionalBool("slow")) ?? false
+        inWindow = try reader.optionalBool("in_window") ?? false
     }
 }
 
@@ -122,10 +130,13 @@ public struct LogMessage: EventPayload {
 
 extension TimingRecorded {
     public func fold(into summary: inout Summary, at position: StreamPosition) {
+        // A call written as a failure's context is already in its window.
+        guard !inWindow else { return }
         summary.operations[operation, default: Summary.Operation()].record(self)
     }
 
     public func record(into timeline: inout Timeline, at position: StreamPosition) {
+        guard !inWindow else { return timeline.recordEvent(at: position.timestamp) }
         timeline.recordTiming(at: position.timestamp, operation: operation, durationMs: durationMs, failed: outcome == "error")
     }
 }

@@ -187,24 +187,32 @@ public struct FileOpened: EventPayload {
     /// while plain) or `rename` (the fixed active name renamed at rotation); `nil` in files of
     /// writers before the layouts were named (they renamed).
     public var layout: String?
+    /// The lowest level the sink writes, when it leaves lower ones out (its
+    /// ``EventSink/minimumLevel``): the run's holes in `seq` are then events below it, not
+    /// losses. `nil`: every level.
+    public var minLevel: String?
 
     /// Creates the payload.
     public init(fileID: String, firstSeq: Int64, path: String, format: String, schemaVersion: Int64 = Int64(EventKind.schemaVersion),
-                layout: String? = nil) {
+                layout: String? = nil, minLevel: String? = nil) {
         self.fileID = fileID
         self.firstSeq = firstSeq
         self.path = path
         self.format = format
         self.schemaVersion = schemaVersion
         self.layout = layout
+        self.minLevel = minLevel
     }
 
     public var message: String { "opened \(path)" }
     public var attributes: Attributes {
-        Attributes(uniqueKeysWithValues: [
+        var attrs = Attributes(uniqueKeysWithValues: [
             ("file_id", .string(fileID)), ("first_seq", .int(firstSeq)), ("path", .string(path)),
             ("format", .string(format)), ("schema_version", .int(schemaVersion)),
-        ] + (layout.map { [("layout", AttributeValue.string($0))] } ?? []))
+        ])
+        attrs.setIfPresent("layout", layout)
+        attrs.setIfPresent("min_level", minLevel)
+        return attrs
     }
     public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         fileID = try reader.string("file_id")
@@ -213,6 +221,7 @@ public struct FileOpened: EventPayload {
         format = try reader.string("format")
         schemaVersion = try reader.optionalInt("schema_version") ?? 1
         layout = try reader.optionalString("layout")
+        minLevel = try reader.optionalString("min_level")
     }
 }
 
