@@ -246,6 +246,9 @@ final class DemoWorkload: Service, Sendable {
             background.cancelAll()
         }
         report(monitor: monitor, start: start)
+        // The last windows reach every sink while the services after the workload (an OTLP
+        // exporter) still run.
+        await pipeline.bus.flush()
     }
 
     private func work(until deadline: ContinuousClock.Instant) async {

@@ -297,13 +297,14 @@ extension LoadTests {
         /// Through the `hardening agent` process a user runs: with a 16 KiB queue per stream client,
         /// a client that never reads (4 KiB receive buffer) is dropped, its connection closed and the
         /// drop counted in `/metrics`, while a reader keeps its stream and `/health/live` answers.
-        /// (Probes every 10 ms fill the silent client's buffers within seconds: a load for the cores.)
+        /// (Probes every 10 ms, each its own event with `detail: full`, fill the silent client's
+        /// buffers within seconds: a load for the cores.)
         @Test func theAgentDropsAStreamClientThatNeverReadsAndCountsIt() async throws {
             let directory = TemporaryDirectory(prefix: "stream-drop")
             defer { directory.remove() }
             try directory.write("agent.yaml", """
                 server: {host: 127.0.0.1, port: 0, stream_client_queue_kib: 16}
-                events: {stdout: "off"}
+                events: {stdout: "off", detail: full}
                 health:
                   interval: 10ms
                   checks:

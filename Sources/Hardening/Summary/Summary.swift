@@ -212,7 +212,7 @@ extension Summary.Operation {
 
 extension LatencyStats {
     /// Adds a window's durations: its totals and buckets, or a later part's buckets alone.
-    mutating func merge(_ window: LatencyWindow) {
+    package mutating func merge(_ window: LatencyWindow) {
         if window.count > 0 {
             merge(LatencyStats(window))
         } else {
