@@ -146,7 +146,7 @@ public enum Demo {
         let fakes = FakeDependencies(script: script, seed: options.seed)
         let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
         let logger = Logger(label: "hardening.demo", factory: { EventLogHandler(label: $0, bus: bus, logLevel: .warning) })
-        let pipeline = DemoPipeline(client: client, dependencies: fakes, bus: bus, script: script)
+        let pipeline = DemoPipeline(client: client, dependencies: fakes, bus: bus, script: script, workers: options.workers)
         let alerts = HealthAlerts(rules: [AlertRule(name: "consecutive_failures", trigger: .consecutiveFailures(2), resolveAfterSuccesses: 2)],
                                   bus: bus)
         let llmBreaker = pipeline.breakers["llm"]!

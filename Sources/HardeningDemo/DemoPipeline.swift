@@ -33,7 +33,10 @@ struct DemoPipeline: Sendable {
     /// The breakers, by dependency, for health checks and the progress line.
     let breakers: [String: CircuitBreaker<ContinuousClock>]
 
-    init(client: HTTPClient, dependencies: FakeDependencies, bus: EventBus, script: DemoScript) {
+    /// `workers` sizes the LLM's rate limit (10 calls a second and a burst of 2 per worker: the
+    /// quota a service plans for its concurrency), so that more workers mean more calls, not
+    /// only more waiting at the limiter.
+    init(client: HTTPClient, dependencies: FakeDependencies, bus: EventBus, script: DemoScript, workers: Int) {
         self.client = client
         self.dependencies = dependencies
         self.bus = bus
@@ -59,7 +62,8 @@ struct DemoPipeline: Sendable {
         llm = ResiliencePipeline(bus: bus)
             .retry(RetryPolicy(maxAttempts: 3, initialDelay: .milliseconds(20), maxDelay: .milliseconds(500), maxElapsed: .seconds(5),
                                isRetryable: { !($0 is CircuitOpenError) }))
-            .rateLimiter(RateLimiter(name: "llm", ratePerSecond: 40, burst: 8, defaultMaxWait: .milliseconds(250), bus: bus))
+            .rateLimiter(RateLimiter(name: "llm", ratePerSecond: Double(10 * max(1, workers)), burst: 2 * max(1, workers),
+                                     defaultMaxWait: .milliseconds(250), bus: bus))
             .breaker(breakers["llm"]!).attemptTimeout(.seconds(2))
         references = ResiliencePipeline(bus: bus).attemptTimeout(.milliseconds(200))
     }

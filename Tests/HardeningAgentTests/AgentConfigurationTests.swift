@@ -31,6 +31,35 @@ import Testing
         }
     }
 
+    /// The volume: the detail, the window, each kind's level, and the levels of stdout and files.
+    @Test func theEventsSectionSetsTheVolume() throws {
+        let defaults = try AgentConfiguration.parse(yaml: "events: {stdout: json}\n", file: "a.yaml", environment: [:]).events
+        #expect(defaults.volume == .production && defaults.stdoutLevel == .trace)
+        let yaml = """
+            events:
+              detail: full
+              window: 2s
+              stdout_level: warning
+              directory: /var/log/rag
+              file_level: notice
+              kinds: {retry.succeeded: notice, health.probed: off}
+            """
+        let events = try AgentConfiguration.parse(yaml: yaml, file: "a.yaml", environment: [:]).events
+        #expect(events.volume.detail == .full && events.volume.windowInterval == .seconds(2))
+        #expect(events.volume.kindLevels == [.retrySucceeded: .level(.notice), .healthProbed: .off])
+        #expect(events.stdoutLevel == .warning && events.files?.minimumLevel == .notice)
+        let problems = #expect(throws: AgentConfigurationError.self) {
+            try AgentConfiguration.parse(yaml: "events:\n  detail: less\n  stdout_level: loud\n  kinds: {Retry!: info, retry.succeeded: never}\n  file_level: info\n",
+                                         file: "a.yaml", environment: [:])
+        }
+        let messages = problems?.problems.map { "\($0.line):\($0.key): \($0.message)" } ?? []
+        #expect(messages.contains("2:events.detail: expected one of production, full, got 'less'"), "\(messages)")
+        #expect(messages.contains { $0.hasPrefix("3:events.stdout_level: expected one of trace,") }, "\(messages)")
+        #expect(messages.contains { $0.hasPrefix("4:events.kinds.Retry!: not an event kind") }, "\(messages)")
+        #expect(messages.contains { $0.hasPrefix("4:events.kinds.retry.succeeded: expected one of") && $0.hasSuffix("got 'never'") }, "\(messages)")
+        #expect(messages.contains("5:events.file_level: has no effect without events.directory"), "\(messages)")
+    }
+
     @Test func theExampleFileLoads() throws {
         let path = #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
         let configuration = try AgentConfiguration.load(path: "/\(path)/examples/hardening.yaml", environment: Self.environment)

@@ -249,6 +249,17 @@ enum ReadmeSnippets {
         // end snippet
     }
 
+    static func productionVolume(files: RotatingFileSink) async throws {
+        // snippet
+        var volume = EventVolume()                              // the production detail, 10 s windows
+        volume.kindLevels[.retrySucceeded] = .level(.notice)    // every retry.succeeded is a notice
+        volume.kindLevels[.metricCounted] = .off                // no line per swift-metrics increment
+        let bus = EventBus(configuration: .init(service: "rag", volume: volume),
+                           sinks: [StdoutSink(minimumLevel: .info), files])   // files: every level
+        // end snippet
+        await bus.shutdown()
+    }
+
     static func healthChecks(bus: EventBus, host: String, pineconeKey: String, notionBreaker: CircuitBreaker<ContinuousClock>,
                              fileSink: RotatingFileSink) async throws {
         // snippet

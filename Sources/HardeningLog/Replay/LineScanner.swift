@@ -29,6 +29,8 @@ struct LineScanner {
     private var fields: [Field] = []
     /// Events counted but not yet handed to the summary, by kind and level.
     private var counts = [Int64](repeating: 0, count: LineScanner.kinds.count * EventLevel.allCases.count)
+    /// Lines and bytes read and not yet handed over, by kind (every line read, kept or not).
+    private var volumes = [KindVolume](repeating: KindVolume(), count: LineScanner.kinds.count)
     /// The run being read, gathered before it is handed to the summary.
     private var pendingRun: (run: String, stretch: Summary.Run)?
 
@@ -45,9 +47,13 @@ struct LineScanner {
         fields.reserveCapacity(16)
     }
 
-    /// Hands what was gathered (counts, the current run's stretch) to `summary`; call at the end
-    /// of each file.
-    mutating func flush(into summary: inout Summary) {
+    /// Hands what was gathered (counts, the current run's stretch) to `summary` and the lines'
+    /// volume to `volume`; call at the end of each file.
+    mutating func flush(into summary: inout Summary, volume: inout [String: KindVolume]) {
+        for (index, gathered) in volumes.enumerated() where gathered.lines > 0 {
+            volume[Self.kinds[index].type.kind.rawValue, default: KindVolume()].add(gathered)
+            volumes[index] = KindVolume()
+        }
         let levels = EventLevel.allCases
         for (index, count) in counts.enumerated() where count > 0 {
             summary.count(kind: Self.kinds[index / levels.count].type.kind, level: levels[index % levels.count], times: count)
@@ -94,12 +100,16 @@ struct LineScanner {
         guard cursor.expect(#","attrs":{"#), scanAttrs(&cursor), cursor.expect("}}"), cursor.atEnd else { return .declined }
 
         let run = interner.string(line, runRange)
-        if duplicates.isDuplicate(run: run, seq: seq) { return .duplicate }
+        if duplicates.isDuplicate(run: run, seq: seq) {
+            volumes[kindIndex].add(lineOf: line.count + 1)
+            return .duplicate
+        }
         let position = StreamPosition(timestamp: timestamp, run: run, seq: seq)
         let kind = Self.kinds[kindIndex].type.kind
         if let filter, !keeps(filter, timestamp, level, kind, line, serviceRange, hostRange) {
             recordRun(position, line, serviceRange, hostRange, &summary)
             duplicates.insert(run: run, seq: seq)
+            volumes[kindIndex].add(lineOf: line.count + 1)
             return .filteredOut
         }
         // The kind's payload reads itself through this scanner (the same reading as from decoded
@@ -112,6 +122,7 @@ struct LineScanner {
             guard foldPayload(type, kindIndex, level, position, serviceRange, hostRange, &summary, &timeline) else { return .declined }
         }
         duplicates.insert(run: run, seq: seq)
+        volumes[kindIndex].add(lineOf: line.count + 1)
         return .folded
     }
 

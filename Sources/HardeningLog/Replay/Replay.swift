@@ -50,6 +50,8 @@ public struct Replay: Sendable {
         public var duplicateEvents: Int64 = 0
         /// Issues by kind.
         public var issuesByKind: Tally = [:]
+        /// Lines and bytes of the events read, by kind.
+        package var volume: [String: KindVolume] = [:]
         /// The first issues, in order.
         public var issues: [ReadIssue] = []
 
@@ -113,6 +115,7 @@ public struct Replay: Sendable {
         report.input.files += part.files
         report.input.eventsRead += part.eventsRead
         report.input.eventsKept += part.eventsKept
+        report.input.volume = part.volume
         report.input.duplicateEvents += part.duplicates.duplicates
         report.input.issuesByKind.merge(part.issuesByKind)
         for issue in part.issues.map(\.issue) where report.input.issues.count < maxIssuesKept {
@@ -129,6 +132,7 @@ public struct Replay: Sendable {
         var eventsRead: Int64 = 0
         var eventsKept: Int64 = 0
         var issuesByKind: Tally = [:]
+        var volume: [String: KindVolume] = [:]
         /// The first issues, with the index of their file (to merge parts in file order).
         var issues: [(file: Int, issue: ReadIssue)] = []
         var duplicates = DuplicateFilter()
@@ -146,6 +150,7 @@ public struct Replay: Sendable {
             eventsRead += other.eventsRead
             eventsKept += other.eventsKept
             issuesByKind.merge(other.issuesByKind)
+            volume.add(other.volume)
             // Stable: each part's issues are in file order already.
             var merged = (issues + other.issues).enumerated().sorted { ($0.element.file, $0.offset) < ($1.element.file, $1.offset) }.map(\.element)
             if merged.count > limit { merged.removeLast(merged.count - limit) }
@@ -173,9 +178,11 @@ public struct Replay: Sendable {
             var summary = Summary()
             var timeline = Timeline()
             var firstIssue: ReadIssue?
+            var lineBytes = 0
             part.lines = reader.read(
                 path, range: range,
                 onLine: { line in
+                    lineBytes = line.count + 1
                     let outcome = scanner?.fold(line, into: &summary, timeline: &timeline, duplicates: &part.duplicates)
                     switch outcome {
                     case .folded?:
@@ -191,6 +198,7 @@ public struct Replay: Sendable {
                 },
                 onEvent: { event in
                     part.eventsRead += 1
+                    part.volume[event.kind.rawValue, default: KindVolume()].add(lineOf: lineBytes)
                     progress(part.eventsRead)
                     if part.duplicates.isDuplicate(run: event.run, seq: event.seq) { return }
                     part.duplicates.insert(run: event.run, seq: event.seq)
@@ -208,7 +216,7 @@ public struct Replay: Sendable {
                     part.issuesByKind.add(issue.kind.rawValue)
                     if part.issues.count < maxIssuesKept { part.issues.append((index, issue)) }
                 })
-            scanner?.flush(into: &summary)
+            scanner?.flush(into: &summary, volume: &part.volume)
             part.summary.merge(summary)
             part.timeline.merge(timeline)
             if strict, let firstIssue { throw StrictReplayError(issue: firstIssue) }

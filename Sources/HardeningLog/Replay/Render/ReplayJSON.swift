@@ -13,8 +13,9 @@ extension ReadIssue {
 }
 
 extension Replay.Report {
-    /// The ``Summary``'s JSON with one more key, `input`: files, events read and kept, and the
-    /// issues found (by kind, and the first ones with file and line). Without `input`, it is
+    /// The ``Summary``'s JSON with one more key, `input`: files, events read and kept, the
+    /// issues found (by kind, and the first ones with file and line), and the lines and bytes
+    /// of each kind read (`volume`). Without `input`, it is
     /// byte for byte what the live process reports.
     public var json: AttributeValue {
         var object = summary.json.objectValue ?? Attributes()
@@ -25,6 +26,7 @@ extension Replay.Report {
         ]
         // Only where there are any: events read again (same run and seq), counted once.
         if input.duplicateEvents > 0 { account.appendUnchecked("duplicate_events", .int(input.duplicateEvents)) }
+        account.appendUnchecked("volume", input.volume.json)
         object["input"] = .object(account)
         return .object(object)
     }

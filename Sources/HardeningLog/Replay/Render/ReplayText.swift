@@ -143,6 +143,21 @@ extension Replay.Report {
         }
 
         out += "\nEvents by kind: \(Format.tally(summary.byKind))\n"
+        out += volumeTable
         return out
+    }
+
+    /// What each kind costs a log pipeline: its lines and their bytes (uncompressed, newline
+    /// included), most bytes first; every event line read counts, kept or not.
+    private var volumeTable: String {
+        guard !input.volume.isEmpty else { return "" }
+        let lines = input.volume.values.reduce(0) { $0 + $1.lines }
+        let bytes = max(1, input.volume.values.reduce(0) { $0 + $1.bytes })
+        var table = TextTable("kind", "lines", "bytes", "share of bytes")
+        for (kind, volume) in input.volume.sorted(by: { ($0.value.bytes, $1.key) > ($1.value.bytes, $0.key) }) {
+            table.add([kind, Format.count(volume.lines), Format.count(volume.bytes), Format.percent(Double(volume.bytes) / Double(bytes))])
+        }
+        table.add(["all", Format.count(lines), Format.count(bytes), Format.percent(1)])
+        return "\nVolume (lines and bytes read, by kind)\n" + table.render()
     }
 }

@@ -15,7 +15,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hardening-bench",
         abstract: "Benchmarks of the event core (run in release mode).",
-        subcommands: [Pipeline.self, Zlib.self, EmitLatency.self, Memory.self, Primitives.self, ReplayBench.self, InflateBench.self]
+        subcommands: [Pipeline.self, Zlib.self, EmitLatency.self, Memory.self, Primitives.self, ReplayBench.self, InflateBench.self, VolumeBench.self]
     )
 }
 
@@ -61,7 +61,8 @@ struct Pipeline: AsyncParsableCommand {
         let prepared = prepareEvents(events, seed: seed)
         let sink = RotatingFileSink(configuration: .init(directory: out, format: .gzipStream, maxFileBytes: nil,
                                                          compression: nil, streamCompressionLevel: level))
-        var configuration = EventBus.Configuration(service: "bench", host: "bench-host", capacity: 65_536, overflowPolicy: .block)
+        // Every event written: the sink's throughput, not the rollup's.
+        var configuration = EventBus.Configuration(service: "bench", host: "bench-host", capacity: 65_536, overflowPolicy: .block, volume: .full)
         if let capacityBytes {
             configuration.capacityBytes = capacityBytes
             configuration.sinkQueueCapacityBytes = capacityBytes
@@ -147,13 +148,26 @@ struct EmitLatency: AsyncParsableCommand {
     var distinct = 4096
     @Option(name: .customLong("trace-context"), help: "service-context (the default: each emit reads ServiceContext.current) or none.")
     var traceContext = "service-context"
+    @Option(help: "full (every event written, the default) or production (the rollup on the drain thread).")
+    var detail = "full"
+    @Flag(help: "Emit only routine calls (a timing.recorded that succeeded in time, what the production detail folds) instead of the mix of every kind.")
+    var routine = false
     @Option var out: String
 
     func run() async throws {
-        let pool = prepareEvents(distinct, seed: 3)
+        var pool = prepareEvents(distinct, seed: 3)
+        if routine {
+            pool = (0..<distinct).map { index in
+                let call = TimingRecorded(operation: ["notes.fetch", "vectors.query", "llm.complete"][index % 3],
+                                          durationMs: Double(index % 997) / 10 + 1, outcome: "success")
+                return Event(timestamp: Timestamp(microsecondsSinceEpoch: 0), level: call.defaultLevel, kind: TimingRecorded.kind,
+                             message: call.message, attrs: call.attributes)
+            }
+        }
         let sink = RotatingFileSink(configuration: .init(directory: out, format: .gzipStream, maxFileBytes: nil, compression: nil))
         let provider: TraceContextProvider = traceContext == "none" ? .none : .serviceContext
-        let bus = EventBus(configuration: .init(service: "bench", traceContext: provider), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "bench", traceContext: provider, volume: detail == "production" ? .production : .full),
+                           sinks: [sink])
         var timerOverhead = Int64.max
         for _ in 0..<1000 {
             let a = monotonicNanoseconds()
@@ -181,7 +195,7 @@ struct EmitLatency: AsyncParsableCommand {
         await bus.shutdown()
         samples.sort()
         func percentile(_ p: Double) -> Int64 { samples[min(samples.count - 1, Int(Double(samples.count) * p))] }
-        print("emit_latency_ns events=\(events) offered_rate=\(Int(rate)) achieved_rate=\(Int(Double(events) / elapsed)) timer_overhead=\(timerOverhead) p50=\(percentile(0.5)) p90=\(percentile(0.9)) p99=\(percentile(0.99)) p999=\(percentile(0.999)) max=\(samples.last ?? 0) dropped=\(dropped) written=\(sink.statistics.writtenEvents)")
+        print("emit_latency_ns detail=\(detail) routine=\(routine) events=\(events) offered_rate=\(Int(rate)) achieved_rate=\(Int(Double(events) / elapsed)) timer_overhead=\(timerOverhead) p50=\(percentile(0.5)) p90=\(percentile(0.9)) p99=\(percentile(0.99)) p999=\(percentile(0.999)) max=\(samples.last ?? 0) dropped=\(dropped) written=\(sink.statistics.writtenEvents)")
     }
 }
 
@@ -197,7 +211,7 @@ struct Memory: AsyncParsableCommand {
         let prepared = prepareEvents(100_000, seed: 5)
         let sink = RotatingFileSink(configuration: .init(directory: out, format: .gzipStream, maxFileBytes: nil, compression: nil,
                                                          streamCompressionLevel: 9))
-        let bus = EventBus(configuration: .init(service: "bench", capacity: capacity, overflowPolicy: .dropNewest), sinks: [sink])
+        let bus = EventBus(configuration: .init(service: "bench", capacity: capacity, overflowPolicy: .dropNewest, volume: .full), sinks: [sink])
         let start = monotonicSeconds()
         var emitted = 0
         while monotonicSeconds() - start < seconds {
