@@ -153,6 +153,18 @@ import Testing
         #expect(delivered.summary.missingEvents == 0)
     }
 
+    @Test func operationsNamedPerRequestAreWrittenInFullPastTheWindowsLimit() async throws {
+        let events = (0..<2_000).map { index in
+            let call = TimingRecorded(operation: "request-\(index)", durationMs: 1.5, outcome: "success")
+            return Event(timestamp: Timestamp(microsecondsSinceEpoch: 1_796_000_000_000_000 + Int64(index)), level: call.defaultLevel,
+                         kind: TimingRecorded.kind, message: call.message, attrs: call.attributes)
+        }
+        let delivered = await Self.deliver(events, volume: EventVolume(windowInterval: .seconds(3600)))
+        #expect(delivered.events.filter { $0.kind == .timingRecorded }.count == 2_000 - 1_024)
+        #expect(delivered.events.filter { $0.kind == .timingWindow }.count == 1_024, "the limit of one window")
+        #expect(delivered.summary.operations.count == 2_000 && delivered.summary.operations.values.allSatisfy { $0.count == 1 })
+    }
+
     /// A sink that takes only what is at its level or above.
     final class LevelSink: EventSink {
         let name = "levels"

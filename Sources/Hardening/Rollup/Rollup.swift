@@ -10,6 +10,10 @@ struct Rollup {
     /// The longest bucket text of one window event: a line stays well under the stdout sink's
     /// 16 KiB (Docker and containerd split longer lines).
     static let maxBucketBytes = 8_000
+    /// The most operations, checks and repeated subjects one window folds (each holds a
+    /// histogram of about 60 KB): beyond, an event of a new one is written in full, so that
+    /// names made per request cannot make the window grow without bound.
+    static let maxKeysPerWindow = 1_024
 
     private let volume: EventVolume
     /// When the current window began.
@@ -74,6 +78,7 @@ struct Rollup {
         let failed = call.outcome != TimingRecorded.Outcome.success
         if call.slow { return write(event, isFailure: failed, into: &output) }
         guard failed else {
+            guard timing[call.operation] != nil || timing.count < Self.maxKeysPerWindow else { return output.append(event) }
             timing[call.operation, default: TimingAccumulator()].add(call)
             folded += 1
             if event.traceID != nil { context.keep(event) }
@@ -85,8 +90,10 @@ struct Rollup {
 
     private mutating func admitProbe(_ event: Event, into output: inout [Event]) {
         guard let probe = try? HealthProbed(attributes: event.attrs) else { return output.append(event) }
-        guard probeStatus[probe.check] == probe.status else {
-            probeStatus[probe.check] = probe.status
+        guard probeStatus[probe.check] == probe.status,
+            health[probe.check] != nil || health.count < Self.maxKeysPerWindow
+        else {
+            if probeStatus.count < 16 * Self.maxKeysPerWindow || probeStatus[probe.check] != nil { probeStatus[probe.check] = probe.status }
             return output.append(event)
         }
         health[probe.check, default: HealthAccumulator()].add(probe, at: event.timestamp)
@@ -96,6 +103,9 @@ struct Rollup {
     /// The first of a window is written; each later one is held back until the next comes (then
     /// it is folded) or the window ends (then it is written, the last).
     private mutating func admitRepeat(_ event: Event, key: RepeatKey, into output: inout [Event]) {
+        guard repeats[key] != nil || repeats.count < Self.maxKeysPerWindow else {
+            return write(event, isFailure: isFailure(event), into: &output)
+        }
         var state = repeats[key] ?? RepeatState(subject: key.subject)
         if !state.firstWritten {
             state.firstWritten = true
