@@ -10,6 +10,8 @@ public final class InMemorySink: EventSink {
 
     public let name: String
     private let state = Locked(State())
+    /// Tests read every event: never given up for being slow.
+    public var isDurable: Bool { true }
 
     /// Creates an empty sink.
     public init(name: String = "memory") { self.name = name }

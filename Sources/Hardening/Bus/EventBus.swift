@@ -14,10 +14,12 @@ import Tracing
 ///
 /// When the buffer is full, the ``OverflowPolicy`` decides; every dropped event is counted and
 /// reported as a `bus.dropped` event. When a sink's queue is full, the drain waits for it while
-/// it takes work (the bus's buffer fills behind it, and the bus's policy applies to every sink
-/// alike), and drops for that sink alone once it has taken nothing for
-/// ``Configuration/sinkStallTimeout``; ``Configuration/sinkOverflowPolicies`` sets another policy
-/// per sink. A sink's own drops are counted for it and reported as `sink.dropped`. ``flush()`` returns once everything emitted before it is on every
+/// it takes work (the bus's buffer fills behind it, and the bus's policy applies to the
+/// producers). A durable sink (``EventSink/isDurable``: the files, the live summary) is waited
+/// for however slow it is; any other is dropped for, alone, once it has taken nothing for
+/// ``Configuration/sinkStallTimeout``, or at once while the bus's buffer is half full under a
+/// dropping policy (so that a slow standard output never makes the bus drop for every sink).
+/// ``Configuration/sinkOverflowPolicies`` sets another policy per sink. A sink's own drops are counted for it and reported as `sink.dropped`. ``flush()`` returns once everything emitted before it is on every
 /// sink. As a swift-service-lifecycle `Service`, ``run()`` waits for graceful shutdown
 /// (SIGTERM/SIGINT in a `ServiceGroup`) and then delivers and flushes everything before it
 /// returns, within ``Configuration/shutdownTimeout`` whatever a sink does.
@@ -72,12 +74,14 @@ public final class EventBus: Service, Sendable {
         public var sinkQueueCapacityBytes: Int
         /// The overflow policy of a sink's queue, by sink ``EventSink/name``. A sink not named
         /// here makes the drain wait while it takes work (so that every sink keeps the same
-        /// events, and the bus's own policy applies to all alike) and drops its own events only
-        /// once it has taken nothing for ``sinkStallTimeout``. `["stdout": .dropNewest]` drops
+        /// events, and the bus's own policy applies to the producers); one that is not durable
+        /// drops its own events once it has taken nothing for ``sinkStallTimeout``, or while the
+        /// bus's buffer is half full under a dropping ``overflowPolicy``. `["stdout": .dropNewest]` drops
         /// standard output's lines as soon as its reader falls behind; `.block` waits however long.
         public var sinkOverflowPolicies: [String: OverflowPolicy]
-        /// How long a sink under the default policy may take nothing, while the drain waits for
-        /// it, before its own events are dropped instead (counted, `sink.dropped`).
+        /// How long a sink that is not durable (``EventSink/isDurable``) may take nothing under
+        /// the default policy, while the drain waits for it, before its own events are dropped
+        /// instead (counted, `sink.dropped`). A durable sink is never given up for being slow.
         public var sinkStallTimeout: Duration
         /// How long ``shutdown()`` may take: a sink still blocking the drain at half of it drops
         /// what it cannot take, and a sink that has not closed by the end is abandoned (its
@@ -243,6 +247,13 @@ public final class EventBus: Service, Sendable {
         var initial = State(pending: Deque())
         initial.pending.reserveCapacity(min(configuration.capacity, 4096))
         self.state = ConditionLock(initial)
+        if configuration.overflowPolicy != .block {
+            // Half full: a sink that is not durable stops holding the drain (its own overflow is
+            // dropped, counted as sink.dropped) before the bus drops for every sink.
+            for lane in lanes where !lane.isDurable {
+                lane.watchBusPressure { [weak self] in self?.isHalfFull ?? false }
+            }
+        }
         let thread = OSThread(name: "hardening-bus") { [self] in self.drain() }
         state.withLock { $0.thread = thread }
     }
@@ -345,6 +356,11 @@ public final class EventBus: Service, Sendable {
         }
         if wake { self.state.signal(.first) }
         return accepted
+    }
+
+    /// Whether the buffer holds half of its capacity, in events or bytes.
+    private var isHalfFull: Bool {
+        state.withLock { $0.pending.count * 2 >= configuration.capacity || $0.pendingBytes * 2 >= configuration.capacityBytes }
     }
 
     /// Reports an event from a sink; bypasses the capacity and never blocks.

@@ -15,6 +15,14 @@ public protocol EventSink: AnyObject, Sendable {
     /// its files (`file.opened`'s `min_level`).
     var minimumLevel: EventLevel { get }
 
+    /// Whether the sink keeps the record (the files, the live summary): the bus never gives up
+    /// on it for being slow, however busy the machine (under the default policy the drain waits
+    /// while it writes, and the bus's own policy applies to the producers); only its own failing
+    /// writes lose events, and it counts those. Default `false`: a sink that takes nothing for
+    /// ``EventBus/Configuration/sinkStallTimeout`` is dropped for, and one that is slow while
+    /// the bus drops is dropped for before the bus drops for every sink (standard output).
+    var isDurable: Bool { get }
+
     /// Called once before the first batch.
     func start(context: SinkContext)
 
@@ -35,6 +43,7 @@ public protocol EventSink: AnyObject, Sendable {
 
 extension EventSink {
     public var minimumLevel: EventLevel { .trace }
+    public var isDurable: Bool { false }
     public func start(context: SinkContext) {}
     public func tick(now: Timestamp) {}
 }

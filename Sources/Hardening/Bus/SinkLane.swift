@@ -7,10 +7,11 @@ import DequeModule
 /// copied) to every lane; each lane's thread calls its sink in order, never concurrently. When a
 /// lane holds ``capacity`` events or ``capacityBytes`` bytes (``Event/estimatedBytes``), its
 /// ``policy`` decides. `nil`, the default, makes the drain wait while the sink is taking work
-/// (a slow sink holds the drain, the bus's own policy then applies to every sink alike, so all
-/// sinks keep the same events: the files still replay to the live summary), and drops for this
-/// sink alone once it has taken nothing for ``stallTimeout`` (a stalled standard output, a hung
-/// disk), until it takes work again. An explicit policy drops the newest or the oldest for this
+/// (a slow sink holds the drain, the bus's own policy then applies to the producers, so all
+/// sinks keep the same events: the files still replay to the live summary). A durable sink is
+/// waited for however slow; any other is dropped for, alone, once it has taken nothing for
+/// ``stallTimeout`` (a stalled standard output) or while the bus's buffer is half full under a
+/// dropping policy, until it takes work again. An explicit policy drops the newest or the oldest for this
 /// sink alone at once, or makes the drain wait however long (`block`). Drops are counted and
 /// reported by the bus as `sink.dropped`.
 ///
@@ -69,9 +70,16 @@ final class SinkLane: Sendable {
 
     /// The sink's ``EventSink/minimumLevel``, read once.
     let minimumLevel: EventLevel
+    /// The sink's ``EventSink/isDurable``, read once: under the default policy a durable sink is
+    /// waited for as long as it takes work, never given up for being slow.
+    let isDurable: Bool
+    /// Whether the bus's own buffer is filling under a dropping policy: then a sink that is not
+    /// durable is dropped for, rather than waited for while the bus drops for every sink.
+    private let busUnderPressure = Locked<(@Sendable () -> Bool)?>(nil)
 
     init(sink: any EventSink, capacity: Int, capacityBytes: Int = .max, policy: OverflowPolicy?, stallTimeout: Duration = .seconds(2)) {
         self.minimumLevel = sink.minimumLevel
+        self.isDurable = sink.isDurable
         self.stallTimeout = stallTimeout
         self.sink = sink
         self.capacity = max(1, capacity)
@@ -151,6 +159,11 @@ final class SinkLane: Sendable {
 
     // MARK: - Called by the drain
 
+    /// Tells the lane how to see that the bus's buffer is filling under a dropping policy.
+    func watchBusPressure(_ check: @escaping @Sendable () -> Bool) {
+        busUnderPressure.withLock { $0 = check }
+    }
+
     /// Queues a batch (`bytes`: the sum of its events' ``Event/estimatedBytes``), applying
     /// ``policy`` when it does not fit.
     func enqueue(_ events: [Event], bytes: Int) {
@@ -189,7 +202,9 @@ final class SinkLane: Sendable {
                 makeRoom(for: kept, bytes: keptBytes, in: state)
                 append(kept == events.count ? events : Array(events.suffix(kept)), bytes: keptBytes, to: state)
             case .block, nil:
-                waitForRoom(events.count, bytes, stallAfter: policy == nil ? stallTimeout : nil, state: state, waiter: waiter)
+                let givesUp = policy == nil && !isDurable
+                waitForRoom(events.count, bytes, stallAfter: givesUp ? stallTimeout : nil,
+                            underPressure: givesUp ? busUnderPressure.withLock({ $0 }) : nil, state: state, waiter: waiter)
                 if state.pointee.abandoned {
                     state.pointee.abandonedEvents += Int64(events.count)
                 } else if fits(events.count, bytes, state) {
@@ -236,12 +251,18 @@ final class SinkLane: Sendable {
     /// still taking work: a slow sink is waited for, a stalled one is not.
     /// With `stallAfter` (the default policy), a sink that takes nothing for that long stops
     /// being waited for, whether or not shutdown has begun.
-    private func waitForRoom(_ count: Int, _ bytes: Int, stallAfter: Duration?, state: UnsafeMutablePointer<State>,
-                             waiter: ConditionLock<State>.Waiter) {
+    private func waitForRoom(_ count: Int, _ bytes: Int, stallAfter: Duration?, underPressure: (@Sendable () -> Bool)?,
+                             state: UnsafeMutablePointer<State>, waiter: ConditionLock<State>.Waiter) {
         var takenBefore = state.pointee.taken
         var checkedProgress = ContinuousClock.now
         while !fits(count, bytes, state), !state.pointee.abandoned {
             if let stalled = state.pointee.stalledAtTaken, stalled == state.pointee.taken { return }
+            // The bus would drop for every sink: this one's overflow is dropped instead, and
+            // later batches are not waited for until the sink takes work again.
+            if let underPressure, underPressure() {
+                state.pointee.stalledAtTaken = state.pointee.taken
+                return
+            }
             if let stallAfter, state.pointee.blockDeadline == nil {
                 let now = ContinuousClock.now
                 if now - checkedProgress >= stallAfter {
@@ -252,7 +273,7 @@ final class SinkLane: Sendable {
                     takenBefore = state.pointee.taken
                     checkedProgress = now
                 }
-                waiter.wait(.second, nanoseconds: min(100_000_000, stallAfter.nanoseconds))
+                waiter.wait(.second, nanoseconds: min(underPressure == nil ? 100_000_000 : 5_000_000, stallAfter.nanoseconds))
                 continue
             }
             guard let deadline = state.pointee.blockDeadline else {

@@ -15,6 +15,8 @@
 /// ```
 public final class SummarySink: EventSink {
     public let name = "summary"
+    /// The record: never given up for being slow.
+    public var isDurable: Bool { true }
     private let state = Locked(Summary())
 
     /// Creates an empty live summary.

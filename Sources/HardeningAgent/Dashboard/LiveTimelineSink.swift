@@ -6,6 +6,8 @@ import Hardening
 /// memory stays bounded however long the process runs.
 public final class LiveTimelineSink: EventSink, Sendable {
     public let name = "live-timeline"
+    /// The live view of the record (compared with the replay's): never given up for being slow.
+    public var isDurable: Bool { true }
     /// How far back the timeline reaches.
     public let window: Duration
     private let state = ConditionLock((timeline: Timeline(), forgotAt: Int64?.none))

@@ -81,6 +81,8 @@ public final class RotatingFileSink: EventSink {
     public let configuration: Configuration
     public let name: String
     public var minimumLevel: EventLevel { configuration.minimumLevel }
+    /// The record: never given up for being slow.
+    public var isDurable: Bool { true }
     private let fileSystem: any FileSystem
     private let encoder: JSONLineEncoder
     private let maintenance: SegmentMaintenance
