@@ -3,6 +3,7 @@ import Hardening
 import HardeningAgent
 import HardeningLog
 import HardeningTestKit
+import HardeningTestSupport
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -41,7 +42,11 @@ import Testing
                 let webhook = AlertWebhook(url: "http://127.0.0.1:\(port)/hook", headers: [("Authorization", "Bearer \(Self.token)")],
                                            timeout: .seconds(2), attempts: 4, initialDelay: .milliseconds(10), client: client, bus: bus)
                 late.set(webhook)
-                let running = Task { await webhook.run() }
+                // Its posts and their 2-second timeouts on a thread of its own, as the receiver's:
+                // the parallel tests' CPU-bound work holds the concurrency pool for seconds.
+                let executor = ThreadTaskExecutor(name: "webhook")
+                defer { executor.shutdown() }
+                let running = Task(executorPreference: executor) { await webhook.run() }
                 Self.alert(on: bus, check: "pinecone")
                 await eventually(timeout: .seconds(20), interval: .milliseconds(10)) { webhook.statistics.sent > 0 }
                 #expect(webhook.statistics.sent == 1 && webhook.statistics.failed == 0)
@@ -73,7 +78,11 @@ import Testing
                 let webhook = AlertWebhook(url: "http://127.0.0.1:\(port)/hook?token=querysecret", headers: [("Authorization", "Bearer \(Self.token)")],
                                            attempts: 4, initialDelay: .milliseconds(10), client: client, bus: bus)
                 late.set(webhook)
-                let running = Task { await webhook.run() }
+                // Its posts and their 2-second timeouts on a thread of its own, as the receiver's:
+                // the parallel tests' CPU-bound work holds the concurrency pool for seconds.
+                let executor = ThreadTaskExecutor(name: "webhook")
+                defer { executor.shutdown() }
+                let running = Task(executorPreference: executor) { await webhook.run() }
                 Self.alert(on: bus, check: "notion")
                 await eventually(timeout: .seconds(20), interval: .milliseconds(10)) { webhook.statistics.failed > 0 }
                 webhook.close()
