@@ -38,7 +38,7 @@ import Darwin
         let script = root.appendingPathComponent("tools/load/agent_flood.py").path
         let run = try await ChildProcess.runDetached([
             "python3", script, "--binary", ChildProcess.hardeningExecutable, "--idle", "600", "--slow", "50", "--clients", "50",
-            "--seconds", "4", "--idle-timeout", "2", "--header-timeout", "1", "--request-timeout", "2", "--max-live-ms", "2000",
+            "--seconds", "4", "--idle-timeout", "4", "--header-timeout", "1", "--request-timeout", "2", "--max-live-ms", "2000",
         ])
         let output = String(decoding: run.stdout, as: UTF8.self)
         #expect(run.status == 0, "\(output)\n\(run.stderr)")
@@ -53,7 +53,12 @@ import Darwin
         #expect(idle["idle_closed_by_server"] == .int(600) && idle["slowloris_closed_by_server"] == .int(50), "\(output)")
         #expect(idle["live_failures"] == .int(0))
         if case .int(let shed)? = idle["server_metrics"]?["hardening_server_connections_shed_total"] {
-            #expect(shed > 0, "600 idle connections against a limit of 512 shed some")
+            // Opened within the idle timeout, 600 idle connections pass the limit of 512 and
+            // some are shed; opened more slowly (a busy machine), the first are closed by the
+            // idle timeout before the last open, and the limit is never reached.
+            if let openSeconds = idle["open_seconds"]?.doubleValue, openSeconds < 4 {
+                #expect(shed > 0, "600 idle connections opened in \(openSeconds) s against a limit of 512 shed some")
+            }
         } else {
             Issue.record("no shed count: \(output)")
         }

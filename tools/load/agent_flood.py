@@ -128,6 +128,9 @@ async def scenario_idle(args, workdir):
             except OSError as error:
                 failures.append(f"idle connect: {error!r}")
                 break
+        # How long opening them took: slower than the idle timeout (a busy machine), the first
+        # are closed before the last open and the connection limit may never be reached.
+        open_seconds = time.perf_counter() - opened
         slow_closed = []
 
         async def slowloris():
@@ -169,6 +172,7 @@ async def scenario_idle(args, workdir):
         server = {m.group(1): int(float(m.group(2))) for m in re.finditer(rb"^(hardening_server_\S+) (\S+)$", metrics, re.M)}
         result = {
             "scenario": "idle", "idle": len(idle), "slowloris": args.slow, "held_seconds": round(time.perf_counter() - opened, 1),
+            "open_seconds": round(open_seconds, 2),
             "live_requests": len(latencies), "live_failures": len(failures), "live_failure_samples": failures[:3],
             "live_p50_ms": round(percentile(latencies, 0.5) or 0, 2), "live_p99_ms": round(percentile(latencies, 0.99) or 0, 2),
             "live_max_ms": round(max(latencies, default=0), 2),

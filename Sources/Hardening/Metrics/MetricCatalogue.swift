@@ -104,13 +104,16 @@ public enum MetricCatalogue {
     public static let sinkFailures = MetricFamily("hardening_sink_failures_total", .counter, help: "Sink outages.")
     /// `hardening_sink_lost_events_total`.
     public static let lostBySinks = MetricFamily("hardening_sink_lost_events_total", .counter, help: "Events sinks could not write.")
+    /// `hardening_events_lost_tail_total`.
+    public static let lostTail = MetricFamily("hardening_events_lost_tail_total", .counter,
+                                              help: "Events a run's file sink was given but could not write before it stopped (its file.closed record).")
 
     /// The families of a summary, in exposition order.
     public static let all: [MetricFamily] = [
         events, calls, callErrors, fallbackCalls, slowCalls, callDuration, callDurationQuantiles, retriedAttempts, retrySucceeded, retryExhausted,
         breakerTransitions, breakerRejected, breakerOpenTime, breakerState, fallbacks, timeouts, bulkheadRejected, rateLimited,
         errors, errorsByType, probes, probeDuration, healthUp, healthStatus, alertsFired, alertsResolved, metricCounters,
-        metricRecorders, metricRecorderValues, droppedByBus, missing, droppedBySinks, sinkFailures, lostBySinks,
+        metricRecorders, metricRecorderValues, droppedByBus, missing, droppedBySinks, sinkFailures, lostBySinks, lostTail,
     ]
 
     /// The upper bounds of the duration histograms' buckets (`+Inf` follows).

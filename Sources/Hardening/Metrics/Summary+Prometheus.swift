@@ -42,7 +42,7 @@ extension Summary {
         let breakers = self.breakers.sorted { $0.key < $1.key }
         out.family(catalogue.breakerTransitions, nested(self.breakers.mapValues(\.transitions)))
         out.family(catalogue.breakerRejected, breakers.map { ([$0.key], Double($0.value.rejected)) })
-        out.family(catalogue.breakerOpenTime, breakers.map { ([$0.key], Double($0.value.openMicroseconds) / 1e6) })
+        out.family(catalogue.breakerOpenTime, breakers.map { ([$0.key], Double(openMicroseconds(of: $0.key)) / 1e6) })
         out.family(catalogue.breakerState, breakers.flatMap { name, breaker -> [Sample] in
             guard let latest = breaker.latest?.state else { return [] }
             return MetricCatalogue.breakerStates.map { ([name, $0], $0 == latest ? 1 : 0) }
@@ -76,10 +76,11 @@ extension Summary {
         out.family(catalogue.metricRecorderValues, recorders.map { ([$0.key], Double($0.value.count)) })
 
         out.family(catalogue.droppedByBus, [([], Double(loss.droppedByBus))])
-        out.family(catalogue.missing, [([], Double(missingEvents))])
+        out.family(catalogue.missing, [([], Double(Int64(clamping: missingEvents)))])
         out.family(catalogue.droppedBySinks, counts(loss.droppedBySinkQueues))
         out.family(catalogue.sinkFailures, [([], Double(loss.sinkFailures))])
         out.family(catalogue.lostBySinks, [([], Double(loss.lostBySinks))])
+        out.family(catalogue.lostTail, [([], Double(Int64(clamping: lostTailEvents)))])
     }
 
     /// 0 healthy, 1 degraded, 2 unhealthy (and anything else).

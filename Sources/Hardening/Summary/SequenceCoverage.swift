@@ -8,17 +8,18 @@ public struct SequenceCoverage: Sendable, Hashable {
     public init() {}
 
     /// Distinct numbers seen.
-    public var count: UInt64 { ranges.reduce(0) { $0 + ($1.upperBound - $1.lowerBound + 1) } }
+    public var count: UInt64 { ranges.reduce(0) { $0.saturatingPlus(($1.upperBound - $1.lowerBound).saturatingPlus(1)) } }
     /// The highest number seen (0 when none).
     public var highest: UInt64 { ranges.last?.upperBound ?? 0 }
     /// Numbers from 1 to ``highest`` never seen.
-    public var missing: UInt64 { highest - count }
+    public var missing: UInt64 { highest > count ? highest - count : 0 }
     /// The holes, in order.
     public var holes: [ClosedRange<UInt64>] {
         var holes: [ClosedRange<UInt64>] = []
         var next: UInt64 = 1
         for range in ranges {
             if range.lowerBound > next { holes.append(next...(range.lowerBound - 1)) }
+            guard range.upperBound < .max else { break }
             next = range.upperBound + 1
         }
         return holes
@@ -29,7 +30,7 @@ public struct SequenceCoverage: Sendable, Hashable {
         guard seq > 0 else { return }
         // The common case: the next number of the last range.
         if let last = ranges.last {
-            if seq == last.upperBound + 1 {
+            if last.upperBound < .max, seq == last.upperBound + 1 {
                 ranges[ranges.count - 1] = last.lowerBound...seq
                 return
             }

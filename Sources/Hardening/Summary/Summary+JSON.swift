@@ -9,7 +9,11 @@ extension Summary {
             "events": .object(["total": .int(events), "by_kind": byKind.json, "by_level": byLevel.json]),
             "operations": map(operations) { $0.json },
             "retries": map(retries) { $0.json },
-            "breakers": map(breakers) { $0.json },
+            "breakers": .object(Attributes(uniqueKeysWithValues: breakers.sorted { $0.key < $1.key }.map { name, breaker in
+                var object = breaker.json.objectValue ?? Attributes()
+                object["open_ms"] = .double(Double(openMicroseconds(of: name)) / 1000)
+                return (name, AttributeValue.object(object))
+            })),
             "fallbacks": map(fallbacks) { $0.json },
             "timeouts": map(timeouts) { $0.json },
             "bulkheads": map(bulkheads) { $0.json },

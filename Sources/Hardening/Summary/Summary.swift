@@ -124,7 +124,7 @@ public struct Summary: Sendable {
 
     /// Counts an event by kind and level (the first step of ``foldContent(_:)``).
     package mutating func count(kind: EventKind, level: EventLevel, times: Int64 = 1) {
-        events += times
+        events.saturatingAdd(times)
         byKind.add(kind.rawValue, times)
         byLevel.add(level.rawValue, times)
     }
@@ -151,7 +151,7 @@ public struct Summary: Sendable {
 
     /// Adds another summary: of other runs, hosts or files.
     public mutating func merge(_ other: Summary) {
-        events += other.events
+        events.saturatingAdd(other.events)
         byKind.merge(other.byKind)
         byLevel.merge(other.byLevel)
         operations.merge(other.operations) { mine, theirs in with(mine) { $0.merge(theirs) } }
@@ -173,10 +173,24 @@ public struct Summary: Sendable {
         malformed.merge(other.malformed)
     }
 
+    /// The time `breaker` spent open, in microseconds: its open periods that ended, and one still
+    /// open at the end measured to the last event of its run (a breaker open when the logs end
+    /// has been open all that while, not for no time).
+    public func openMicroseconds(of breaker: String) -> Int64 {
+        guard let history = breakers[breaker] else { return 0 }
+        var total = history.openMicroseconds
+        for (run, instance) in history.instances where instance.state == "open" {
+            guard let last = runs[run]?.last else { continue }
+            let open = last.microsecondsSinceEpoch &- instance.since.timestamp.microsecondsSinceEpoch
+            if open > 0 { total.saturatingAdd(open) }
+        }
+        return total
+    }
+
     /// Events that never arrived, over every run (holes in `seq`).
-    public var missingEvents: UInt64 { runs.values.reduce(0) { $0 + $1.missing } }
+    public var missingEvents: UInt64 { runs.values.reduce(0) { $0.saturatingPlus($1.missing) } }
     /// Events lost after the last one written, as the runs' `file.closed` records tell.
-    public var lostTailEvents: UInt64 { runs.values.reduce(0) { $0 + $1.lostTail } }
+    public var lostTailEvents: UInt64 { runs.values.reduce(0) { $0.saturatingPlus($1.lostTail) } }
 
 }
 

@@ -56,11 +56,11 @@ extension Summary {
         public var latency = LatencyStats()
 
         mutating func merge(_ other: Operation) {
-            count += other.count
-            errors += other.errors
-            cancelled += other.cancelled
-            fallbacks += other.fallbacks
-            slow += other.slow
+            count.saturatingAdd(other.count)
+            errors.saturatingAdd(other.errors)
+            cancelled.saturatingAdd(other.cancelled)
+            fallbacks.saturatingAdd(other.fallbacks)
+            slow.saturatingAdd(other.slow)
             latency.merge(other.latency)
         }
 
@@ -97,8 +97,8 @@ extension Summary {
         }
 
         mutating func merge(_ other: Retries) {
-            retriedAttempts += other.retriedAttempts
-            succeededAfterRetry += other.succeededAfterRetry
+            retriedAttempts.saturatingAdd(other.retriedAttempts)
+            succeededAfterRetry.saturatingAdd(other.succeededAfterRetry)
             exhausted.merge(other.exhausted)
             waitedMicroseconds.saturatingAdd(other.waitedMicroseconds)
         }
@@ -158,8 +158,8 @@ extension Summary {
 
         mutating func merge(_ other: Breaker) {
             transitions.merge(other.transitions)
-            opened += other.opened
-            rejected += other.rejected
+            opened.saturatingAdd(other.opened)
+            rejected.saturatingAdd(other.rejected)
             openMicroseconds.saturatingAdd(other.openMicroseconds)
             for (run, theirs) in other.instances {
                 guard let mine = instances[run] else {
@@ -207,10 +207,10 @@ extension Summary {
         public var availability: Double? { probes == 0 ? nil : Double(byStatus["healthy", default: 0]) / Double(probes) }
 
         mutating func merge(_ other: Health) {
-            probes += other.probes
+            probes.saturatingAdd(other.probes)
             byStatus.merge(other.byStatus)
             latency.merge(other.latency)
-            changes += other.changes
+            changes.saturatingAdd(other.changes)
             if let theirs = other.last, last.map({ $0.at < theirs.at }) ?? true { last = theirs }
         }
 
@@ -268,7 +268,7 @@ extension Summary {
         }
 
         mutating func merge(_ other: Errors, limit: Int) {
-            total += other.total
+            total.saturatingAdd(other.total)
             byOperation.merge(other.byOperation)
             byType.merge(other.byType)
             for error in other.recent { keep(error, limit: limit) }
@@ -386,7 +386,7 @@ extension Summary {
         }
 
         mutating func merge(_ other: Recorded) {
-            count += other.count
+            count.saturatingAdd(other.count)
             sumMillionths.saturatingAdd(other.sumMillionths)
             min = Swift.min(min, other.min)
             max = Swift.max(max, other.max)
@@ -420,9 +420,9 @@ extension Summary {
         mutating func merge(_ other: Loss) {
             droppedByBus.saturatingAdd(other.droppedByBus)
             droppedBySinkQueues.merge(other.droppedBySinkQueues)
-            sinkFailures += other.sinkFailures
+            sinkFailures.saturatingAdd(other.sinkFailures)
             lostBySinks.saturatingAdd(other.lostBySinks)
-            syntheticEvents += other.syntheticEvents
+            syntheticEvents.saturatingAdd(other.syntheticEvents)
         }
     }
 }

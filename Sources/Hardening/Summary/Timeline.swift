@@ -27,8 +27,24 @@ public struct Timeline: Sendable {
     public struct ProbePoint: Sendable, Hashable {
         /// Probes that found it healthy.
         public var healthy: Int64 = 0
-        /// Probes that did not.
+        /// Probes that found it degraded (working, with a problem: drawn apart from failing).
+        public var degraded: Int64 = 0
+        /// Probes that found it unhealthy (or any other status).
         public var failing: Int64 = 0
+
+        mutating func add(_ other: ProbePoint) {
+            healthy += other.healthy
+            degraded += other.degraded
+            failing += other.failing
+        }
+
+        mutating func add(status: String, _ count: Int64 = 1) {
+            switch status {
+            case "healthy": healthy += count
+            case "degraded": degraded += count
+            default: failing += count
+            }
+        }
     }
 
     /// One bucket.
@@ -53,10 +69,7 @@ public struct Timeline: Sendable {
             }
             errors += other.errors
             events += other.events
-            for (check, point) in other.probes {
-                probes[check, default: ProbePoint()].healthy += point.healthy
-                probes[check, default: ProbePoint()].failing += point.failing
-            }
+            for (check, point) in other.probes { probes[check, default: ProbePoint()].add(point) }
         }
     }
 
@@ -171,11 +184,14 @@ public struct Timeline: Sendable {
     /// Adds a `health.window`: its line at its end, its probes spread over its span, and its last probe.
     package mutating func recordWindow(from start: Timestamp, to end: Timestamp, check: String, byStatus: Tally, last: LastProbe?) {
         recordEvent(at: end)
-        let healthy = byStatus["healthy", default: 0]
-        let failing = byStatus.values.reduce(0) { $0 &+ $1 } &- healthy
-        spread(healthy + failing, from: start, to: end) { bucket, _, index, slices in
-            bucket.probes[check, default: ProbePoint()].healthy += Self.share(of: healthy, index, slices)
-            bucket.probes[check, default: ProbePoint()].failing += Self.share(of: failing, index, slices)
+        var total = ProbePoint()
+        for (status, count) in byStatus { total.add(status: status, count) }
+        spread(total.healthy &+ total.degraded &+ total.failing, from: start, to: end) { bucket, _, index, slices in
+            var share = ProbePoint()
+            share.healthy = Self.share(of: total.healthy, index, slices)
+            share.degraded = Self.share(of: total.degraded, index, slices)
+            share.failing = Self.share(of: total.failing, index, slices)
+            bucket.probes[check, default: ProbePoint()].add(share)
         }
         if let last, lastProbes[check].map({ $0.timestamp <= last.timestamp }) ?? true { lastProbes[check] = last }
     }
@@ -209,10 +225,9 @@ public struct Timeline: Sendable {
 
     /// Adds a health probe.
     package mutating func recordProbe(at timestamp: Timestamp, check: String, status: String, detail: String) {
-        let healthy = status == "healthy"
         withBucket(at: timestamp) { bucket in
             bucket.events += 1
-            if healthy { bucket.probes[check, default: ProbePoint()].healthy += 1 } else { bucket.probes[check, default: ProbePoint()].failing += 1 }
+            bucket.probes[check, default: ProbePoint()].add(status: status)
         }
         let probe = LastProbe(timestamp: timestamp, status: status, detail: detail)
         if let last = lastProbes[check], last.timestamp > timestamp { return }

@@ -6,3 +6,12 @@ extension Int64 {
         self = overflow ? (other > 0 ? .max : .min) : sum
     }
 }
+
+extension UInt64 {
+    /// `self + other`, stopping at `UInt64.max` instead of trapping: counts summed over hostile
+    /// input (runs whose `seq` reaches 2^63) must never crash a reader.
+    package func saturatingPlus(_ other: UInt64) -> UInt64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? .max : sum
+    }
+}

@@ -31,15 +31,21 @@ package struct ReportSections {
         self.timeline = timeline
     }
 
-    /// What was lost: holes in `seq`, the bus's drops and sink outages.
+    /// What was lost, as every format tells it: holes in `seq`, events lost at the end of a run
+    /// (`file.closed`), the bus's drops, sinks' own drops, events sinks could not write, and
+    /// sink outages.
     package static func lossText(_ summary: Summary) -> String {
         "Missing events (holes in seq): \(Format.count(Int64(clamping: summary.missingEvents))); "
-            + "dropped by the bus: \(Format.count(summary.loss.droppedByBus)); sink outages: \(Format.count(summary.loss.sinkFailures))"
+            + "lost at the end of a run: \(Format.count(Int64(clamping: summary.lostTailEvents))); "
+            + "dropped by the bus: \(Format.count(summary.loss.droppedByBus)); "
+            + "dropped by sinks' queues: \(Format.count(summary.loss.droppedBySinkQueues.values.reduce(0) { $0 &+ $1 })); "
+            + "lost by sinks: \(Format.count(summary.loss.lostBySinks)); sink outages: \(Format.count(summary.loss.sinkFailures))"
     }
 
     /// Whether anything was lost.
     package static func hasLoss(_ summary: Summary) -> Bool {
-        summary.missingEvents > 0 || summary.loss.droppedByBus > 0 || summary.loss.sinkFailures > 0
+        summary.missingEvents > 0 || summary.lostTailEvents > 0 || summary.loss.droppedByBus > 0 || summary.loss.sinkFailures > 0
+            || summary.loss.lostBySinks > 0 || summary.loss.droppedBySinkQueues.values.contains { $0 > 0 }
     }
 
     /// Appends the sections to `page`; a section with nothing to show is left out.
@@ -87,7 +93,7 @@ package struct ReportSections {
         page.section("Circuit breakers", ["breaker", "state", "since", "opened", "rejected", "time open", "transitions"],
                      summary.breakers.sorted { $0.key < $1.key }.map { name, breaker in
                          [name, breaker.latest?.state ?? "-", breaker.latest?.since.description ?? "-", Format.count(breaker.opened),
-                          Format.count(breaker.rejected), Format.span(milliseconds: Double(breaker.openMicroseconds) / 1000),
+                          Format.count(breaker.rejected), Format.span(milliseconds: Double(summary.openMicroseconds(of: name)) / 1000),
                           Format.tally(breaker.transitions)]
                      })
         page.section("Health checks", ["check", "probes", "availability", "last", "p50 ms", "p99 ms", "changes", "last probe said"],
@@ -369,13 +375,23 @@ package struct TimelineChart {
             svg += "<text x=\"4\" y=\"\(y + 14)\" font-size=\"11\">\(HTMLPage.escape(check))</text>"
             for index in indices {
                 guard let point = timeline.buckets[index]!.probes[check] else { continue }
-                let color = point.failing == 0 ? "#4caf50" : point.healthy == 0 ? "#e53935" : "#fb8c00"
+                let color = Self.probeColor(point)
                 let from = x(index * timeline.width)
                 svg += "<rect x=\"\(rounded(from))\" y=\"\(y)\" width=\"\(rounded(max(1, x((index + 1) * timeline.width) - from)))\" height=\"16\" fill=\"\(color)\"/>"
             }
         }
-        svg += legend(y: Double(checks.count) * lane + 6, [("healthy", "#4caf50"), ("mixed", "#fb8c00"), ("failing", "#e53935")])
+        svg += legend(y: Double(checks.count) * lane + 6, [("healthy", "#4caf50"), ("degraded", "#fb8c00"), ("failing", "#e53935"), ("mixed", "#8e24aa")])
         return svg + axis(height: height) + "</svg>"
+    }
+
+    /// A bucket of probes all of one status in its colour; of several, "mixed".
+    static func probeColor(_ point: Timeline.ProbePoint) -> String {
+        switch (point.healthy > 0, point.degraded > 0, point.failing > 0) {
+        case (_, false, false): "#4caf50"
+        case (false, true, false): "#fb8c00"
+        case (false, false, true): "#e53935"
+        default: "#8e24aa"
+        }
     }
 
     func errorSVG() -> String {

@@ -80,7 +80,7 @@ extension Replay.Report {
             var table = TextTable("breaker", "state", "since", "opened", "rejected", "time open", "transitions")
             for (name, breaker) in summary.breakers.sorted(by: { $0.key < $1.key }) {
                 table.add([name, breaker.latest?.state ?? "-", breaker.latest?.since.description ?? "-", Format.count(breaker.opened),
-                           Format.count(breaker.rejected), Format.span(milliseconds: Double(breaker.openMicroseconds) / 1000),
+                           Format.count(breaker.rejected), Format.span(milliseconds: Double(summary.openMicroseconds(of: name)) / 1000),
                            Format.tally(breaker.transitions)])
             }
             out += table.render()
