@@ -44,6 +44,23 @@ import Testing
         }
     }
 
+    /// A password with `#` or `?` in a check URL's user info (a `${DB_PW}` the configuration
+    /// expanded): the request goes to the host, and no part of the password reaches the result.
+    @Test(arguments: ["hun#ter2pass", "hunter2?pass", "hun#ter?2pass@"])
+    func aPasswordWithURLDelimitersStaysWholeAndUnseen(password: String) async throws {
+        try await TestServer.with(Self.router()) { port in
+            try await Self.withClient { client in
+                let check = HTTPHealthCheck(name: "db", url: "http://app:\(password)@127.0.0.1:\(port)/unavailable?api_key=querysecret",
+                                            secrets: [password], client: client)
+                let result = await check.check()
+                #expect(result.message == "HTTP 503, expected 200-299", "the request reached the server: \(result.message)")
+                #expect(result.observed["url"] == .string("http://127.0.0.1:\(port)/unavailable"))
+                let everything = "\(result)"
+                for piece in ["hun", "ter2", "pass", "querysecret"] { #expect(!everything.contains(piece), "\(piece) in \(everything)") }
+            }
+        }
+    }
+
     @Test func aHealthyEndpointReportsTheObservedFieldAndSendsTheSecretHeader() async throws {
         try await TestServer.with(Self.router()) { port in
             try await Self.withClient { client in

@@ -20,6 +20,19 @@ import Testing
         }
     }
 
+    /// A password with a `#` or `?` in a URL's user info is the password, whole; the status word
+    /// of our own configuration messages is not a value.
+    @Test func urlPasswordsWithDelimitersAndStatusWords() throws {
+        for (text, password) in [("GET http://bob:pa#ss9word@db.example.com/x failed", "pa#ss9word"),
+                                 ("GET https://bob:pass?9word@db.example.com/x failed", "pass?9word")] {
+            let redacted = try #require(redactor.redacted(text))
+            #expect(redacted == text.replacing(password, with: "[REDACTED]"), "\(redacted)")
+        }
+        #expect(redactor.redacted("http://db.example.com/x?q=1#top") == nil)
+        let checked = ConfigChecked(key: "OPENAI_API_KEY", source: "environment", status: "ok", detail: "set")
+        #expect(redactor.redacted(checked.message) == nil, "\(checked.message)")
+    }
+
     @Test func leavesOrdinaryTextAlone() {
         #expect(redactor.redacted("upserted 128 vectors into index docs-prod in 42 ms") == nil)
         #expect(redactor.redacted("skip-list task-runner") == nil)

@@ -154,7 +154,10 @@ struct CredentialScanner {
         var colon: Int? = nil
         while index < bytes.count {
             let byte = bytes[index]
-            if byte == UInt8(ascii: "/") || byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#") || byte == UInt8(ascii: " ")
+            // A `?` or `#` ends the authority, unless it stands in a password (after the colon):
+            // a parser splits `user:pa#ss@host` there, the password's owner did not.
+            if (byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#")) && colon == nil { break }
+            if byte == UInt8(ascii: "/") || byte == UInt8(ascii: " ")
                 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") || byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">")
                 || byte == UInt8(ascii: "\\") || byte < 0x20
             {

@@ -100,7 +100,7 @@ public struct HTTPHealthCheck: HealthCheck {
         let start = clock.now
         let shownURL = redactor.redacted(DisplayURL.sanitized(url)) ?? DisplayURL.sanitized(url)
         var observed: Attributes = ["url": .string(shownURL)]
-        var request = HTTPClientRequest(url: url)
+        var request = HTTPClientRequest(url: DisplayURL.encodingUserInfo(url))
         request.method = HTTPMethod(rawValue: method.uppercased())
         for header in headers { request.headers.add(name: header.name, value: header.value) }
         do {

@@ -94,7 +94,9 @@ public struct ConfigChecked: EventPayload {
     }
 
     public var defaultLevel: EventLevel { status == "ok" ? .info : .error }
-    public var message: String { "config \(key): \(status)" }
+    /// "config OPENAI_API_KEY ok (environment)": no `KEY: value` shape, which redaction would
+    /// take for a secret's value and replace the status word of.
+    public var message: String { "config \(key) \(status) (\(source))" }
     public var attributes: Attributes {
         Attributes(uniqueKeysWithValues: [
             ("key", .string(key)), ("source", .string(source)), ("status", .string(status)), ("detail", .string(detail)),
