@@ -33,6 +33,24 @@ import Testing
         #expect(redactor.redacted(checked.message) == nil, "\(checked.message)")
     }
 
+    /// Secret names in every case style: camelCase and PascalCase (JSON, Azure connection
+    /// strings), snake_case, kebab-case; counts and ids stay.
+    @Test func secretNamesInEveryCaseStyle() throws {
+        for key in ["apiKey", "ApiKey", "API-KEY", "clientSecret", "AccountKey", "SharedAccessKey", "connectionString",
+                    "authToken", "SessionToken", "privateKey", "MasterKey", "PrimaryKey", "db.password"] {
+            #expect(redactor.isSecretKey(key), "\(key)")
+        }
+        for key in ["maxTokens", "tokenCount", "AccountName", "requestId", "operation", "keyspace"] {
+            #expect(!redactor.isSecretKey(key), "\(key)")
+        }
+        let azure = "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=Zm9vYmFyYmF6cXV4MTIz;EndpointSuffix=core.windows.net"
+        #expect(redactor.redacted(azure) == "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=[REDACTED];EndpointSuffix=core.windows.net")
+        let bus = "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey=c2VjcmV0dmFsdWU="
+        #expect(try #require(redactor.redacted(bus)).hasSuffix("SharedAccessKey=[REDACTED]"))
+        let json = #"{"apiKey":"a1b2c3d4e5f6","clientSecret":"s3cr3tvalue","maxTokens":128}"#
+        #expect(redactor.redacted(json) == #"{"apiKey":"[REDACTED]","clientSecret":"[REDACTED]","maxTokens":128}"#)
+    }
+
     @Test func leavesOrdinaryTextAlone() {
         #expect(redactor.redacted("upserted 128 vectors into index docs-prod in 42 ms") == nil)
         #expect(redactor.redacted("skip-list task-runner") == nil)

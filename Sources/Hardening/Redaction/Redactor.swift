@@ -41,7 +41,8 @@ public struct Redactor: Sendable {
         secretKeyFragments: [String] = [
             "api_key", "apikey", "api-key", "app_key", "appkey", "application_key", "access_key", "accesskey",
             "secret", "password", "passwd", "passphrase", "token", "authorization", "credential", "private_key",
-            "privatekey", "cookie",
+            "privatekey", "cookie", "account_key", "master_key", "primary_key", "secondary_key", "signing_key",
+            "encryption_key", "session_key", "connection_string",
         ],
         exactSecretKeys: Set<String> = ["pwd", "pass", "sig", "auth"]
     ) {
@@ -53,7 +54,8 @@ public struct Redactor: Sendable {
         let forms = knownSecrets.filter { $0.utf8.count >= 4 }.flatMap(Redactor.escapedForms)
         self.knownSecrets = Array(Set(forms)).sorted { $0.utf8.count > $1.utf8.count }
         self.knownSecretBytes = self.knownSecrets.map { Array($0.utf8) }
-        self.fragmentBytes = secretKeyFragments.map { Array($0.lowercased().utf8) }
+        // Compared without case or separators: `api_key`, `apiKey`, `ApiKey`, `API-KEY` are one name.
+        self.fragmentBytes = Array(Set(secretKeyFragments.map { Array($0.lowercased().utf8).filter { !Redactor.isSeparator($0) } }))
         self.replacementBytes = Array(replacement.utf8)
         self.secretKeyBytes = self.secretKeys.map { Array($0.utf8) }
     }
@@ -69,13 +71,27 @@ public struct Redactor: Sendable {
         for key in secretKeyBytes where key.count == bytes.count {
             if zip(key, bytes).allSatisfy({ $0 == Redactor.lower($1) }) { return true }
         }
-        // `tokens`/`max_tokens`/`token_count` are counts, not credentials.
-        if Redactor.hasSuffix(bytes, "tokens") || Redactor.hasSuffix(bytes, "_count") || Redactor.hasSuffix(bytes, "_id")
-            && !Redactor.contains(bytes, Array("secret".utf8)) && !Redactor.contains(bytes, Array("key".utf8)) {
+        // The name without case or separators (camelCase, PascalCase, snake_case, kebab-case, as
+        // connection strings and JSON write them), on the stack for the names keys have.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: min(bytes.count, 256)) { buffer in
+            var count = 0
+            for byte in bytes.prefix(256) where !Redactor.isSeparator(byte) {
+                buffer[count] = Redactor.lower(byte)
+                count += 1
+            }
+            let name = UnsafeBufferPointer(rebasing: buffer[..<count])
+            // `tokens`/`maxTokens`/`token_count` are counts, and `…_id` names, not credentials.
+            if Redactor.hasSuffix(name, "tokens") || Redactor.hasSuffix(name, "count") || Redactor.hasSuffix(name, "id")
+                && !Redactor.contains(name, Array("secret".utf8)) && !Redactor.contains(name, Array("key".utf8)) {
+                return false
+            }
+            for fragment in fragmentBytes where Redactor.contains(name, fragment) { return true }
             return false
         }
-        for fragment in fragmentBytes where Redactor.contains(bytes, fragment) { return true }
-        return false
+    }
+
+    private static func isSeparator(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: " ")
     }
 
     /// `value` raw, JSON-escaped, with Swift's string escapes (as error descriptions print a
