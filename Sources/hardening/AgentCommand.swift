@@ -60,8 +60,20 @@ struct AgentCommand: AsyncParsableCommand {
         let agent = Agent(configuration: configuration)
         // Checked before anything started; recorded once the bus exists.
         for finding in report.findings { agent.bus.emit(finding.event) }
-        try await agent.run { host, port in
-            FileHandleStandardError.write("hardening agent: listening on http://\(host):\(port)\n")
+        let listening = Locked(false)
+        do {
+            try await agent.run { host, port in
+                listening.withLock { $0 = true }
+                FileHandleStandardError.write("hardening agent: listening on http://\(host):\(port)\n")
+            }
+        } catch where !listening.withLock({ $0 }) {
+            // Most often the port is taken: say which address, and what to do.
+            let address = "\(configuration.server.host):\(configuration.server.port)"
+            let inUse = "\(error)".contains("Address already in use") || "\(error)".contains("errno: 98")
+            FileHandleStandardError.write("hardening agent: cannot listen on \(address): "
+                                          + (inUse ? "the address is in use by another process; free it, or set server.port (0 picks a free port)"
+                                                   : "\(error)") + "\n")
+            throw ExitCode(1)
         }
     }
 }

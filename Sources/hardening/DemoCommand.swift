@@ -124,13 +124,15 @@ struct DemoCommand: AsyncParsableCommand {
             throw ExitCode(64)
             #endif
         }
-        let terminal = isatty(2) == 1
+        // Dimmed on a terminal, unless NO_COLOR is set (https://no-color.org) or TERM is dumb.
+        let terminal = isatty(2) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true
+            && ProcessInfo.processInfo.environment["TERM"] != "dumb"
         let result: Demo.Result
         do {
             result = try await Demo.run(options) { progress in
                 let breakers = progress.breakers.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
                 let line = "[\(Int(progress.elapsed.seconds.rounded()))/\(Int(progress.duration.seconds.rounded())) s] "
-                    + "answered \(progress.answered), with fallback \(progress.degraded), failed \(progress.failed) | "
+                    + "answered \(progress.answered) in full and \(progress.degraded) with a fallback, failed \(progress.failed) | "
                     + "breakers: \(breakers) | health: \(progress.health)"
                 FileHandleStandardError.write(terminal ? "\u{1B}[2m\(line)\u{1B}[0m\n" : line + "\n")
             }
@@ -140,7 +142,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let out = OutputStream()
         out.write("\n" + result.replay.text)
-        out.write("\nQuestions: \(result.answered) answered, \(result.degraded) answered with a fallback, \(result.failed) failed.\n")
+        out.write("\nQuestions: \(result.answered) answered in full, \(result.degraded) more answered with a fallback, \(result.failed) failed.\n")
         let events = result.live.events
         if result.equal {
             out.write("Live summary (\(events) events) and the replay of \(logDirectory) (\(result.replay.input.files) files): equal ✅\n")

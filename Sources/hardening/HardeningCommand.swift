@@ -1,4 +1,5 @@
 import ArgumentParser
+import Hardening
 
 #if canImport(Glibc)
 import Glibc
@@ -18,8 +19,12 @@ struct HardeningCommand: AsyncParsableCommand {
             Events are JSON lines (one object a line, schema in schemas/). Exit codes: 0 success, \
             1 failure, 64 usage error.
             """,
+        version: HardeningCommand.version,
         subcommands: [GenerateCommand.self, EmitCommand.self, ReplayCommand.self, ValidateConfigCommand.self, HealthCheckCommand.self, AgentCommand.self, DemoCommand.self]
     )
+
+    /// What `hardening --version` prints: the tool's version and the event schema it writes.
+    static let version = "hardening 0.8.0 (event schema \(EventKind.schemaVersion))"
 
     static func main() async {
         // A closed pipe must be an EPIPE error for the sinks, never a signal that kills us.

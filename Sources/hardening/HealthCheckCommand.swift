@@ -51,7 +51,8 @@ struct HealthCheckCommand: AsyncParsableCommand {
     @Option(name: .customLong("non-critical"), help: "A check whose failure only degrades the verdict (repeatable).")
     var nonCritical: [String] = []
 
-    @Option(help: "Seconds each probe may take.")
+    // Unconditional: `--timeout -1` is a value to refuse with a reason, not a missing value.
+    @Option(parsing: .unconditional, help: "Seconds each probe may take.")
     var timeout: Double = 5
 
     @Option(help: "text (the guide's report) or json (application/health+json).")
@@ -94,8 +95,22 @@ struct HealthCheckCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds.") }
+        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds, not \(timeout).") }
         _ = try checks()
+        // The names as given (an HTTP check is made only with a client, in run()).
+        let names = (http + tcp + disk).map { String($0.prefix { $0 != "=" }) }
+        var seen: Set<String> = []
+        for name in names where !seen.insert(name).inserted {
+            throw ValidationError("two checks are named '\(name)': each --http, --tcp and --disk check needs a name of its own.")
+        }
+        // Without --config, --non-critical names a check of the command line (those of the file
+        // are known once it is read, in run()).
+        if config == nil {
+            for name in nonCritical where !names.contains(name) {
+                throw ValidationError("--non-critical \(name): no --http, --tcp or --disk check is named '\(name)'"
+                                      + (names.isEmpty ? "." : "; the checks are \(names.joined(separator: ", ")).") )
+            }
+        }
     }
 
     func run() async throws {
@@ -122,6 +137,13 @@ struct HealthCheckCommand: AsyncParsableCommand {
             do {
                 var configuration = try AgentConfiguration.load(path: config, environment: ProcessEnvironment.current)
                 configuration.validation.connectivity = configuration.health.checks.map(\.name)
+                let known = configuration.health.checks.map(\.name) + (http + tcp + disk).map { String($0.prefix { $0 != "=" }) }
+                if let unknown = nonCritical.first(where: { !known.contains($0) }) {
+                    try? await client.shutdown()
+                    FileHandleStandardError.write("hardening health-check: --non-critical \(unknown): no check of \(config) or of the command line "
+                                                  + "is named '\(unknown)'; the checks are \(known.joined(separator: ", "))\n")
+                    throw ExitCode(64)
+                }
                 configuration.health.timeout = .milliseconds(Int64(timeout * 1000))
                 checks = Agent.connectivityChecks(configuration, client: client) + checks
             } catch let error as AgentConfigurationError {
@@ -136,7 +158,7 @@ struct HealthCheckCommand: AsyncParsableCommand {
         let report = HealthReport(probes: probes.map { ($0.name, $0.isCritical, $0.result) }, time: SystemWallClock().now())
         let out = OutputStream()
         switch format {
-        case .text: out.write(report.text)
+        case .text: out.write(TerminalText.safe(report.text))
         case .json: out.write(report.json.jsonText + "\n")
         }
         out.close()

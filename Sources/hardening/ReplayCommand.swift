@@ -27,7 +27,9 @@ struct ReplayCommand: ParsableCommand {
             JSON lines, for jq or an agent).
 
             Exit codes: 0 report written (input issues, if any, are in it); 1 no input could be \
-            read; 2 --strict and the input was damaged or unreadable; 64 usage error.
+            read, the input held no event (only damaged or foreign lines), or no event matched the \
+            filters (the report is still written, and stderr says which); 2 --strict and the input \
+            was damaged or unreadable; 64 usage error.
             """,
         aliases: ["replay-events"]
     )
@@ -53,7 +55,8 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Only events of this host (repeatable).")
     var host: [String] = []
 
-    @Option(name: .customLong("event"), help: "Only events of this kind; a trailing * matches a prefix (breaker.*). Repeatable.")
+    @Option(name: [.customLong("kind"), .customLong("event")],
+            help: "Only events of this kind (--event is the same); a trailing * matches a prefix (breaker.*). Repeatable.")
     var events: [String] = []
 
     @Option(help: "Only events about this operation, breaker, check, bulkhead or limiter (repeatable).")
@@ -126,7 +129,7 @@ struct ReplayCommand: ParsableCommand {
         switch format {
         case .events: break
         case .json: out.write(report.json.jsonText + "\n")
-        case .text: out.write(report.text)
+        case .text: out.write(TerminalText.safe(report.text))
         case .prometheus: out.write(report.prometheusText)
         case .html: out.write(report.html)
         }
@@ -138,6 +141,18 @@ struct ReplayCommand: ParsableCommand {
         if report.input.files == 0 || (report.input.eventsRead == 0 && report.input.issuesByKind["unreadable"] != nil) {
             FileHandleStandardError.write("hardening replay: no input could be read\n")
             for issue in report.input.issues { FileHandleStandardError.write("  \(issue)\n") }
+            throw ExitCode(1)
+        }
+        // Mistakes that would look like success: input that holds no event, and filters that
+        // matched none of those read.
+        if report.input.eventsRead == 0 {
+            FileHandleStandardError.write("hardening replay: the input holds no event (\(report.input.issueCount) line(s) that are not events): "
+                                          + "is it a log of ours?\n")
+            for issue in report.input.issues.prefix(3) { FileHandleStandardError.write("  \(issue)\n") }
+            throw ExitCode(1)
+        }
+        if report.input.eventsKept == 0 {
+            FileHandleStandardError.write("hardening replay: no event matched the filters (\(report.input.eventsRead) read)\n")
             throw ExitCode(1)
         }
     }

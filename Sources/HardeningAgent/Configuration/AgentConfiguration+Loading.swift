@@ -36,6 +36,8 @@ extension AgentConfiguration {
         throws(AgentConfigurationError) -> AgentConfiguration
     {
         let problems = ProblemCollector(file: file)
+        // A byte order mark (what some Windows editors save UTF-8 with) is not content.
+        let yaml = yaml.hasPrefix("\u{FEFF}") ? String(yaml.dropFirst()) : yaml
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)

@@ -31,9 +31,9 @@ public struct EventKindFilter: Sendable, Hashable, CustomStringConvertible {
         for item in items {
             let name = item.hasSuffix(".*") ? String(item.dropLast(1)) : item
             let body = item.hasSuffix(".*") ? String(name.dropLast()) : name
-            guard !body.isEmpty, !body.hasPrefix("."), !body.hasSuffix("."), !body.contains(".."),
-                  body.utf8.allSatisfy({ (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F || $0 == 0x2E })
-            else { throw ParseError(item: item) }
+            // A kind is dotted words (`health.probed`): a word alone (`bogus`) matches nothing ever
+            // written, and a stream that would never send is refused instead.
+            guard EventKind.isWellFormed(body), item.hasSuffix(".*") || body.contains(".") else { throw ParseError(item: item) }
             if item.hasSuffix(".*") { prefixes.append(name) } else { kinds.insert(name) }
         }
     }
