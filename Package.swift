@@ -130,9 +130,7 @@ let package = Package(
         ),
         .target(
             name: "HardeningDemo",
-            dependencies: ["Hardening", "HardeningLog", "HardeningAgent", "HardeningOTel"] + serverStack + serviceStack + [
-                .product(name: "Tracing", package: "swift-distributed-tracing"),
-            ],
+            dependencies: ["Hardening", "HardeningLog", "HardeningAgent", "HardeningOTel"] + serverStack + serviceStack,
             swiftSettings: strictSettings
         ),
         .target(

@@ -60,6 +60,13 @@ import Testing
         #expect(messages.contains("5:events.file_level: has no effect without events.directory"), "\(messages)")
     }
 
+    @Test func aByteOrderMarkIsNoContentAndAHugeFileIsRefusedBeforeParsing() throws {
+        #expect(try AgentConfiguration.parse(yaml: "\u{FEFF}service: bom\n", file: "a.yaml", environment: [:]).service == "bom")
+        let huge = "service: big\n" + String(repeating: "unknown_key_of_many: value\n", count: 50_000)
+        let error = #expect(throws: AgentConfigurationError.self) { try AgentConfiguration.parse(yaml: huge, file: "a.yaml", environment: [:]) }
+        #expect(error?.problems.first?.message.hasSuffix("a configuration file is at most 1 MiB") == true, "\(String(describing: error))")
+    }
+
     @Test func theExampleFileLoads() throws {
         let path = #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
         let configuration = try AgentConfiguration.load(path: "/\(path)/examples/hardening.yaml", environment: Self.environment)
@@ -313,25 +320,25 @@ import Testing
         }
     }
 
-    /// A file with a hundred thousand unknown keys: the problems are capped (kept and shown),
-    /// with the count of the rest, and reading it stays fast.
+    /// A file of thirty thousand unknown keys (under the 1 MiB a configuration may be): the
+    /// problems are capped (kept and shown), with the count of the rest, and reading it stays fast.
     @Test func aFloodOfProblemsIsCappedWithTheCountOfTheRest() {
         var yaml = "server:\n"
-        for index in 0..<100_000 { yaml += "  unknown_key_\(index): 1\n" }
+        for index in 0..<30_000 { yaml += "  unknown_key_\(index): 1\n" }
         let started = ContinuousClock.now
         do {
             _ = try AgentConfiguration.parse(yaml: yaml, file: "big.yaml", environment: [:])
             Issue.record("a file of unknown keys loaded")
         } catch {
             #expect(error.problems.count == AgentConfigurationError.keptProblems)
-            #expect(error.moreProblems == 100_000 - AgentConfigurationError.keptProblems)
+            #expect(error.moreProblems == 30_000 - AgentConfigurationError.keptProblems)
             let lines = error.description.split(separator: "\n")
             #expect(lines.count == AgentConfigurationError.shownProblems + 2, "a header, the shown problems and the count of the rest")
-            #expect(lines.first == "100000 problem(s) in the configuration:")
-            #expect(lines.last == "  … and 99900 more problem(s) not shown")
+            #expect(lines.first == "30000 problem(s) in the configuration:")
+            #expect(lines.last == "  … and 29900 more problem(s) not shown")
             #expect(lines[1] == "  big.yaml:2: server.unknown_key_0: unknown key; expected one of dashboard, degraded_status, header_timeout, host, idle_timeout, max_connections, port, request_timeout, show_details, stream_client_queue_kib, stream_clients, summary_refresh")
         }
-        print("100,000 unknown keys read in \(ContinuousClock.now - started)")
+        print("30,000 unknown keys read in \(ContinuousClock.now - started)")
     }
 
     @Test func secretsResolveFromTheEnvFileAndNeverAppearInProblems() throws {

@@ -107,7 +107,12 @@ import UnixSignals
             #expect(dumped.status == 0, "\(dumped.stderr)\n\(body)")
             let manifest = (try? JSONSerialization.jsonObject(with: dumped.stdout)) as? [String: Any]
             let dependencies = manifest?["dependencies"] as? [[String: Any]] ?? []
-            #expect(dependencies.count == 1, "\(body)")
+            #expect(!dependencies.isEmpty, "\(body)")
+            // Every product a target names comes from a package the snippet declares.
+            let declared = Set(body.matches(of: /\.package\(url: "[^"]*\/([^"\/]+)"/).map { String($0.1) })
+            for used in body.matches(of: /package: "([^"]+)"/) where !declared.contains(String(used.1)) {
+                Issue.record("\(used.1) is used but not declared:\n\(body)")
+            }
         }
     }
 }

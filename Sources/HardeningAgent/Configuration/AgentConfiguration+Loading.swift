@@ -29,12 +29,22 @@ extension AgentConfiguration {
         }
     }
 
+    /// The largest configuration file read (1 MiB).
+    static let maxFileBytes = 1 << 20
+
     /// Parses configuration text (see ``load(path:environment:fileSystem:)``); `readFile` reads
     /// the `.env` file.
     public static func parse(yaml: String, file: String, environment: [String: String],
                              readFile: (String) -> Result<String, FileSystemError> = { _ in .failure(FileSystemError(code: 2, operation: "open", path: "")) })
         throws(AgentConfigurationError) -> AgentConfiguration
     {
+        // A configuration is a page or two: one of megabytes (hundreds of thousands of keys)
+        // would cost hundreds of megabytes to parse, for nothing.
+        guard yaml.utf8.count <= maxFileBytes else {
+            throw AgentConfigurationError(problems: [ConfigFileProblem(
+                file: file, line: 0, key: "",
+                message: "is \(yaml.utf8.count) bytes; a configuration file is at most \(maxFileBytes >> 20) MiB")])
+        }
         let problems = ProblemCollector(file: file)
         // A byte order mark (what some Windows editors save UTF-8 with) is not content.
         let yaml = yaml.hasPrefix("\u{FEFF}") ? String(yaml.dropFirst()) : yaml
