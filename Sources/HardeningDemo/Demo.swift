@@ -99,6 +99,10 @@ public enum Demo {
     /// Makes `directory` ready: creates it, or clears the demo's files from an earlier run; refuses
     /// a directory with other files (the demo never deletes what it did not write).
     public static func prepare(_ directory: String, fileSystem: some FileSystem = PosixFileSystem()) throws {
+        let holder = DirectoryLock.holder(of: DirectoryLock.path(directory: directory, baseName: "events.jsonl"), fileSystem: fileSystem)
+        if holder.held {
+            throw DemoError(message: DirectoryLock.refusal(directory: directory, holder: holder.pid) + " (another demo runs there?)")
+        }
         if try fileSystem.info(directory) == nil {
             try fileSystem.makeDirectory(directory, mode: 0o750)
         } else {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Hardening
+import HardeningLog
 import HardeningAgent
 
 /// `hardening agent --config FILE`: the long-running agent.
@@ -57,6 +58,7 @@ struct AgentCommand: AsyncParsableCommand {
         // Connections, probes and files all take descriptors: the agent uses what the hard limit
         // allows (server.max_connections keeps clients to their share).
         DescriptorLimit.raiseToHardLimit()
+        if let files = configuration.events.files { try FileSinkOptions.refuseIfWritten(files, command: "agent") }
         let agent = Agent(configuration: configuration)
         // Checked before anything started; recorded once the bus exists.
         for finding in report.findings { agent.bus.emit(finding.event) }

@@ -73,6 +73,7 @@ struct EmitCommand: AsyncParsableCommand {
                 eventVolume.kindLevels.merge(flagged) { _, flag in flag }
             }
             if let files = loaded.events.files, output.logDirectory == nil {
+                try FileSinkOptions.refuseIfWritten(files, command: "emit")
                 let sink = RotatingFileSink(configuration: files)
                 fileSink = sink
                 sinks.append(sink)
@@ -83,7 +84,9 @@ struct EmitCommand: AsyncParsableCommand {
             }
         }
         if let logDirectory = output.logDirectory {
-            let sink = RotatingFileSink(configuration: files.configuration(directory: logDirectory, minimumLevel: volume.fileLevel.level))
+            let configuration = files.configuration(directory: logDirectory, minimumLevel: volume.fileLevel.level)
+            try FileSinkOptions.refuseIfWritten(configuration, command: "emit")
+            let sink = RotatingFileSink(configuration: configuration)
             fileSink = sink
             sinks.append(sink)
         }

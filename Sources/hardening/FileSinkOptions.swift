@@ -88,6 +88,16 @@ struct FileSinkOptions: ParsableArguments {
         throw ExitCode(1)
     }
 
+    /// Before anything starts: if another process writes the files' directory, says so on stderr
+    /// and exits 1 (a directory has one writer; the sink would refuse it anyway, and count every
+    /// event as lost).
+    static func refuseIfWritten(_ configuration: RotatingFileSink.Configuration, command: String) throws {
+        let holder = DirectoryLock.holder(of: DirectoryLock.path(directory: configuration.directory, baseName: configuration.baseName))
+        guard holder.held else { return }
+        FileHandleStandardError.write("hardening \(command): \(DirectoryLock.refusal(directory: configuration.directory, holder: holder.pid))\n")
+        throw ExitCode(1)
+    }
+
     private static func duration(_ seconds: Double) -> Duration { .microseconds(Int64((seconds * 1_000_000).rounded())) }
 }
 

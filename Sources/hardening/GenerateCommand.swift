@@ -75,7 +75,9 @@ struct GenerateCommand: AsyncParsableCommand {
         var sinks: [any EventSink] = []
         var fileSink: RotatingFileSink?
         if let directory = output.logDirectory ?? (output.stdout ? nil : Self.defaultDirectory) {
-            let sink = RotatingFileSink(configuration: files.configuration(directory: directory, minimumLevel: volume.fileLevel.level))
+            let configuration = files.configuration(directory: directory, minimumLevel: volume.fileLevel.level)
+            try FileSinkOptions.refuseIfWritten(configuration, command: "generate")
+            let sink = RotatingFileSink(configuration: configuration)
             fileSink = sink
             sinks.append(sink)
         }

@@ -79,3 +79,21 @@ import Glibc
         #expect(result.status == 0, "\(result.stderr)\(String(decoding: result.stdout, as: UTF8.self))")
     }
 }
+
+extension ClearMistakesTests {
+    @Test func aSecondGenerateOnOneDirectoryIsRefused() async throws {
+        let directory = TemporaryDirectory(prefix: "two-generates")
+        defer { directory.remove() }
+        let first = try GenerateProcessTests.Child(["generate", "--events", "100000000", "--rate", "200", "--log-dir", directory.path])
+        defer { first.signal(SIGKILL) }
+        #expect(await eventually(timeout: .seconds(30)) { FileManager.default.fileExists(atPath: directory.path + "/.events.jsonl.lock") })
+        let second = try await ChildProcess.runDetached([Self.tool, "generate", "--events", "10", "--log-dir", directory.path])
+        #expect(second.status == 1 && second.stderr.contains("is written by another process (pid \(first.process.processIdentifier))"),
+                "\(second.stderr)")
+        first.signal(SIGTERM)
+        let (status, _) = await first.wait()
+        #expect(status == 0)
+        let again = try await ChildProcess.runDetached([Self.tool, "generate", "--events", "10", "--log-dir", directory.path])
+        #expect(again.status == 0, "free again: \(again.stderr)")
+    }
+}

@@ -54,6 +54,13 @@ import Darwin
             guard let inner else {
                 throw NoChild(stderr: process.isRunning ? "unshare still running; \(stderr)" : "unshare exited with \(process.terminationStatus); \(stderr)")
             }
+            // Until it has exec'd the program, PID 1 is still unshare's own code (whose signal
+            // handling is not the program's): a signal sent then tests nothing.
+            let command = (process.arguments ?? []).drop { $0 != "--" }.dropFirst().first.map { String($0.split(separator: "/").last ?? "") } ?? ""
+            await eventually(timeout: .seconds(60), interval: .milliseconds(10)) {
+                let comm = (try? String(contentsOfFile: "/proc/\(inner)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+                return comm == nil || comm == String(command.prefix(15))
+            }
             return inner
         }
 

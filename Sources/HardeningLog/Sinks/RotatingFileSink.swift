@@ -62,6 +62,8 @@ public final class RotatingFileSink: EventSink {
         var compressor: GzipCompressor?
         var failure = SinkFailureTracker()
         var refusal: String?
+        /// The descriptor holding the directory's lock (``DirectoryLock``) while the sink runs.
+        var lockDescriptor: Int32?
         var linkProblemReported = false
         /// The newest segment name created or found (new names sort after it).
         var newestSegment: SegmentName?
@@ -170,6 +172,12 @@ public final class RotatingFileSink: EventSink {
         queue.sendAndWait(.close)
         queue.stop()
         maintenance.stop()
+        // The directory is free for the next writer once every file of this one is done.
+        state.withLock { state in
+            guard let descriptor = state.lockDescriptor else { return }
+            DirectoryLock.release(descriptor, path: lockPath, fileSystem: fileSystem)
+            state.lockDescriptor = nil
+        }
     }
 
     private func handOff(_ staging: inout Staging) {
@@ -221,6 +229,8 @@ public final class RotatingFileSink: EventSink {
         if !state.buffer.isEmpty, state.failure.isFailing {
             writeBuffer(&state, now: now)
         }
+        // Refused: nothing in the directory is this sink's to rotate, compress or delete.
+        guard state.refusal == nil else { return }
         let actions = state.machine.onTick(isOpen: state.descriptor != nil, now: now)
         execute(actions, &state, now: now, firstSeq: state.lastWrittenSeq + 1)
     }
@@ -253,6 +263,7 @@ public final class RotatingFileSink: EventSink {
             state.buffer.removeAll()
         }
         writeClosingRecord(&state, now: now)
+        guard state.refusal == nil || state.lockDescriptor != nil else { return }
         try? fileSystem.remove(reservePath)
         if let descriptor = state.descriptor {
             if configuration.fsync != .never { try? fileSystem.sync(descriptor, path: state.activeFile ?? configuration.activePath) }
@@ -448,6 +459,8 @@ public final class RotatingFileSink: EventSink {
     /// A hidden file of ``reserveBytes`` kept while the sink runs; removed at shutdown to make
     /// room for the closing record when the disk is full.
     private var reservePath: String { configuration.directory + "/." + configuration.baseName + ".reserve" }
+    /// The directory's lock file (``DirectoryLock``).
+    private var lockPath: String { DirectoryLock.path(directory: configuration.directory, baseName: configuration.baseName) }
     private static let reserveBytes = 64 << 10
 
     private func makeReserve() {
@@ -551,6 +564,20 @@ public final class RotatingFileSink: EventSink {
         } catch {
             fail(&state, now: now, error: error.description, errno: error.code)
             return
+        }
+        // One writer a directory: a second is refused before it touches a file (its recovery and
+        // retention would rename and delete the first's segments).
+        switch DirectoryLock.acquire(lockPath, mode: configuration.fileMode, fileSystem: fileSystem) {
+        case .acquired(let descriptor):
+            state.lockDescriptor = descriptor
+        case .heldBy(let holder):
+            state.refusal = DirectoryLock.refusal(directory: directory, holder: holder)
+            if let payload = state.failure.failed(at: now, sink: name, error: state.refusal!, errno: EWOULDBLOCK, events: 0) {
+                state.context?.report(payload)
+            }
+            return
+        case .unavailable:
+            break
         }
         var names = (try? fileSystem.contentsOfDirectory(directory)) ?? []
         for name in names where name.hasPrefix(configuration.baseName) && name.hasSuffix(".tmp") {
