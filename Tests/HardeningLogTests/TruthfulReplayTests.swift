@@ -83,4 +83,24 @@ import Testing
         let html = report.html
         #expect(html.contains(##"fill="#fb8c00""##) && html.contains(##"fill="#e53935""##), "degraded in amber, unhealthy in red")
     }
+
+    @Test func segmentsDeletedByRetentionAreNotCountedAsMissing() async throws {
+        let directory = TemporaryDirectory(prefix: "retention")
+        defer { directory.remove() }
+        let files = RotatingFileSink(configuration: .init(directory: directory.path, maxFileBytes: 4_096, minRotationInterval: .zero,
+                                                          compression: .init(level: 1, delay: .zero), retention: .init(maxFiles: 2)))
+        let bus = EventBus(configuration: .init(service: "retention", volume: .full), sinks: [files])
+        for index in 0..<2_000 {
+            bus.emit(.info, "test.retention", message: "event \(index)")
+            if index % 100 == 0 { await bus.flush() }
+        }
+        await bus.shutdown()
+        files.waitForBackgroundWork()
+        let report = try Replay().run(ReplayInputs([directory.path]))
+        let run = try #require(report.summary.runs.values.first)
+        #expect(run.beforeFirstFile > 0 && run.missing == 0 && report.summary.missingEvents == 0, "\(report.summary.jsonText)")
+        #expect(UInt64(report.summary.events) + run.beforeFirstFile == run.seen.highest)
+        #expect(report.text.contains("in earlier files not read (deleted by retention, or not named; not loss)"))
+        #expect(report.summary.jsonText.contains(#""before_first_file":\#(run.beforeFirstFile)"#))
+    }
 }

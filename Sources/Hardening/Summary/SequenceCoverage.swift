@@ -13,6 +13,16 @@ public struct SequenceCoverage: Sendable, Hashable {
     public var highest: UInt64 { ranges.last?.upperBound ?? 0 }
     /// Numbers from 1 to ``highest`` never seen.
     public var missing: UInt64 { highest > count ? highest - count : 0 }
+    /// Numbers from 1 to `bound - 1` never seen.
+    public func missing(below bound: UInt64) -> UInt64 {
+        guard bound > 1 else { return 0 }
+        var seenBelow: UInt64 = 0
+        for range in ranges where range.lowerBound < bound {
+            seenBelow = seenBelow.saturatingPlus(Swift.min(range.upperBound, bound - 1) - range.lowerBound + 1)
+        }
+        return (bound - 1) > seenBelow ? (bound - 1) - seenBelow : 0
+    }
+
     /// The holes, in order.
     public var holes: [ClosedRange<UInt64>] {
         var holes: [ClosedRange<UInt64>] = []

@@ -85,14 +85,19 @@ public struct Summary: Sendable {
         runs[event.run]!.announcedHighest = max(runs[event.run]!.announcedHighest, UInt64(closed.lastSeqReceived))
     }
 
-    /// A file's header (`file.opened`): only a minimum level matters to the fold, which makes
-    /// the run's holes in `seq` events below it, not lost ones (``Run/belowMinimumLevel``).
+    /// A file's header (`file.opened`): where the run's files read begin (``Run/beforeFirstFile``)
+    /// and a minimum level, which makes the run's holes in `seq` events below it, not lost ones
+    /// (``Run/belowMinimumLevel``).
     mutating func recordOpening(_ event: Event) {
-        guard !event.run.isEmpty, let opened = try? event.payload(as: FileOpened.self),
-            let level = opened.minLevel.flatMap({ EventLevel(name: $0) }), level > .trace
-        else { return }
+        guard !event.run.isEmpty, let opened = try? event.payload(as: FileOpened.self), opened.firstSeq > 0 else { return }
         addPlaceholderRun(for: event)
-        runs[event.run]!.filesMinimumLevel = max(runs[event.run]!.filesMinimumLevel ?? level, level)
+        // The run's earliest file read: what came before it was written to files not read
+        // (deleted by retention, or not named), not lost.
+        let firstSeq = UInt64(opened.firstSeq)
+        runs[event.run]!.firstFileSeq = min(runs[event.run]!.firstFileSeq ?? firstSeq, firstSeq)
+        if let level = opened.minLevel.flatMap({ EventLevel(name: $0) }), level > .trace {
+            runs[event.run]!.filesMinimumLevel = max(runs[event.run]!.filesMinimumLevel ?? level, level)
+        }
     }
 
     /// A placeholder until the run's events are merged in: times that every real event replaces,

@@ -299,8 +299,23 @@ extension Summary {
         var firstSeq: UInt64
 
         /// Numbers between 1 and the highest seen that never arrived: lost events (0 when the
-        /// files keep only some levels: see ``belowMinimumLevel``).
-        public var missing: UInt64 { filesMinimumLevel == nil ? seen.missing : 0 }
+        /// files keep only some levels: see ``belowMinimumLevel``); the numbers before the run's
+        /// earliest file read are not counted (``beforeFirstFile``).
+        public var missing: UInt64 {
+            guard filesMinimumLevel == nil else { return 0 }
+            let all = seen.missing
+            let before = beforeFirstFile
+            return all > before ? all - before : 0
+        }
+        /// The `seq` of the first event of the run's earliest file read (its `file.opened`
+        /// header); `nil` when no header was read (the live summary, standard input).
+        public var firstFileSeq: UInt64?
+        /// The numbers below ``firstFileSeq`` never seen: events written to the run's earlier
+        /// files, which were not read (deleted by retention, or not named), not lost.
+        public var beforeFirstFile: UInt64 {
+            guard let firstFileSeq, firstFileSeq > 1 else { return 0 }
+            return seen.missing(below: firstFileSeq)
+        }
         /// The lowest level the run's files keep, when their sink left lower levels out
         /// (`file.opened`'s `min_level`); `nil`: every level.
         public var filesMinimumLevel: EventLevel?
@@ -347,6 +362,7 @@ extension Summary {
             seen.merge(other.seen)
             announcedHighest = max(announcedHighest, other.announcedHighest)
             if let theirs = other.filesMinimumLevel { filesMinimumLevel = max(filesMinimumLevel ?? theirs, theirs) }
+            if let theirs = other.firstFileSeq { firstFileSeq = min(firstFileSeq ?? theirs, theirs) }
         }
 
         var json: AttributeValue {
@@ -355,6 +371,7 @@ extension Summary {
                 "last": .string(last.description), "events": .int(Int64(clamping: seen.count)),
                 "highest_seq": .int(Int64(clamping: seen.highest)), "missing": .int(Int64(clamping: missing)),
             ]
+            if beforeFirstFile > 0 { attrs.appendUnchecked("before_first_file", .int(Int64(clamping: beforeFirstFile))) }
             if let filesMinimumLevel {
                 attrs.appendUnchecked("files_min_level", .string(filesMinimumLevel.name))
                 attrs.appendUnchecked("below_min_level", .int(Int64(clamping: belowMinimumLevel)))

@@ -16,6 +16,14 @@ extension Replay.Report {
         out += "\nCompleteness\n"
         var loss = TextTable("what", "count")
         loss.add(["events missing (holes in seq)", Format.count(Int64(clamping: summary.missingEvents))])
+        let earlier = summary.runs.values.reduce(UInt64(0)) { $0.saturatingPlus($1.beforeFirstFile) }
+        if earlier > 0 {
+            loss.add(["in earlier files not read (deleted by retention, or not named; not loss)", Format.count(Int64(clamping: earlier))])
+        }
+        let belowLevel = summary.runs.values.reduce(UInt64(0)) { $0.saturatingPlus($1.belowMinimumLevel) }
+        if belowLevel > 0 {
+            loss.add(["below the files' minimum level (not written; not loss)", Format.count(Int64(clamping: belowLevel))])
+        }
         if summary.lostTailEvents > 0 {
             loss.add(["lost at the end of a run (file.closed)", Format.count(Int64(clamping: summary.lostTailEvents))])
         }
