@@ -103,4 +103,23 @@ import Testing
         #expect(report.text.contains("in earlier files not read (deleted by retention, or not named; not loss)"))
         #expect(report.summary.jsonText.contains(#""before_first_file":\#(run.beforeFirstFile)"#))
     }
+
+    @Test(arguments: [5_000, 70_000, 0])
+    func garbageBeforeAGzipMemberHidesNothingAfterIt(garbageBytes: Int) throws {
+        let directory = TemporaryDirectory(prefix: "garbage-gzip")
+        defer { directory.remove() }
+        var plain = ""
+        for seq in 1...5_000 { plain += Self.line(seq % 60, "0123456789abcdef", UInt64(seq)) }
+        var bytes = Array(String(repeating: "x", count: max(0, garbageBytes - 1)).utf8) + (garbageBytes > 0 ? [0x0A] : [])
+        if garbageBytes == 0 { bytes = Array("a torn line without its end".utf8) + bytes }
+        try GzipCompressor().compressMember(Array(plain.utf8), into: &bytes)
+        try Data(bytes).write(to: URL(fileURLWithPath: directory.path + "/events.jsonl.gz"))
+        for scans in [true, false] {
+            var replay = Replay()
+            replay.scansBytes = scans
+            let report = try replay.run(ReplayInputs([directory.path + "/events.jsonl.gz"]))
+            #expect(report.summary.events == 5_000 && report.summary.missingEvents == 0, "\(garbageBytes): \(report.input.issues)")
+            #expect(report.input.issueCount >= 1, "the garbage is reported")
+        }
+    }
 }

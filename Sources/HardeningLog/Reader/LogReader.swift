@@ -95,6 +95,36 @@ public struct LogReader: Sendable {
         var chunk = [UInt8](repeating: 0, count: Self.readBytes)
         var first = true
         var offset: Int64 = 0
+        /// Inflates `firstChunk` and the rest of the file (on another core unless inline).
+        func inflateRest(firstChunk: [UInt8]) {
+            func take(_ bytes: UnsafeRawBufferPointer) {
+                splitter.feed(bytes, onLine: onLine, onEvent: onEvent, onIssue: onIssue)
+            }
+            func take(_ item: BackgroundInflater.Item) {
+                switch item {
+                case .bytes(let bytes):
+                    bytes.withUnsafeBytes { take($0) }
+                case .damaged(let damage):
+                    splitter.discardPartialLine()
+                    onIssue(ReadIssue(file: path, line: splitter.lineNumber + 1, offset: damage.offset, kind: .corruptGzip,
+                                      message: damage.reason))
+                case .readFailed(let message, let offset):
+                    onIssue(ReadIssue(file: path, offset: offset, kind: .unreadable, message: message))
+                case .truncated(let tail):
+                    onIssue(ReadIssue(file: path, line: splitter.lineNumber + 1, offset: tail.offset, kind: .truncatedGzip,
+                                      message: tail.reason))
+                }
+            }
+            if inflatesInBackground {
+                // gzip: the rest of the file is read and inflated on another core.
+                let inflater = BackgroundInflater(descriptor: descriptor, path: path, fileSystem: fileSystem, firstChunk: firstChunk)
+                while let item = inflater.next() { take(item) }
+                inflater.join()
+            } else {
+                BackgroundInflater.inflate(descriptor: descriptor, path: path, fileSystem: fileSystem, firstChunk: firstChunk,
+                                           limit: range.map { $0.upperBound - $0.lowerBound }, bytes: take, push: take)
+            }
+        }
         while true {
             let count: Int
             do throws(FileSystemError) {
@@ -107,42 +137,44 @@ public struct LogReader: Sendable {
             if first {
                 first = false
                 if LogReader.looksCompressed(chunk[0..<count]) {
-                    func take(_ bytes: UnsafeRawBufferPointer) {
-                        splitter.feed(bytes, onLine: onLine, onEvent: onEvent, onIssue: onIssue)
-                    }
-                    func take(_ item: BackgroundInflater.Item) {
-                        switch item {
-                        case .bytes(let bytes):
-                            bytes.withUnsafeBytes { take($0) }
-                        case .damaged(let damage):
-                            splitter.discardPartialLine()
-                            onIssue(ReadIssue(file: path, line: splitter.lineNumber + 1, offset: damage.offset, kind: .corruptGzip,
-                                              message: damage.reason))
-                        case .readFailed(let message, let offset):
-                            onIssue(ReadIssue(file: path, offset: offset, kind: .unreadable, message: message))
-                        case .truncated(let tail):
-                            onIssue(ReadIssue(file: path, line: splitter.lineNumber + 1, offset: tail.offset, kind: .truncatedGzip,
-                                              message: tail.reason))
-                        }
-                    }
-                    let firstChunk = Array(chunk[0..<count])
-                    if inflatesInBackground {
-                        // gzip: the rest of the file is read and inflated on another core.
-                        let inflater = BackgroundInflater(descriptor: descriptor, path: path, fileSystem: fileSystem, firstChunk: firstChunk)
-                        while let item = inflater.next() { take(item) }
-                        inflater.join()
-                    } else {
-                        BackgroundInflater.inflate(descriptor: descriptor, path: path, fileSystem: fileSystem, firstChunk: firstChunk,
-                                                   limit: range.map { $0.upperBound - $0.lowerBound }, bytes: take, push: take)
-                    }
+                    inflateRest(firstChunk: Array(chunk[0..<count]))
                     break
                 }
+            }
+            // gzip after something else (garbage written before a member, a copy that prepended
+            // text): the plain part is read as lines, the rest inflated, so that what follows the
+            // garbage is never hidden by it. Our lines never hold the bytes 1f 8b: a control
+            // character is escaped, and 8b is no UTF-8 lead byte.
+            if range == nil, let magic = LogReader.gzipMagic(in: chunk[0..<count]) {
+                chunk.withUnsafeBytes { raw in
+                    splitter.feed(UnsafeRawBufferPointer(rebasing: raw[0..<magic]), onLine: onLine, onEvent: onEvent, onIssue: onIssue)
+                }
+                // What came before the member ends there, whole line or not.
+                if magic == 0 || chunk[magic - 1] != 0x0A {
+                    [UInt8(0x0A)].withUnsafeBytes { splitter.feed($0, onLine: onLine, onEvent: onEvent, onIssue: onIssue) }
+                }
+                inflateRest(firstChunk: Array(chunk[magic..<count]))
+                break
             }
             chunk.withUnsafeBytes { raw in splitter.feed(UnsafeRawBufferPointer(rebasing: raw[0..<count]), onLine: onLine, onEvent: onEvent, onIssue: onIssue) }
             offset += Int64(count)
         }
         splitter.finish(onIssue: onIssue)
         return splitter.lineNumber
+    }
+
+    /// Where a gzip member's header (`1f 8b 08`) starts in `bytes`, if anywhere.
+    static func gzipMagic(in bytes: ArraySlice<UInt8>) -> Int? {
+        bytes.withUnsafeBytes { raw -> Int? in
+            guard let base = raw.baseAddress, raw.count >= 3 else { return nil }
+            var start = 0
+            while start + 3 <= raw.count, let found = memchr(base + start, 0x1F, raw.count - start) {
+                let index = base.distance(to: UnsafeRawPointer(found))
+                if index + 3 <= raw.count, raw[index + 1] == 0x8B, raw[index + 2] == 0x08 { return bytes.startIndex + index }
+                start = index + 1
+            }
+            return nil
+        }
     }
 
     /// The log files of a directory in reading order: other names first (by name), then segments
