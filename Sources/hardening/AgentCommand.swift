@@ -77,5 +77,10 @@ struct AgentCommand: AsyncParsableCommand {
                                                    : "\(error)") + "\n")
             throw ExitCode(1)
         }
+        // What the files could not take (a directory turned read-only, a full disk) is said at
+        // exit, and the exit is a failure: pending events are never silently gone.
+        if let files = agent.fileSink { try FileSinkOptions.failIfLost(files, command: "agent") }
+        let losses = OutputOptions.sinkLosses(agent.bus)
+        if !losses.isEmpty { FileHandleStandardError.write("hardening agent: at exit" + losses + "\n") }
     }
 }
