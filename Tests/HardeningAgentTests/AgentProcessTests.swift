@@ -94,8 +94,10 @@ import Darwin
         var body: String
     }
 
+    /// One GET; the timeout is generous because these tests check answers, not latency (the
+    /// flood script measures that), and a child process may wait for a core on a busy machine.
     static func get(_ client: HTTPClient, _ url: String) async throws -> Answer {
-        let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
+        let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 4 << 20)
         return Answer(status: Int(response.status.code), contentType: response.headers.first(name: "content-type") ?? "",
                       cacheControl: response.headers.first(name: "cache-control") ?? "", body: String(buffer: body))

@@ -77,20 +77,21 @@ import Darwin
         let idle = (0..<200).compactMap { _ in LoopbackSocket.connect(port) }
         defer { idle.forEach { close($0) } }
         #expect(idle.count == 200)
-        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
-        let live = try await AgentProcessTests.get(client, "http://127.0.0.1:\(port)/health/live")
-        #expect(live.status == 200, "/health/live answers with 200 idle connections open")
-        // HEAD answers like GET, without a body; other methods are 405 with Allow.
-        var head = HTTPClientRequest(url: "http://127.0.0.1:\(port)/health/ready")
-        head.method = .HEAD
-        let headAnswer = try await client.execute(head, timeout: .seconds(10))
-        #expect(headAnswer.status.code == 200 && headAnswer.headers.first(name: "cache-control") == "no-store")
-        #expect(try await headAnswer.body.collect(upTo: 1 << 20).readableBytes == 0)
-        var post = HTTPClientRequest(url: "http://127.0.0.1:\(port)/health")
-        post.method = .POST
-        let postAnswer = try await client.execute(post, timeout: .seconds(10))
-        #expect(postAnswer.status.code == 405 && postAnswer.headers.first(name: "allow") == "GET, HEAD")
-        try await client.shutdown()
+        // The client is shut down whatever happens (one left running crashes the test process).
+        try await HTTPHealthCheckTests.withClient { client in
+            let live = try await AgentProcessTests.get(client, "http://127.0.0.1:\(port)/health/live")
+            #expect(live.status == 200, "/health/live answers with 200 idle connections open")
+            // HEAD answers like GET, without a body; other methods are 405 with Allow.
+            var head = HTTPClientRequest(url: "http://127.0.0.1:\(port)/health/ready")
+            head.method = .HEAD
+            let headAnswer = try await client.execute(head, timeout: .seconds(30))
+            #expect(headAnswer.status.code == 200 && headAnswer.headers.first(name: "cache-control") == "no-store")
+            #expect(try await headAnswer.body.collect(upTo: 1 << 20).readableBytes == 0)
+            var post = HTTPClientRequest(url: "http://127.0.0.1:\(port)/health")
+            post.method = .POST
+            let postAnswer = try await client.execute(post, timeout: .seconds(30))
+            #expect(postAnswer.status.code == 405 && postAnswer.headers.first(name: "allow") == "GET, HEAD")
+        }
         // Each idle connection is closed by the server within the timeout (plus scheduling slack).
         let closed = idle.filter { Self.closedByServer($0, within: 5) }.count
         #expect(closed == idle.count, "\(idle.count - closed) idle connections were still open")
