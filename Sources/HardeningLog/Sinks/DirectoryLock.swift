@@ -67,15 +67,6 @@ package enum DirectoryLock {
     private static func holderID(_ descriptor: Int32, path: String, fileSystem: some FileSystem) -> Int32? {
         var buffer = [UInt8](repeating: 0, count: 32)
         let count = buffer.withUnsafeMutableBytes { (try? fileSystem.read(descriptor, into: $0, path: path)) ?? 0 }
-        return Int32(String(decoding: buffer.prefix(count), as: UTF8.self).trimmingCharacters(in: "\n"))
-    }
-}
-
-extension String {
-    fileprivate func trimmingCharacters(in character: Character) -> String {
-        var text = Substring(self)
-        while text.last == character { text = text.dropLast() }
-        while text.first == character { text = text.dropFirst() }
-        return String(text)
+        return Int32(String(decoding: buffer.prefix(count).filter { $0 != 0x0A }, as: UTF8.self))
     }
 }

@@ -48,11 +48,7 @@ public struct TimingWindow: EventPayload {
             attrs.appendUnchecked("outcomes", outcomes.json)
             attrs.appendUnchecked("slow", .int(slow))
         }
-        latency.append(to: &attrs)
-        if parts > 1 {
-            attrs.appendUnchecked("part", .int(part))
-            attrs.appendUnchecked("parts", .int(parts))
-        }
+        appendLatencyAndParts(latency, part: part, parts: parts, to: &attrs)
         return attrs
     }
 
@@ -120,11 +116,7 @@ public struct HealthWindow: EventPayload {
             attrs.appendUnchecked("last_at", .string(lastAt.description))
             attrs.appendUnchecked("last_detail", .string(lastDetail))
         }
-        latency.append(to: &attrs)
-        if parts > 1 {
-            attrs.appendUnchecked("part", .int(part))
-            attrs.appendUnchecked("parts", .int(parts))
-        }
+        appendLatencyAndParts(latency, part: part, parts: parts, to: &attrs)
         return attrs
     }
 
@@ -206,6 +198,15 @@ public struct EventsRepeated: EventPayload {
         for field in RepeatSubject.fields(of: repeatedKind) where subject[field]?.stringValue == nil {
             throw PayloadDecodingError(kind: Self.kind, field: "subject", problem: "has no string '\(field)' for \(repeatedKind)")
         }
+    }
+}
+
+/// A window's durations and, for a window written in parts, which part it is.
+private func appendLatencyAndParts(_ latency: LatencyWindow, part: Int64, parts: Int64, to attrs: inout Attributes) {
+    latency.append(to: &attrs)
+    if parts > 1 {
+        attrs.appendUnchecked("part", .int(part))
+        attrs.appendUnchecked("parts", .int(parts))
     }
 }
 
