@@ -86,7 +86,12 @@ struct ValidateConfigCommand: AsyncParsableCommand {
             }
             text = nil
         }
-        let sources = ConfigSources(environment: environment, dotEnv: text, dotEnvName: path)
+        var sources = ConfigSources(environment: environment, dotEnv: text, dotEnvName: path)
+        // The file's own `config.values`, below the environment and the .env file, as the agent reads them.
+        if let agentConfiguration {
+            sources.fileValues = agentConfiguration.sources.fileValues
+            sources.fileName = agentConfiguration.sources.fileName
+        }
         let client = HTTPHealthCheck.probingClient()
         // The configuration file's connectivity checks, or the guide's services (as health-check runs them).
         let connectivity = agentConfiguration.map { Agent.connectivityChecks($0, client: client) }

@@ -67,6 +67,27 @@ import Testing
         #expect(error?.problems.first?.message.hasSuffix("a configuration file is at most 1 MiB") == true, "\(String(describing: error))")
     }
 
+    /// `config.values` and rule defaults are plain settings that reports print: a `${VAR}` there
+    /// is refused (never expanded and shown), and `validate-config --config` reads the values as
+    /// the agent does.
+    @Test func referencesInValuesAndDefaultsAreRefused() throws {
+        let yaml = """
+            config:
+              rules:
+                - {key: CHUNK_SIZE, format: integer, default: "${CHUNK}"}
+                - {key: MODE, format: one_of, choices: [a, b]}
+              values:
+                MODE: "${MODE_VALUE}"
+            """
+        let error = #expect(throws: AgentConfigurationError.self) {
+            try AgentConfiguration.parse(yaml: yaml, file: "a.yaml", environment: ["CHUNK": "s3cr3t", "MODE_VALUE": "b"])
+        }
+        let messages = error?.problems.map { "\($0.line):\($0.key): \($0.message)" } ?? []
+        #expect(messages.contains { $0.hasPrefix("3:config.rules[0].default: ${…} is not expanded in a default") }, "\(messages)")
+        #expect(messages.contains { $0.hasPrefix("6:config.values.MODE: ${…} is not expanded in config.values") }, "\(messages)")
+        #expect(!"\(String(describing: error))".contains("s3cr3t"))
+    }
+
     @Test func theExampleFileLoads() throws {
         let path = #filePath.split(separator: "/").dropLast(3).joined(separator: "/")
         let configuration = try AgentConfiguration.load(path: "/\(path)/examples/hardening.yaml", environment: Self.environment)

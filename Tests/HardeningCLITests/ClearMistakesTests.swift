@@ -97,3 +97,17 @@ extension ClearMistakesTests {
         #expect(again.status == 0, "free again: \(again.stderr)")
     }
 }
+
+extension ClearMistakesTests {
+    /// `validate-config --config` reads the file's `config.values` as the agent does (they used
+    /// to be reported missing).
+    @Test func validateConfigReadsTheFilesValues() async throws {
+        let directory = TemporaryDirectory(prefix: "values")
+        defer { directory.remove() }
+        try directory.write("agent.yaml", "config:\n  rules:\n    - {key: MODE, format: one_of, choices: [a, b]}\n  values:\n    MODE: b\n")
+        let result = try await ChildProcess.runDetached([Self.tool, "validate-config", "--config", directory.path + "/agent.yaml", "--offline"],
+                                                        environment: ["PATH": "/usr/bin:/bin"])
+        let text = String(decoding: result.stdout, as: UTF8.self)
+        #expect(result.status == 0 && text.contains("MODE (") && text.contains("agent.yaml:5): b"), "\(text)\(result.stderr)")
+    }
+}

@@ -105,6 +105,13 @@ extension AgentConfiguration {
         configuration.sources = ConfigSources(environment: environment, dotEnv: envText, dotEnvName: configuration.validation.envFile ?? ".env")
         configuration.sources.fileName = file
         for pair in validationFields?.pairs("values") ?? [] {
+            // `${VAR}` is expanded in headers and URLs, where its value is a secret; a value here
+            // is a plain setting, printed in reports: a reference is refused, not shown as text.
+            if pair.value.contains("${") {
+                problems.add(pair.line, "config.values.\(pair.name)",
+                             "${…} is not expanded in config.values (they are plain settings, shown in reports); set \(pair.name) in the environment or in the .env file")
+                continue
+            }
             configuration.sources.fileValues[pair.name] = (pair.value, pair.line)
             if configuration.validation.allRules.contains(where: { $0.key == pair.name && $0.isSecret }) {
                 problems.add(pair.line, "config.values.\(pair.name)", "a secret does not belong in the configuration file; set it in the environment or in the .env file")
@@ -308,6 +315,9 @@ extension AgentConfiguration {
             if let defaultValue, case .secret = format {
                 _ = defaultValue
                 rule.problems.add(rule.lineOf("default"), rule.keyPath("default"), "a secret cannot have a default in the file; set it in the environment")
+            } else if let defaultValue, defaultValue.contains("${") {
+                rule.problems.add(rule.lineOf("default"), rule.keyPath("default"),
+                                  "${…} is not expanded in a default (shown in reports); set \(key) in the environment or in the .env file")
             }
             rule.rejectUnknownKeys()
             if let format { validation.rules.append(ConfigRule(key, format, default: defaultValue, help: help)) }
