@@ -109,7 +109,9 @@ import Darwin
         // The control: the namespace is what makes SIGTERM special.
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        let child = try NamespacedChild(["sleep", "60"], stderrPath: directory.path + "/stderr")
+        // Long enough to outlast a test task that waits for the concurrency pool on a busy machine
+        // (the child is killed when the test ends).
+        let child = try NamespacedChild(["sleep", "3600"], stderrPath: directory.path + "/stderr")
         let inner = try await child.innerPID()
         kill(inner, SIGTERM)
         #expect(await child.wait(timeout: .seconds(1)) == nil, "sleep as PID 1 did not die of SIGTERM: \(child.stderr)")
