@@ -128,8 +128,12 @@ public enum Demo {
     /// workload early (the summary and the replay still follow).
     public static func run(_ options: Options, progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> Result {
         try prepare(options.logDirectory)
+        // Rotation by age (four segments a run, whatever the volume) and by size, so that even a
+        // short run shows closed, compressed segments; the size is large enough that the
+        // production detail's windows, closed at each rotation, do not follow the number of calls.
         let fileSink = RotatingFileSink(configuration: .init(
-            directory: options.logDirectory, maxFileBytes: 64 << 10, minRotationInterval: .milliseconds(500),
+            directory: options.logDirectory, maxFileBytes: 256 << 10, maxFileAge: max(.seconds(1), options.duration / 4),
+            minRotationInterval: .milliseconds(500),
             compression: .init(level: 6, delay: .zero), retention: .init(maxFiles: 1000), minimumLevel: options.fileLevel))
         let live = SummarySink()
         var sinks: [any EventSink] = [fileSink, live]
