@@ -14,7 +14,7 @@ public struct SequenceCoverage: Sendable, Hashable {
     /// Numbers from 1 to ``highest`` never seen.
     public var missing: UInt64 { highest > count ? highest - count : 0 }
     /// Numbers from 1 to `bound - 1` never seen.
-    public func missing(below bound: UInt64) -> UInt64 {
+    func missing(below bound: UInt64) -> UInt64 {
         guard bound > 1 else { return 0 }
         var seenBelow: UInt64 = 0
         for range in ranges where range.lowerBound < bound {
