@@ -156,7 +156,8 @@ public final class EventBus: Service, Sendable {
         public var dropped: Int64
         /// Events emitted after shutdown finished, which nothing can deliver.
         public var rejectedAfterShutdown: Int64
-        /// Events taken out of the buffer for the sinks (the last `seq` once they are delivered).
+        /// Events taken out of the buffer for the sinks: written alone, ``folded`` into a window
+        /// or ``turnedOff`` (with every event written, the last `seq` once they are delivered).
         public var delivered: Int64
         /// Events waiting in the buffer.
         public var pending: Int
