@@ -1,7 +1,7 @@
 import Hardening
 
 /// A seeded, random stream of what the production detail folds and what it writes: timed calls
-/// of every outcome (some slow, a few with negative durations), probes whose status sometimes
+/// of every outcome (some slow; with `clockStepsBack`, a few with negative durations), probes whose status sometimes
 /// changes, every repeating warning, breaker changes, errors and exhausted retries, half of them
 /// in one of a few traces; for tests that fold the rollup against the events one by one.
 public struct RollupWorkload {
@@ -9,10 +9,15 @@ public struct RollupWorkload {
     private var time: Int64
     private var statuses: [String: String] = [:]
     private let traces: [String]
+    private let clockStepsBack: Bool
 
-    /// A workload from `seed`, starting at `start` (microseconds since the epoch).
-    public init(seed: UInt64, start: Int64 = 1_796_000_000_000_000) {
+    /// A workload from `seed`, starting at `start` (microseconds since the epoch). With
+    /// `clockStepsBack`, one duration in a hundred is negative, as a wall clock that stepped back
+    /// would make it: the folds must take it, though the schema (and so the files the tests leave
+    /// for its check) has no such value.
+    public init(seed: UInt64, start: Int64 = 1_796_000_000_000_000, clockStepsBack: Bool = false) {
         random = SplitMix64(seed: seed)
+        self.clockStepsBack = clockStepsBack
         time = start
         var traceRandom = SplitMix64(seed: seed ^ 0x5EED)
         traces = (0..<12).map { _ in RunID.hex(traceRandom.next()) + RunID.hex(traceRandom.next()) }
@@ -22,9 +27,12 @@ public struct RollupWorkload {
     private mutating func chance(_ percent: UInt64) -> Bool { random.next() % 100 < percent }
 
     /// A duration in milliseconds: mostly a few to a few hundred, with microseconds, now and then
-    /// seconds, and rarely negative (a clock that stepped back).
+    /// seconds, and with `clockStepsBack` rarely negative.
     private mutating func milliseconds() -> Double {
-        if chance(1) { return -Double(random.next() % 1000) / 100 }
+        if chance(1) {
+            let stepped = Double(random.next() % 1000) / 100
+            return clockStepsBack ? -stepped : stepped
+        }
         let scale = pick([1.0, 10, 100, 1000, 20_000])
         return (Double(random.next() % 1_000_000) / 1_000_000 * scale * 1000).rounded() / 1000
     }

@@ -37,7 +37,7 @@ import Testing
 
     @Test(arguments: [1, 2, 3] as [UInt64])
     func foldingTheWindowsEqualsFoldingEveryEvent(seed: UInt64) async throws {
-        var workload = RollupWorkload(seed: seed)
+        var workload = RollupWorkload(seed: seed, clockStepsBack: true)
         let events = workload.next(6_000)
         let full = await Self.deliver(events, volume: .full)
         let production = await Self.deliver(events, volume: EventVolume(windowInterval: .seconds(2)))
@@ -142,7 +142,7 @@ import Testing
     }
 
     @Test func aKindTurnedOffTakesNoSeqAndAKindLevelIsApplied() async throws {
-        var workload = RollupWorkload(seed: 9)
+        var workload = RollupWorkload(seed: 9, clockStepsBack: true)
         let events = workload.next(500)
         let volume = EventVolume(detail: .full, kindLevels: [.healthProbed: .off, .retrySucceeded: .level(.notice)])
         let delivered = await Self.deliver(events, volume: volume)
@@ -180,7 +180,7 @@ import Testing
         let warnings = LevelSink(.warning)
         let everything = InMemorySink()
         let bus = EventBus(configuration: .init(service: "levels", volume: .full), sinks: [warnings, everything])
-        var workload = RollupWorkload(seed: 4)
+        var workload = RollupWorkload(seed: 4, clockStepsBack: true)
         for event in workload.next(400) { bus.emit(event) }
         await bus.shutdown()
         #expect(warnings.memory.events == everything.events.filter { $0.level >= .warning })
