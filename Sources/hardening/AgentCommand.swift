@@ -4,7 +4,7 @@ import HardeningLog
 import HardeningAgent
 
 /// `hardening agent --config FILE`: the long-running agent.
-struct AgentCommand: AsyncParsableCommand {
+struct AgentCommand: AsyncParsableCommand, StopsGracefully {
     static let configuration = CommandConfiguration(
         commandName: "agent",
         abstract: "Run the health monitor, the event sinks and the /health, /metrics and /summary endpoints from a configuration file.",

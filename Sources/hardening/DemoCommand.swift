@@ -15,7 +15,7 @@ import Darwin
 #endif
 
 /// `hardening demo`: the main job, with nothing to set up.
-struct DemoCommand: AsyncParsableCommand {
+struct DemoCommand: AsyncParsableCommand, StopsGracefully {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "Run a RAG-like pipeline against fake dependencies with scripted faults, then compare the live summary with the replay of its logs.",

@@ -8,7 +8,7 @@ import UnixSignals
 
 /// `hardening emit`: every line on standard input becomes an event on the bus, written to the
 /// configured sinks (redacted like every event).
-struct EmitCommand: AsyncParsableCommand {
+struct EmitCommand: AsyncParsableCommand, StopsGracefully {
     static let configuration = CommandConfiguration(
         commandName: "emit",
         abstract: "Emit each line of standard input as an event through the bus to the sinks.",

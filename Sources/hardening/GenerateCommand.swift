@@ -17,7 +17,7 @@ import Darwin
 
 /// `hardening generate`: pushes a seeded, realistic mix of every event kind through the real bus
 /// and sinks, and reports throughput on stderr.
-struct GenerateCommand: AsyncParsableCommand {
+struct GenerateCommand: AsyncParsableCommand, StopsGracefully {
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Generate a seeded, realistic mix of every event kind through the real bus and sinks.",

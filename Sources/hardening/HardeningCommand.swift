@@ -29,8 +29,14 @@ struct HardeningCommand: AsyncParsableCommand {
     static func main() async {
         // A closed pipe must be an EPIPE error for the sinks, never a signal that kills us.
         signal(SIGPIPE, SIG_IGN)
+        ShutdownSignals.catchEarly()
         do {
             var command = try parseAsRoot()
+            if type(of: command) is any StopsGracefully.Type {
+                ShutdownSignals.forwardToServiceGroup()
+            } else {
+                ShutdownSignals.restoreDefault()
+            }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
