@@ -26,6 +26,7 @@ public final class FaultInjectingFileSystem: FileSystem {
         var failRenames: Int32?
         var failOpens: Int32?
         var failOpensSuffix: String?
+        var failOnlyCreating = false
         var writes = 0
         var syncs = 0
         var shortPending = false
@@ -43,11 +44,14 @@ public final class FaultInjectingFileSystem: FileSystem {
     /// Makes renames fail with `errno` (or work again with `nil`).
     public func setRenameFault(_ errno: Int32?) { state.withLock { $0.failRenames = errno } }
     /// Makes opens fail with `errno` (or work again with `nil`); only of paths ending with
-    /// `suffix` when one is given (`".gz.tmp"`: compressions fail, the sink's own files do not).
-    public func setOpenFault(_ errno: Int32?, forPathsEndingWith suffix: String? = nil) {
+    /// `suffix` when one is given (`".gz.tmp"`: compressions fail, the sink's own files do not);
+    /// with `onlyCreating`, only opens that create a file and new symbolic links (a file system
+    /// out of inodes: `ENOSPC` for a new file while existing files still grow).
+    public func setOpenFault(_ errno: Int32?, forPathsEndingWith suffix: String? = nil, onlyCreating: Bool = false) {
         state.withLock {
             $0.failOpens = errno
             $0.failOpensSuffix = suffix
+            $0.failOnlyCreating = onlyCreating
         }
     }
     /// Writes attempted so far.
@@ -58,8 +62,10 @@ public final class FaultInjectingFileSystem: FileSystem {
     public var failedWriteCount: Int { state.withLock { $0.failedWrites } }
 
     public func open(_ path: String, flags: Int32, mode: UInt32) throws(FileSystemError) -> Int32 {
-        let (code, suffix) = state.withLock { ($0.failOpens, $0.failOpensSuffix) }
-        if let code, suffix.map({ path.hasSuffix($0) }) ?? true { throw FileSystemError(code: code, operation: "open", path: path) }
+        let (code, suffix, onlyCreating) = state.withLock { ($0.failOpens, $0.failOpensSuffix, $0.failOnlyCreating) }
+        if let code, suffix.map({ path.hasSuffix($0) }) ?? true, !onlyCreating || flags & O_CREAT != 0 {
+            throw FileSystemError(code: code, operation: "open", path: path)
+        }
         return try base.open(path, flags: flags, mode: mode)
     }
 
@@ -104,7 +110,12 @@ public final class FaultInjectingFileSystem: FileSystem {
         if let code = state.withLock({ $0.failRenames }) { throw FileSystemError(code: code, operation: "rename", path: from) }
         try base.rename(from, to: to)
     }
-    public func makeSymbolicLink(_ target: String, at path: String) throws(FileSystemError) { try base.makeSymbolicLink(target, at: path) }
+    public func makeSymbolicLink(_ target: String, at path: String) throws(FileSystemError) {
+        if let code = state.withLock({ $0.failOnlyCreating ? $0.failOpens : nil }) {
+            throw FileSystemError(code: code, operation: "symlink", path: path)
+        }
+        try base.makeSymbolicLink(target, at: path)
+    }
     public func remove(_ path: String) throws(FileSystemError) { try base.remove(path) }
     public func info(_ path: String) throws(FileSystemError) -> FileInfo? { try base.info(path) }
     public func contentsOfDirectory(_ path: String) throws(FileSystemError) -> [String] { try base.contentsOfDirectory(path) }

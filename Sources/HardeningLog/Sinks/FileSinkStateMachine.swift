@@ -90,10 +90,13 @@ package struct FileSinkStateMachine: Sendable {
     // MARK: - Questions
 
     /// Before writing `bufferedBytes`: open a file if none is open, or rotate first if the file
-    /// would grow past its size limit (and a rotation is allowed now).
-    package func beforeWriting(isOpen: Bool, bufferedBytes: Int, now: Timestamp) -> [Action] {
+    /// would grow past its size limit (and a rotation is allowed now). `catchingUp`: more of one
+    /// write (a backlog kept through an outage) follows a rotation made for it, and the size limit
+    /// is kept without waiting for the minimum interval (the `segments` layout, where no tailer
+    /// can miss a file for it).
+    package func beforeWriting(isOpen: Bool, bufferedBytes: Int, now: Timestamp, catchingUp: Bool = false) -> [Action] {
         if !isOpen { return [.open] }
-        if rotatesBySize(bufferedBytes: bufferedBytes), rotationAllowed(now: now) { return [.rotate(.size), .open] }
+        if rotatesBySize(bufferedBytes: bufferedBytes), catchingUp || rotationAllowed(now: now) { return [.rotate(.size), .open] }
         return []
     }
 

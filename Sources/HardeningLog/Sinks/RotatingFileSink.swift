@@ -65,6 +65,8 @@ public final class RotatingFileSink: EventSink {
         /// The descriptor holding the directory's lock (``DirectoryLock``) while the sink runs.
         var lockDescriptor: Int32?
         var linkProblemReported = false
+        /// A rotation waits for the directory to take a new file (reported once a wait).
+        var rotationDeferred = false
         /// The newest segment name created or found (new names sort after it).
         var newestSegment: SegmentName?
         var writtenEvents: Int64 = 0
@@ -239,11 +241,20 @@ public final class RotatingFileSink: EventSink {
     /// a file could not be opened.
     @discardableResult
     private func execute(_ actions: [FileSinkStateMachine.Action], _ state: inout State, now: Timestamp, firstSeq: UInt64) -> Bool {
-        for action in actions {
+        var index = actions.startIndex
+        while index < actions.endIndex {
+            let action = actions[index]
+            index += 1
             switch action {
             case .open:
                 openActive(&state, now: now, firstSeq: firstSeq)
                 if state.descriptor == nil { return false }
+            case .rotate(let reason) where configuration.layout == .segments && state.descriptor != nil
+                && index < actions.endIndex && actions[index] == .open:
+                // The next segment first: if the directory cannot take a new file, the current
+                // one stays open and takes the events.
+                index += 1
+                rotateIntoNewSegment(&state, now: now, reason: reason, firstSeq: firstSeq)
             case .rotate(let reason):
                 rotate(&state, now: now, reason: reason)
             case .compress(let path):
@@ -257,6 +268,11 @@ public final class RotatingFileSink: EventSink {
 
     private func closeFiles(_ state: inout State, now: Timestamp) {
         writeBuffer(&state, now: now)
+        if let firstSeq = state.buffer.firstSeq, state.descriptor == nil, state.refusal == nil {
+            // No file could be opened (the inodes used up): the reserve takes what it can.
+            adoptReserve(&state, now: now, firstSeq: firstSeq)
+            if state.descriptor != nil { writeBuffer(&state, now: now) }
+        }
         if !state.buffer.isEmpty {
             // Still failing at shutdown: what could not be written is lost, and counted.
             state.failure.lost(events: state.buffer.count)
@@ -278,7 +294,15 @@ public final class RotatingFileSink: EventSink {
     /// The most bytes of whole lines handed to one `write` (or one gzip member): small enough
     /// that a file near a size limit still takes whole chunks before it rotates, large enough
     /// that gzip members compress well.
-    private var maxChunkBytes: Int { configuration.format == .gzipStream ? 1 << 20 : 64 << 10 }
+    private var maxChunkBytes: Int {
+        if configuration.format == .gzipStream { return 1 << 20 }
+        // A quarter of a small file, so that a backlog fills files to their limit, chunk by chunk.
+        return min(64 << 10, max(4 << 10, Int(clamping: (configuration.maxFileBytes ?? .max) / 4)))
+    }
+
+    /// The most rotations one write makes past the minimum interval to keep a backlog within
+    /// the size limit (a `maxFileBytes` far below the backlog makes larger files beyond them).
+    private static let maxRotationsCatchingUp = 64
 
     private func writeBuffer(_ state: inout State, now: Timestamp) {
         guard let firstSeq = state.buffer.firstSeq else { return }
@@ -289,8 +313,18 @@ public final class RotatingFileSink: EventSink {
         let before = state.machine.beforeWriting(isOpen: state.descriptor != nil, bufferedBytes: state.buffer.byteCount, now: now)
         guard execute(before, &state, now: now, firstSeq: firstSeq) else { return }
         var rotatedForSpace = false
+        var chunksWritten = 0
+        var rotationsCatchingUp = 0
         while !state.buffer.isEmpty {
             let chunk = state.buffer.prefix(maxBytes: maxChunkBytes)
+            if chunksWritten > 0, let nextSeq = state.buffer.firstSeq {
+                // More than one chunk: a backlog. Each chunk keeps the size limit.
+                let catchingUp = configuration.layout == .segments && rotationsCatchingUp < Self.maxRotationsCatchingUp
+                let next = state.machine.beforeWriting(isOpen: state.descriptor != nil, bufferedBytes: chunk.bytes, now: now,
+                                                       catchingUp: catchingUp)
+                if !next.isEmpty { rotationsCatchingUp += 1 }
+                guard execute(next, &state, now: now, firstSeq: nextSeq) else { return }
+            }
             state.output.removeAll(keepingCapacity: true)
             let bytes: [UInt8]
             if let compressor = state.compressor {
@@ -319,6 +353,7 @@ public final class RotatingFileSink: EventSink {
             state.writtenEvents += Int64(chunk.lines)
             state.lastWrittenSeq = chunk.lastSeq
             state.buffer.removeFirst(lines: chunk.lines)
+            chunksWritten += 1
             rotatedForSpace = false  // progress was made: a further full file may rotate again
             if let recovered = state.failure.succeeded(at: now, sink: name) { state.context?.report(recovered) }
         }
@@ -375,39 +410,77 @@ public final class RotatingFileSink: EventSink {
     // MARK: - Files
 
     private func openActive(_ state: inout State, now: Timestamp, firstSeq: UInt64) {
-        var path = configuration.activePath
         do throws(FileSystemError) {
-            try fileSystem.makeDirectory(configuration.directory, mode: configuration.directoryMode)
-            let descriptor: Int32
-            switch configuration.layout {
-            case .rename:
-                if let existing = try fileSystem.info(path), existing.isSymbolicLink {
-                    throw FileSystemError(code: ELOOP, operation: "open (refusing to follow a symlink)", path: path)
-                }
-                descriptor = try fileSystem.open(path, flags: O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, mode: configuration.fileMode)
-            case .segments:
-                // A name that is new, so a tailer that saw the previous file sees a new one.
-                let segment = newSegment(&state, now: now)
-                path = configuration.directory + "/" + segment.name
-                // Named before it exists, so retention never takes it for a closed segment.
-                maintenance.setActiveSegment(segment.name)
-                descriptor = try fileSystem.open(path, flags: O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW,
-                                                 mode: configuration.fileMode)
-            }
-            try? fileSystem.changeMode(descriptor, configuration.fileMode, path: path)
-            state.descriptor = descriptor
-            state.activeFile = path
-            state.machine.opened(size: try fileSystem.info(path)?.size ?? 0, at: now)
-            if configuration.fsync != .never { try? fileSystem.syncDirectory(configuration.directory) }
-            writeHeader(&state, now: now, firstSeq: firstSeq)
-            if configuration.layout == .segments {
-                if state.machine.activeLines == 1 { pointStableName(&state, at: Self.fileName(path)) }
-                maintenance.submit(.retention)
-            }
+            let (descriptor, path) = try createActiveFile(&state, now: now)
+            try adopt(descriptor, path: path, &state, now: now, firstSeq: firstSeq)
         } catch {
             if let descriptor = state.descriptor { fileSystem.close(descriptor) }
             state.descriptor = nil
             if error.code == ELOOP { state.refusal = error.description }
+            fail(&state, now: now, error: error.description, errno: error.code)
+        }
+    }
+
+    /// Opens the file to write next: the fixed active file (rename layout) or a new segment.
+    private func createActiveFile(_ state: inout State, now: Timestamp) throws(FileSystemError) -> (descriptor: Int32, path: String) {
+        try fileSystem.makeDirectory(configuration.directory, mode: configuration.directoryMode)
+        switch configuration.layout {
+        case .rename:
+            let path = configuration.activePath
+            if let existing = try fileSystem.info(path), existing.isSymbolicLink {
+                throw FileSystemError(code: ELOOP, operation: "open (refusing to follow a symlink)", path: path)
+            }
+            return (try fileSystem.open(path, flags: O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, mode: configuration.fileMode), path)
+        case .segments:
+            // A name that is new, so a tailer that saw the previous file sees a new one.
+            let segment = newSegment(&state, now: now)
+            let path = configuration.directory + "/" + segment.name
+            // Named before it exists, so retention never takes it for a closed segment.
+            maintenance.setActiveSegment(segment.name)
+            return (try fileSystem.open(path, flags: O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW, mode: configuration.fileMode), path)
+        }
+    }
+
+    /// Makes an opened file the active one and writes its header.
+    private func adopt(_ descriptor: Int32, path: String, _ state: inout State, now: Timestamp, firstSeq: UInt64) throws(FileSystemError) {
+        try? fileSystem.changeMode(descriptor, configuration.fileMode, path: path)
+        state.descriptor = descriptor
+        state.activeFile = path
+        state.machine.opened(size: try fileSystem.info(path)?.size ?? 0, at: now)
+        if configuration.fsync != .never { try? fileSystem.syncDirectory(configuration.directory) }
+        writeHeader(&state, now: now, firstSeq: firstSeq)
+        if configuration.layout == .segments {
+            if state.machine.activeLines == 1 { pointStableName(&state, at: Self.fileName(path)) }
+            maintenance.submit(.retention)
+        }
+    }
+
+    /// Rotation in the `segments` layout: the next segment is created before the current one is
+    /// closed. A directory that cannot take a new file (its inodes or the quota used up) keeps
+    /// the current file open past its limit, rather than losing every event until it can: the
+    /// problem is reported once, and the rotation is tried again at the next write.
+    private func rotateIntoNewSegment(_ state: inout State, now: Timestamp, reason: FileSinkStateMachine.RotationReason, firstSeq: UInt64) {
+        let current = state.activeFile.map(Self.fileName)
+        let next: (descriptor: Int32, path: String)
+        do throws(FileSystemError) {
+            next = try createActiveFile(&state, now: now)
+        } catch {
+            if let current { maintenance.setActiveSegment(current) }
+            if !state.rotationDeferred {
+                state.rotationDeferred = true
+                let into = current ?? "the current file"
+                state.context?.report(SinkFailed(sink: name, error: "no new file can be made (\(error)); events go on into \(into) past its size limit",
+                                                 errno: Int64(error.code), failedEvents: 0))
+            }
+            return
+        }
+        state.rotationDeferred = false
+        rotate(&state, now: now, reason: reason)
+        do throws(FileSystemError) {
+            try adopt(next.descriptor, path: next.path, &state, now: now, firstSeq: firstSeq)
+        } catch {
+            fileSystem.close(next.descriptor)
+            state.descriptor = nil
             fail(&state, now: now, error: error.description, errno: error.code)
         }
     }
@@ -478,6 +551,7 @@ public final class RotatingFileSink: EventSink {
         guard let context = state.context, state.lastReceivedSeq > 0, state.refusal == nil else { return }
         if state.descriptor == nil {
             openActive(&state, now: now, firstSeq: state.lastReceivedSeq + 1)
+            if state.descriptor == nil { adoptReserve(&state, now: now, firstSeq: state.lastReceivedSeq + 1) }
             guard state.descriptor != nil else { return }
         }
         let payload = FileClosed(lastSeqWritten: Int64(state.lastWrittenSeq), lastSeqReceived: Int64(state.lastReceivedSeq),
@@ -487,6 +561,37 @@ public final class RotatingFileSink: EventSink {
         if appendRecord(record, &state) != nil {
             try? fileSystem.remove(reservePath)
             if state.descriptor != nil { _ = appendRecord(record, &state) }
+        }
+    }
+
+    /// The closing record's last resort when no file can be created (the inodes used up): the
+    /// reserve becomes the next file by a rename (which takes no inode), emptied of its zeros.
+    private func adoptReserve(_ state: inout State, now: Timestamp, firstSeq: UInt64) {
+        let path: String
+        switch configuration.layout {
+        case .rename:
+            guard ((try? fileSystem.info(configuration.activePath)) ?? nil) == nil else { return }
+            path = configuration.activePath
+        case .segments:
+            let segment = newSegment(&state, now: now)
+            path = configuration.directory + "/" + segment.name
+            maintenance.setActiveSegment(segment.name)
+        }
+        do throws(FileSystemError) {
+            try fileSystem.rename(reservePath, to: path)
+            let descriptor = try fileSystem.open(path, flags: O_WRONLY | O_APPEND | O_NOFOLLOW, mode: configuration.fileMode)
+            do throws(FileSystemError) {
+                try fileSystem.truncate(descriptor, to: 0, path: path)
+            } catch {
+                fileSystem.close(descriptor)
+                throw error
+            }
+            try adopt(descriptor, path: path, &state, now: now, firstSeq: firstSeq)
+        } catch {
+            if let descriptor = state.descriptor { fileSystem.close(descriptor) }
+            state.descriptor = nil
+            // Zeros under a log file's name would read as damage: back to the hidden name.
+            if ((try? fileSystem.info(path)) ?? nil)?.size == Int64(Self.reserveBytes) { try? fileSystem.rename(path, to: reservePath) }
         }
     }
 
