@@ -155,6 +155,12 @@ struct ReplayCommand: ParsableCommand {
             FileHandleStandardError.write("hardening replay: no event matched the filters (\(report.input.eventsRead) read)\n")
             throw ExitCode(1)
         }
+        // Said on stderr whatever the format (the text report says it too): `zcat
+        // logs/*.gz | hardening replay -` leaves out the plain segment being written.
+        for run in report.input.runsWithoutClosingRecord {
+            FileHandleStandardError.write("hardening replay: run \(run) has no closing record in the input: its newest events may be in a "
+                                          + "file not named (the plain segment being written); replay the directory to read every file\n")
+        }
     }
 }
 

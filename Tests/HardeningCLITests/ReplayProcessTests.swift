@@ -40,6 +40,30 @@ import Testing
         #expect(String(decoding: replayed.stdout, as: UTF8.self).contains(#""input":{"files":"#))
     }
 
+    @Test func zcatOfTheCompressedSegmentsSaysTheirRunGoesOnInAFileNotNamed() async throws {
+        let output = TestOutput.directory(named: "replay-cli-zcat")
+        defer { output.finish() }
+        let generated = try await ChildProcess.runDetached([hardening, "generate", "--events", "20000", "--log-dir", output.path,
+                                                            "--max-file-bytes", "300000", "--min-rotation-interval", "0",
+                                                            "--compression-delay", "0"])
+        #expect(generated.status == 0, "\(generated.stderr)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: output.path).sorted()
+        let compressed = names.filter { $0.hasSuffix(".gz") }.map { output.path + "/" + $0 }
+        #expect(compressed.count > 2 && names.contains { $0.hasPrefix("events-") && $0.hasSuffix(".jsonl") }, "\(names)")
+        let zcat = try ChildProcess.run(["zcat"] + compressed)
+        let piped = try await ChildProcess.runDetached([hardening, "replay", "--format", "json", "-"], input: zcat.stdout)
+        #expect(piped.status == 0, "\(piped.stderr)")
+        #expect(piped.stderr.contains("has no closing record in the input"), "\(piped.stderr)")
+        #expect(String(decoding: piped.stdout, as: UTF8.self).contains(#""runs_without_closing_record":["#))
+        let named = try await ChildProcess.runDetached([hardening, "replay", "--format", "text"] + compressed)
+        #expect(String(decoding: named.stdout, as: UTF8.self).contains("its closing record (file.closed) is not in the input"))
+        for whole in [[output.path], compressed + [output.path + "/events.jsonl"]] {
+            let replayed = try await ChildProcess.runDetached([hardening, "replay", "--format", "json"] + whole)
+            #expect(replayed.status == 0 && !replayed.stderr.contains("closing record"), "\(replayed.stderr)")
+            #expect(!String(decoding: replayed.stdout, as: UTF8.self).contains("runs_without_closing_record"))
+        }
+    }
+
     @Test func eventsOutputReplaysToTheSameSummaryAndFiltersApply() async throws {
         let output = TestOutput.directory(named: "replay-cli-events")
         defer { output.finish() }

@@ -57,6 +57,12 @@ public struct Replay: Sendable {
 
         /// Issues in all.
         public var issueCount: Int64 { issuesByKind.values.reduce(0, +) }
+        /// Runs whose files were read (a `file.opened` header) but not their closing record
+        /// (`file.closed`), when files were named rather than their directory: their newest
+        /// events may be in a file not named (the segment being written stays plain, so
+        /// `events-*.gz` or `zcat … | replay -` leaves it out), or the run is still writing or was
+        /// killed. Sorted.
+        public var runsWithoutClosingRecord: [String] = []
     }
 
     /// The result.
@@ -120,6 +126,10 @@ public struct Replay: Sendable {
         report.input.issuesByKind.merge(part.issuesByKind)
         for issue in part.issues.map(\.issue) where report.input.issues.count < maxIssuesKept {
             report.input.issues.append(issue)
+        }
+        if inputs.namesFiles {
+            report.input.runsWithoutClosingRecord = part.summary.runs.filter { $0.value.firstFileSeq != nil && $0.value.announcedHighest == 0 }
+                .keys.sorted()
         }
         return report
     }

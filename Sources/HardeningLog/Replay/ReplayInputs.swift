@@ -15,6 +15,9 @@ public struct ReplayInputs: Sendable {
     public var files: [String] = []
     /// Names that matched nothing or could not be read.
     public var issues: [ReadIssue] = []
+    /// Whether a file (or standard input) was named itself, not found in a named directory:
+    /// then a run's newest file may be one not named (``Replay/InputAccount/runsWithoutClosingRecord``).
+    package var namesFiles = false
 
     /// Expands `arguments` through `fileSystem`.
     public init(_ arguments: [String], fileSystem: any FileSystem = PosixFileSystem()) {
@@ -22,6 +25,7 @@ public struct ReplayInputs: Sendable {
         for argument in arguments {
             if argument == "-" {
                 collected.add("-")
+                collected.namesFiles = true
             } else if argument.contains(where: { $0 == "*" || $0 == "?" || $0 == "[" }), (try? fileSystem.info(argument)) ?? nil == nil {
                 let matches = Self.expandPattern(argument)
                 if matches.isEmpty {
@@ -34,12 +38,14 @@ public struct ReplayInputs: Sendable {
         }
         files = collected.files
         issues = collected.issues
+        namesFiles = collected.namesFiles
     }
 
     private struct Collected {
         var files: [String] = []
         var seen: Set<String> = []
         var issues: [ReadIssue] = []
+        var namesFiles = false
 
         /// Adds a file once, however it is named: the segments layout's `events.jsonl` is a link
         /// to a segment that a glob or a directory also names.
@@ -65,7 +71,10 @@ public struct ReplayInputs: Sendable {
         // A directory named on the command line may be a symbolic link to one.
         var status = stat()
         let isDirectory = info.isDirectory || (info.isSymbolicLink && stat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR)
-        guard isDirectory else { return collected.add(path) }
+        guard isDirectory else {
+            collected.namesFiles = true
+            return collected.add(path)
+        }
         for file in LogReader(fileSystem: fileSystem).logFiles(in: path) { collected.add(file) }
         let names = ((try? fileSystem.contentsOfDirectory(path)) ?? []).sorted()
         for name in names where !name.hasPrefix(".") {

@@ -26,6 +26,9 @@ extension Replay.Report {
         ]
         // Only where there are any: events read again (same run and seq), counted once.
         if input.duplicateEvents > 0 { account.appendUnchecked("duplicate_events", .int(input.duplicateEvents)) }
+        if !input.runsWithoutClosingRecord.isEmpty {
+            account.appendUnchecked("runs_without_closing_record", .array(input.runsWithoutClosingRecord.map { .string($0) }))
+        }
         account.appendUnchecked("volume", input.volume.json)
         object["input"] = .object(account)
         return .object(object)

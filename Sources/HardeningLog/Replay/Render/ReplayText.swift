@@ -42,6 +42,11 @@ extension Replay.Report {
         }
         for (kind, count) in summary.malformed.sorted(by: { $0.key < $1.key }) { loss.add(["unreadable attrs: \(kind)", Format.count(count)]) }
         out += loss.render()
+        for run in input.runsWithoutClosingRecord {
+            out += "  ! run \(run): its closing record (file.closed) is not in the input: its newest events may be in a file not named "
+                + "(the segment being written is plain until it rotates; `hardening replay DIR` reads every file), or it is still "
+                + "writing or was killed\n"
+        }
         for issue in input.issues.prefix(20) { out += "  ! \(issue)\n" }
         if input.issueCount > Int64(min(20, input.issues.count)) {
             out += "  … \(Format.count(input.issueCount - Int64(min(20, input.issues.count)))) more issue(s); --format json lists \(input.issues.count)\n"
