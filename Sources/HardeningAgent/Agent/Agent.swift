@@ -1,3 +1,5 @@
+// Built with the package trait Agent only (AgentTrait.swift says what to do without it).
+#if Agent
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -256,3 +258,4 @@ extension ServiceGroup {
         try outcome.get()
     }
 }
+#endif

@@ -1,3 +1,5 @@
+// Built with the package trait Agent only (AgentTrait.swift says what to do without it).
+#if Agent
 import Hardening
 import HardeningOTel
 import Hummingbird
@@ -31,3 +33,4 @@ struct AgentRoutes: Sendable {
         return router
     }
 }
+#endif

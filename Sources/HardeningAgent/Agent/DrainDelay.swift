@@ -1,3 +1,5 @@
+// Built with the package trait Agent only (AgentTrait.swift says what to do without it).
+#if Agent
 import ServiceLifecycle
 
 /// Holds graceful shutdown for a while between the health monitor (readiness already failing)
@@ -12,3 +14,4 @@ struct DrainDelay: Service {
         try? await Task.sleep(for: duration)
     }
 }
+#endif

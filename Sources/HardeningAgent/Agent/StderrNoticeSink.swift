@@ -1,3 +1,5 @@
+// Built with the package trait Agent only (AgentTrait.swift says what to do without it).
+#if Agent
 import Hardening
 import HardeningLog
 
@@ -22,3 +24,4 @@ final class StderrNoticeSink: EventSink {
     func flush() {}
     func close() {}
 }
+#endif

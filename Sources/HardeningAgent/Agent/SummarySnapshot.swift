@@ -1,3 +1,5 @@
+// Built with the package trait Agent only (AgentTrait.swift says what to do without it).
+#if Agent
 import Hardening
 import NIOCore
 import ServiceLifecycle
@@ -50,3 +52,4 @@ final class SummarySnapshot: Service, Sendable {
         }
     }
 }
+#endif

@@ -1,3 +1,5 @@
+// Built with the package trait Agent only (AgentTrait.swift says what to do without it).
+#if Agent
 import AsyncHTTPClient
 import Hardening
 import HardeningLog
@@ -148,3 +150,4 @@ public struct WebhookFailed: Error, CustomStringConvertible {
     public var status: Int
     public var description: String { "the webhook answered HTTP \(status)" }
 }
+#endif

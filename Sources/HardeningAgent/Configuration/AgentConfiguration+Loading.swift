@@ -1,3 +1,5 @@
+// Built with the package trait Agent only (AgentTrait.swift says what to do without it).
+#if Agent
 import Hardening
 import HardeningLog
 import HardeningOTel
@@ -502,3 +504,4 @@ struct SecretResolver {
         return ok ? output : nil
     }
 }
+#endif

@@ -1,3 +1,5 @@
+// Built with the package trait Agent only (AgentTrait.swift says what to do without it).
+#if Agent
 import Hardening
 import HardeningLog
 
@@ -181,3 +183,4 @@ public struct AgentConfiguration: Sendable {
     /// An empty configuration (the defaults).
     public init() {}
 }
+#endif

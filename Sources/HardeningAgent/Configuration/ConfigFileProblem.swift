@@ -1,3 +1,5 @@
+// Built with the package trait Agent only (AgentTrait.swift says what to do without it).
+#if Agent
 /// One problem in an agent configuration file: where (file, line, the key path as written) and
 /// what was wrong.
 public struct ConfigFileProblem: Sendable, Hashable, CustomStringConvertible {
@@ -43,3 +45,4 @@ public struct AgentConfigurationError: Error, Sendable, CustomStringConvertible 
         return text
     }
 }
+#endif

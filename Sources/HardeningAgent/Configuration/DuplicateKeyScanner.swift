@@ -1,3 +1,5 @@
+// Built with the package trait Agent only (AgentTrait.swift says what to do without it).
+#if Agent
 /// Finds every key given twice in the same block mapping of a YAML text, with its line and key
 /// path. Yams stops at the first mapping that has a duplicate; this reads the lines the way a
 /// person indents them (block mappings, `- ` list items, comments, `|` and `>` block scalars)
@@ -104,3 +106,4 @@ extension Substring {
         return self[startIndex..<end]
     }
 }
+#endif

@@ -1,3 +1,5 @@
+// Built with the package trait Agent only (AgentTrait.swift says what to do without it).
+#if Agent
 import Hardening
 import Yams
 
@@ -266,3 +268,4 @@ extension String {
         return String(text)
     }
 }
+#endif

@@ -1,3 +1,5 @@
+// Built with the package trait Agent only (AgentTrait.swift says what to do without it).
+#if Agent
 import Hardening
 import HTTPTypes
 import Hummingbird
@@ -93,3 +95,4 @@ enum EventStreamResponse {
         })
     }
 }
+#endif

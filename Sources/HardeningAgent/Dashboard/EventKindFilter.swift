@@ -1,3 +1,5 @@
+// Built with the package trait Agent only (AgentTrait.swift says what to do without it).
+#if Agent
 import Hardening
 
 /// Which event kinds a stream client asked for: `?kinds=health.probed,breaker.*` is
@@ -52,3 +54,4 @@ public struct EventKindFilter: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { isAll ? "all" : (kinds.sorted() + prefixes.sorted().map { $0 + "*" }).joined(separator: ",") }
 }
+#endif

@@ -1,3 +1,5 @@
+// Built with the package trait Agent only (AgentTrait.swift says what to do without it).
+#if Agent
 import Hardening
 import HardeningLog
 import ServiceLifecycle
@@ -123,3 +125,4 @@ public final class LiveDashboard: Service, Sendable {
         })();
         """
 }
+#endif

@@ -1,3 +1,5 @@
+// Built with the package trait Agent only (AgentTrait.swift says what to do without it).
+#if Agent
 import Hardening
 
 /// A sink that keeps the ``Timeline`` of the last ``window`` of events, for the live dashboard's
@@ -41,3 +43,4 @@ public final class LiveTimelineSink: EventSink, Sendable {
 
     public func close() {}
 }
+#endif

@@ -1,3 +1,5 @@
+// Built with the package trait Agent only (AgentTrait.swift says what to do without it).
+#if Agent
 /// A URL as it may appear in a report, an event or an HTTP response: without user info (a
 /// password in `https://user:pass@host`), query string (an `?api_key=`) or fragment.
 package enum DisplayURL {
@@ -38,3 +40,4 @@ package enum DisplayURL {
         return String(url[..<scheme.upperBound]) + userInfo + String(rest[at...])
     }
 }
+#endif

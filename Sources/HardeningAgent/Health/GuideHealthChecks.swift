@@ -1,3 +1,5 @@
+// Built with the package trait Agent only (AgentTrait.swift says what to do without it).
+#if Agent
 import AsyncHTTPClient
 import Hardening
 
@@ -110,3 +112,4 @@ struct FixedHealthCheck: HealthCheck {
 
     func check() async -> HealthResult { result }
 }
+#endif

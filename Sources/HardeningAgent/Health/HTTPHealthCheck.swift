@@ -1,3 +1,5 @@
+// Built with the package trait Agent only (AgentTrait.swift says what to do without it).
+#if Agent
 import AsyncHTTPClient
 import Hardening
 import HardeningLog
@@ -217,3 +219,4 @@ public struct HTTPHealthCheck: HealthCheck {
         var description: String { text }
     }
 }
+#endif

@@ -1,3 +1,5 @@
+// Built with the package trait Agent only (AgentTrait.swift says what to do without it).
+#if Agent
 import HTTPTypes
 import NIOCore
 import NIOHTTPTypes
@@ -194,3 +196,4 @@ final class ResponseCompletionHandler: ChannelOutboundHandler, RemovableChannelH
         }
     }
 }
+#endif

@@ -1,3 +1,5 @@
+// Built with the package trait Agent only (AgentTrait.swift says what to do without it).
+#if Agent
 import Hardening
 import NIOCore
 
@@ -96,3 +98,4 @@ package final class ConnectionLimiter: Sendable {
     /// What happened so far.
     var statistics: Statistics { state.withLock { $0.statistics } }
 }
+#endif

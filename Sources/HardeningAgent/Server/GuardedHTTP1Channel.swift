@@ -1,3 +1,5 @@
+// Built with the package trait Agent only (AgentTrait.swift says what to do without it).
+#if Agent
 import Hardening
 import Hummingbird
 import HummingbirdCore
@@ -44,3 +46,4 @@ extension HTTPServerBuilder {
         }
     }
 }
+#endif

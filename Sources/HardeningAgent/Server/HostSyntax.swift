@@ -1,3 +1,5 @@
+// Built with the package trait Agent only (AgentTrait.swift says what to do without it).
+#if Agent
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -33,3 +35,4 @@ enum HostSyntax {
         return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
     }
 }
+#endif

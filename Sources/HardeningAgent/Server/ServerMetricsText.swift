@@ -1,3 +1,5 @@
+// Built with the package trait Agent only (AgentTrait.swift says what to do without it).
+#if Agent
 import Hardening
 import HardeningOTel
 
@@ -53,3 +55,4 @@ package enum ServerMetricsText {
         return Array(out.text.utf8)
     }
 }
+#endif

@@ -73,7 +73,9 @@ extension RotatingFileSink {
         public var maxFileBytes: Int64?
         /// Rotate when the active file is older than this.
         public var maxFileAge: Duration?
-        /// The shortest time between two rotations (tailers poll; faster rotation loses files).
+        /// The shortest time between two rotations (tailers poll; faster rotation loses files in
+        /// the ``Layout/rename`` layout). In the ``Layout/segments`` layout a backlog written after
+        /// an outage keeps the size limit regardless (at most 64 more rotations a write).
         public var minRotationInterval: Duration
         /// Compression of rotated plain segments; `nil` keeps them plain.
         public var compression: Compression?
