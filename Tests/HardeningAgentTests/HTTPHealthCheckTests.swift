@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Hardening
 import HardeningAgent
 import HardeningTestKit
+import HardeningTestSupport
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -32,15 +33,23 @@ import Testing
         return router
     }
 
+    /// Runs `body` with a probing client, on a thread of its own (the task and its children, the
+    /// probes' time limits included): the parallel tests' CPU-bound work can hold the concurrency
+    /// pool for longer than a probe's limit, and a probe's answer then waited behind it while its
+    /// timer fired (a CPU-hog run saw the first probe time out after 20 s).
     static func withClient<T: Sendable>(_ body: (HTTPClient) async throws -> T) async throws -> T {
-        let client = HTTPHealthCheck.probingClient()
-        do {
-            let result = try await body(client)
-            try await client.shutdown()
-            return result
-        } catch {
-            try? await client.shutdown()
-            throw error
+        let executor = ThreadTaskExecutor(name: "probing-client")
+        defer { executor.shutdown() }
+        return try await withTaskExecutorPreference(executor) {
+            let client = HTTPHealthCheck.probingClient()
+            do {
+                let result = try await body(client)
+                try await client.shutdown()
+                return result
+            } catch {
+                try? await client.shutdown()
+                throw error
+            }
         }
     }
 
