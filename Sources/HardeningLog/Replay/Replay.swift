@@ -62,7 +62,7 @@ public struct Replay: Sendable {
         /// events may be in a file not named (the segment being written stays plain, so
         /// `events-*.gz` or `zcat … | replay -` leaves it out), or the run is still writing or was
         /// killed. Sorted.
-        public var runsWithoutClosingRecord: [String] = []
+        package var runsWithoutClosingRecord: [String] = []
     }
 
     /// The result.
