@@ -106,6 +106,7 @@ let package = Package(
             dependencies: [
                 "Hardening", "CZlib",
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
             ],
             swiftSettings: strictSettings
         ),

@@ -56,6 +56,8 @@ public enum Demo {
         public var stdoutLevel = EventLevel.trace
         /// The lowest level in the files (above `trace`, the replay no longer equals the live summary).
         public var fileLevel = EventLevel.trace
+        /// The `host` field of the demo's events; `nil`: the machine's host name.
+        public var host: String?
         /// The faults the fake dependencies play (``DemoScript/Faults``).
         public var faults = DemoScript.Faults.scripted
 
@@ -145,7 +147,7 @@ public enum Demo {
         sinks += options.extraSinks
         // Lossless for the files and the live summary; standard output (a terminal, or a pipe
         // that may be read slowly) drops only its own lines when its reader falls behind.
-        let bus = EventBus(configuration: .init(service: "rag-demo", capacity: 1 << 16, overflowPolicy: .block,
+        let bus = EventBus(configuration: .init(service: "rag-demo", host: options.host, capacity: 1 << 16, overflowPolicy: .block,
                                                 redactor: Redactor(knownSecrets: ConfigRule.ragService.filter(\.isSecret).compactMap { environment[$0.key] }),
                                                 sinkOverflowPolicies: ["stdout": .dropNewest], tracer: options.tracer, volume: options.volume),
                            sinks: sinks)

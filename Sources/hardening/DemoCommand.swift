@@ -92,6 +92,7 @@ struct DemoCommand: AsyncParsableCommand, StopsGracefully {
         options.stdout = stdout.format
         options.stdoutMaxLineBytes = stdoutMaxLineBytes
         options.dashboardPort = dashboardPort
+        options.host = ProcessEnvironment.hostOverride
         options.onDashboard = { url in FileHandleStandardError.write("hardening demo: dashboard listening on \(url)\n") }
         var diagnostics: ExportDiagnostics?
         let environment = ProcessInfo.processInfo.environment

@@ -49,8 +49,8 @@ struct OutputOptions: ParsableArguments {
     /// The bus's configuration with these options' queue policy and shutdown timeout.
     func busConfiguration(service: String, capacity: Int = 65_536, overflow: OverflowPolicy,
                           redactor: Redactor? = Redactor(), volume: EventVolume) -> EventBus.Configuration {
-        var configuration = EventBus.Configuration(service: service, capacity: capacity, overflowPolicy: overflow, redactor: redactor,
-                                                   volume: volume)
+        var configuration = EventBus.Configuration(service: service, host: ProcessEnvironment.hostOverride, capacity: capacity,
+                                                   overflowPolicy: overflow, redactor: redactor, volume: volume)
         if let stdoutOverflow { configuration.sinkOverflowPolicies["stdout"] = stdoutOverflow.policy }
         configuration.shutdownTimeout = .milliseconds(Int64((shutdownTimeout * 1000).rounded()))
         return configuration

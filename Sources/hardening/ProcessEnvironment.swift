@@ -18,4 +18,11 @@ enum ProcessEnvironment {
         }
         return environment
     }
+
+    /// The `host` field's value when `HARDENING_HOST` sets it (a container's name, or one host of
+    /// a test that plays several); `nil`: the machine's host name.
+    static var hostOverride: String? {
+        guard let host = current["HARDENING_HOST"], !host.isEmpty else { return nil }
+        return host
+    }
 }

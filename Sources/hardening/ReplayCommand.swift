@@ -65,6 +65,12 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Only events at this level or more severe (trace, debug, info, notice, warning, error, critical).")
     var level: EventLevel?
 
+    @Option(name: .customLong("trace-id"), help: "Only events of this trace: one request's whole path, on every host (repeatable).")
+    var traceIDs: [String] = []
+
+    @Option(name: .customLong("run"), help: "Only events of this run (a process start; the runs table lists them). Repeatable.")
+    var runs: [String] = []
+
     @Flag(help: "Stop with exit code 2 at the first damaged or unreadable input.")
     var strict = false
 
@@ -98,6 +104,8 @@ struct ReplayCommand: ParsableCommand {
         filter.kinds = events
         filter.operations = Set(operation)
         filter.minimumLevel = level
+        filter.traceIDs = Set(traceIDs.map { $0.lowercased() })
+        filter.runs = Set(runs)
         return filter
     }
 
@@ -106,6 +114,7 @@ struct ReplayCommand: ParsableCommand {
         var replay = Replay(filter: try filter(), strict: strict)
         if let workers { replay.workers = workers }
         replay.buildsTimeline = format == .text || format == .html
+        replay.buildsPostMortem = format == .text || format == .html || format == .json
         let out = try output.map { try OutputStream(path: $0) } ?? OutputStream()
         defer { out.close() }
         let progress = ProgressLine(enabled: self.progress ?? ProgressLine.worthShowing(for: inputs.files), files: inputs.files.count)

@@ -193,11 +193,43 @@ import Darwin
         // The disk has room again: without a restart, the closed segment is compressed.
         fileSystem.setOpenFault(nil)
         let closed = plain[0]
-        // Failures double the retry delay (200 ms, 400 ms, …): a loaded machine that let several
-        // pass before the fault was cleared waits longer for the next try.
+        // Failures double the retry delay (200 ms, 400 ms, …, at most 10 min): a loaded machine
+        // that let several pass before the fault was cleared would wait minutes for the next
+        // timed try. A compression that works (the next segment's) means the disk has room
+        // again: the waiting segments are tried at once.
+        emit(bus, 300, from: 600)
+        await bus.flush()
         await eventually(timeout: .seconds(90), interval: .milliseconds(5)) { names(in: directory.path).contains(closed + ".gz") }
         #expect(names(in: directory.path).contains(closed + ".gz"))
         #expect(!names(in: directory.path).contains(closed), "the plain copy is gone once the .gz is complete")
+        await bus.shutdown()
+    }
+
+    /// A compression that works again (the disk has room) retries the segments still waiting
+    /// at once: they do not wait out a delay that failures doubled.
+    @Test func aCompressionThatWorksRetriesTheWaitingOnesAtOnce() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let fileSystem = FaultInjectingFileSystem()
+        fileSystem.setOpenFault(ENOSPC, forPathsEndingWith: ".gz.tmp")
+        let sink = RotatingFileSink(configuration: .init(directory: directory.path, maxFileBytes: 30_000, minRotationInterval: .zero,
+                                                         compression: .init(level: 6, delay: .zero, retryDelay: .seconds(3600))),
+                                    fileSystem: fileSystem)
+        let memory = InMemorySink()
+        let bus = EventBus(configuration: .init(service: "s", run: "00000000000000ef", tickInterval: .milliseconds(5), volume: .full),
+                           sinks: [sink, memory])
+        emit(bus, 300)
+        await bus.flush()
+        sink.waitForBackgroundWork()
+        let failed = names(in: directory.path).filter { $0.hasPrefix("events-") && !$0.hasSuffix(".gz") }.sorted()
+        #expect(failed.count >= 2, "a closed segment that failed to compress and the active one: \(failed)")
+        #expect(await eventually { memory.events.contains { $0.kind == .sinkFailed } })
+        fileSystem.setOpenFault(nil)
+        emit(bus, 300, from: 300)
+        await bus.flush()
+        // Its next timed try is an hour away: only the rule can compress it in this test's time.
+        #expect(await eventually(timeout: .seconds(60), interval: .milliseconds(5)) { names(in: directory.path).contains(failed[0] + ".gz") })
+        #expect(!names(in: directory.path).contains(failed[0]))
         await bus.shutdown()
     }
 

@@ -63,7 +63,8 @@ public final class ErrorTracker: Sendable {
                 summary.recent.append(entry)
             }
         }
-        bus?.emit(ErrorRecorded(operation: operation, errorType: errorType, error: entry.message, context: entry.context))
+        bus?.emit(ErrorRecorded(operation: operation, errorType: errorType, rootErrorType: RootCause.typeNameIfWrapped(error),
+                                error: entry.message, context: entry.context))
     }
 
     /// The summary so far (the guide's `get_error_summary()`); includes every `record` that

@@ -59,7 +59,7 @@ public struct Fallback<T: Sendable>: Sendable {
             }
             guard let (rule, matchedError) = matched else { throw error }
             bus?.emit(FallbackUsed(operation: operation, fallback: rule.name, errorType: String(describing: type(of: error)),
-                                   error: String(describing: error)))
+                                   rootErrorType: RootCause.typeNameIfWrapped(error), error: String(describing: error)))
             TimedCall.current?.markAnsweredByFallback()
             return try await rule.answer(matchedError)
         }
@@ -82,7 +82,7 @@ public func gracefulDegradation<T>(_ operation: String, fallback: T, bus: EventB
     } catch {
         if error is CancellationError { throw error }
         bus?.emit(FallbackUsed(operation: operation, fallback: "value", errorType: String(describing: type(of: error)),
-                               error: String(describing: error)))
+                               rootErrorType: RootCause.typeNameIfWrapped(error), error: String(describing: error)))
         TimedCall.current?.markAnsweredByFallback()
         return fallback
     }

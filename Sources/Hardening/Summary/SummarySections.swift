@@ -254,6 +254,8 @@ extension Summary {
         public var byOperation: Tally = [:]
         /// By error type.
         public var byType: Tally = [:]
+        /// By the type of the error under the wrappers (a retry's last error): what failed.
+        public var byRootCause: Tally = [:]
         /// The most recent ones, oldest first, at most ``Summary/recentErrorLimit``.
         public var recent: [RecentError] = []
 
@@ -271,13 +273,14 @@ extension Summary {
             total.saturatingAdd(other.total)
             byOperation.merge(other.byOperation)
             byType.merge(other.byType)
+            byRootCause.merge(other.byRootCause)
             for error in other.recent { keep(error, limit: limit) }
         }
 
         var json: AttributeValue {
             .object([
                 "total": .int(total), "by_operation": byOperation.json, "by_type": byType.json,
-                "recent": .array(recent.map(\.json)),
+                "by_root_cause": byRootCause.json, "recent": .array(recent.map(\.json)),
             ])
         }
     }

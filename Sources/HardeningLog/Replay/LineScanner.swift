@@ -36,13 +36,16 @@ struct LineScanner {
 
     /// Whether the timeline is fed (the summary always is).
     private let buildsTimeline: Bool
+    /// Whether notable events are handed to the post-mortem.
+    private let buildsPostMortem: Bool
     /// The envelope conditions of the replay's filter (`nil`: every event counts). A filter on
     /// operations needs the attrs of every kind: the caller decodes instead.
     private let filter: ReplayFilter?
 
-    init(buildsTimeline: Bool = true, filter: ReplayFilter? = nil) {
+    init(buildsTimeline: Bool = true, buildsPostMortem: Bool = true, filter: ReplayFilter? = nil) {
         precondition(filter?.operations.isEmpty ?? true, "a filter on operations is the decoder's")
         self.buildsTimeline = buildsTimeline
+        self.buildsPostMortem = buildsPostMortem
         self.filter = filter.flatMap { $0.keepsEverything ? nil : $0 }
         fields.reserveCapacity(16)
     }
@@ -80,7 +83,7 @@ struct LineScanner {
     /// Folds `line` (without its newline) into `summary` and `timeline` if it can; `.declined`
     /// leaves both untouched.
     mutating func fold(_ line: UnsafeBufferPointer<UInt8>, into summary: inout Summary, timeline: inout Timeline,
-                       duplicates: inout DuplicateFilter) -> Outcome {
+                       postMortem: inout PostMortem, duplicates: inout DuplicateFilter) -> Outcome {
         guard let base = line.baseAddress else { return .declined }
         currentLine = line
         var cursor = Cursor(base: base, count: line.count)
@@ -94,7 +97,11 @@ struct LineScanner {
             cursor.expect(#","run":""#), let runRange = cursor.stringBody(),
             cursor.expect(#","seq":"#), let seq = cursor.unsignedInteger()
         else { return .declined }
-        if cursor.expect(#","trace_id":""#) { guard cursor.stringBody() != nil else { return .declined } }
+        var traceRange: Range<Int>?
+        if cursor.expect(#","trace_id":""#) {
+            guard let range = cursor.stringBody() else { return .declined }
+            traceRange = range
+        }
         if cursor.expect(#","span_id":""#) { guard cursor.stringBody() != nil else { return .declined } }
         // The attrs object closes, then the event: `}}` and nothing after it.
         guard cursor.expect(#","attrs":{"#), scanAttrs(&cursor), cursor.expect("}}"), cursor.atEnd else { return .declined }
@@ -106,7 +113,7 @@ struct LineScanner {
         }
         let position = StreamPosition(timestamp: timestamp, run: run, seq: seq)
         let kind = Self.kinds[kindIndex].type.kind
-        if let filter, !keeps(filter, timestamp, level, kind, line, serviceRange, hostRange) {
+        if let filter, !keeps(filter, timestamp, level, kind, line, serviceRange, hostRange, runRange, traceRange) {
             recordRun(position, line, serviceRange, hostRange, &summary)
             duplicates.insert(run: run, seq: seq)
             volumes[kindIndex].add(lineOf: line.count + 1)
@@ -119,7 +126,8 @@ struct LineScanner {
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             if buildsTimeline { timeline.recordEvent(at: timestamp) }
         } else {
-            guard foldPayload(type, kindIndex, level, position, serviceRange, hostRange, &summary, &timeline) else { return .declined }
+            guard foldPayload(type, kindIndex, level, position, serviceRange, hostRange, traceRange, &summary, &timeline, &postMortem)
+            else { return .declined }
         }
         duplicates.insert(run: run, seq: seq)
         volumes[kindIndex].add(lineOf: line.count + 1)
@@ -129,8 +137,9 @@ struct LineScanner {
     /// Reads the line's payload and, if it reads, commits the envelope and folds the payload;
     /// `false` (nothing changed) when it does not read here.
     private mutating func foldPayload<P: EventPayload>(_ type: P.Type, _ kindIndex: Int, _ level: EventLevel, _ position: StreamPosition,
-                                                      _ service: Range<Int>, _ host: Range<Int>,
-                                                      _ summary: inout Summary, _ timeline: inout Timeline) -> Bool {
+                                                      _ service: Range<Int>, _ host: Range<Int>, _ trace: Range<Int>?,
+                                                      _ summary: inout Summary, _ timeline: inout Timeline,
+                                                      _ postMortem: inout PostMortem) -> Bool {
         readingKind = P.kind
         let payload: P
         do {
@@ -141,13 +150,23 @@ struct LineScanner {
         commit(kindIndex, level, position, currentLine, service, host, &summary)
         payload.fold(into: &summary, at: position)
         if buildsTimeline { payload.record(into: &timeline, at: position) }
+        if buildsPostMortem, let notable = PostMortem.notable(payload) {
+            let traceID = trace.map { String(decoding: UnsafeBufferPointer(rebasing: currentLine[$0]), as: UTF8.self) }
+            postMortem.record(notable, at: Occurrence(timestamp: position.timestamp, host: interner.string(currentLine, host),
+                                                      run: position.run, seq: position.seq, traceID: traceID))
+        }
         return true
     }
 
     /// `ReplayFilter.keeps` on the envelope (the filter has no operations).
     private mutating func keeps(_ filter: ReplayFilter, _ timestamp: Timestamp, _ level: EventLevel, _ kind: EventKind,
-                                _ line: UnsafeBufferPointer<UInt8>, _ service: Range<Int>, _ host: Range<Int>) -> Bool {
+                                _ line: UnsafeBufferPointer<UInt8>, _ service: Range<Int>, _ host: Range<Int>, _ run: Range<Int>,
+                                _ trace: Range<Int>?) -> Bool {
         if let since = filter.since, timestamp < since { return false }
+        if !filter.runs.isEmpty, !filter.runs.contains(interner.string(line, run)) { return false }
+        if !filter.traceIDs.isEmpty {
+            guard let trace, filter.traceIDs.contains(String(decoding: UnsafeBufferPointer(rebasing: line[trace]), as: UTF8.self)) else { return false }
+        }
         if let until = filter.until, timestamp >= until { return false }
         if !filter.services.isEmpty, !filter.services.contains(interner.string(line, service)) { return false }
         if !filter.hosts.isEmpty, !filter.hosts.contains(interner.string(line, host)) { return false }

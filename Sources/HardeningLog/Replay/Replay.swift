@@ -29,6 +29,9 @@ public struct Replay: Sendable {
     /// Whether the report has a ``Timeline`` (the text and HTML reports show it; JSON,
     /// Prometheus and events do not need it, and replay is faster without it).
     package var buildsTimeline = true
+    /// Whether the report has the post-mortem sections (first failure, open and unhealthy
+    /// periods, the incident's timeline): every format but events and Prometheus shows them.
+    package var buildsPostMortem = true
 
     /// Creates a replay.
     public init(filter: ReplayFilter = ReplayFilter(), strict: Bool = false, maxIssuesKept: Int = 100, reader: LogReader = LogReader()) {
@@ -75,6 +78,9 @@ public struct Replay: Sendable {
         public var input = InputAccount()
         /// How many workers read the input (several files, or one large file in ranges).
         public var workersUsed = 1
+        /// What a post-mortem asks: the first failure, open and unhealthy periods, the
+        /// incident's timeline (empty unless ``Replay/buildsPostMortem``).
+        package var postMortem = PostMortemReport()
     }
 
     /// How many files are read and folded at once when there are several: each worker on a
@@ -87,8 +93,9 @@ public struct Replay: Sendable {
         max(1, min(4, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
     }
 
-    /// Replays `inputs`. Kept events are also handed to `onEvent` as they are read (the
-    /// `events` output; asking for them means decoding every event, one file after the other);
+    /// Replays `inputs`. Kept events are also handed to `onEvent` (the `events` output; asking
+    /// for them means decoding every event), merged in time order across the inputs'
+    /// directories (``TimeOrderedMerge``; in the order read with `strict`);
     /// `onFile` is told when a file starts, and `onProgress` every 65,536 events read (for a
     /// progress display; from the calling thread).
     public func run(_ inputs: ReplayInputs, onEvent: ((Event) -> Void)? = nil,
@@ -105,6 +112,15 @@ public struct Replay: Sendable {
             part = parallel
         } else if inParallel, files.count == 1, let parallel = foldRangesInParallel(files[0], onFile: onFile, onProgress: onProgress) {
             part = parallel
+        } else if let onEvent, !strict, !files.isEmpty {
+            if let merged = foldMergedByTime(files, onEvent: onEvent) {
+                part = merged
+            } else {
+                // Copies of a segment in two streams: the events went out once each; the report
+                // comes from reading everything again in order, which counts each event once.
+                part = Part()
+                try fold(files, into: &part, reader: reader, onEvent: nil, onFile: nil, progress: { _ in })
+            }
         } else {
             var sequential = Part()
             var nextProgress = Self.progressInterval
@@ -118,6 +134,7 @@ public struct Replay: Sendable {
         report.workersUsed = part.workers
         report.summary = part.summary
         report.timeline = part.timeline
+        if buildsPostMortem { report.postMortem = part.postMortem.report(runs: part.summary.runs) }
         report.input.files += part.files
         report.input.eventsRead += part.eventsRead
         report.input.eventsKept += part.eventsKept
@@ -138,6 +155,7 @@ public struct Replay: Sendable {
     struct Part {
         var summary = Summary()
         var timeline = Timeline()
+        var postMortem = PostMortem()
         var files = 0
         var eventsRead: Int64 = 0
         var eventsKept: Int64 = 0
@@ -156,6 +174,7 @@ public struct Replay: Sendable {
         mutating func merge(_ other: Part, keepingIssues limit: Int) {
             summary.merge(other.summary)
             timeline.merge(other.timeline)
+            postMortem.merge(other.postMortem)
             files += other.files
             eventsRead += other.eventsRead
             eventsKept += other.eventsKept
@@ -169,14 +188,14 @@ public struct Replay: Sendable {
     }
 
     /// Folds `files` in order into `part`; `progress` hears the events read so far.
-    private func fold(_ files: some Sequence<(offset: Int, element: String)>, into part: inout Part, reader: LogReader,
+    func fold(_ files: some Sequence<(offset: Int, element: String)>, into part: inout Part, reader: LogReader,
                       range: Range<Int64>? = nil,
                       onEvent: ((Event) -> Void)?, onFile: ((_ index: Int, _ path: String, _ account: InputAccount) -> Void)?,
                       progress: (Int64) -> Void) throws(StrictReplayError) {
         // The byte scanner folds what it can unless the events are wanted back or the filter
         // needs every kind's attrs (operations).
         var scanner = scansBytes && filter.operations.isEmpty && onEvent == nil
-            ? LineScanner(buildsTimeline: buildsTimeline, filter: filter) : nil
+            ? LineScanner(buildsTimeline: buildsTimeline, buildsPostMortem: buildsPostMortem, filter: filter) : nil
         for (index, path) in files {
             if let onFile {
                 var account = InputAccount()
@@ -193,7 +212,8 @@ public struct Replay: Sendable {
                 path, range: range,
                 onLine: { line in
                     lineBytes = line.count + 1
-                    let outcome = scanner?.fold(line, into: &summary, timeline: &timeline, duplicates: &part.duplicates)
+                    let outcome = scanner?.fold(line, into: &summary, timeline: &timeline, postMortem: &part.postMortem,
+                                                duplicates: &part.duplicates)
                     switch outcome {
                     case .folded?:
                         part.eventsKept += 1
@@ -219,6 +239,7 @@ public struct Replay: Sendable {
                     part.eventsKept += 1
                     summary.fold(event)
                     if buildsTimeline { timeline.record(event) }
+                    if buildsPostMortem { part.postMortem.observe(event) }
                     onEvent?(event)
                 },
                 onIssue: { issue in

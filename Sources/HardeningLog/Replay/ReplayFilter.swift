@@ -17,6 +17,10 @@ public struct ReplayFilter: Sendable {
     public var operations: Set<String> = []
     /// Events at this level or more severe.
     public var minimumLevel: EventLevel?
+    /// Events of these runs.
+    public var runs: Set<String> = []
+    /// Events of these traces (one request's whole path, on every host).
+    public var traceIDs: Set<String> = []
 
     /// A filter that keeps everything.
     public init() {}
@@ -24,6 +28,7 @@ public struct ReplayFilter: Sendable {
     /// Whether nothing is filtered out.
     public var keepsEverything: Bool {
         since == nil && until == nil && services.isEmpty && hosts.isEmpty && kinds.isEmpty && operations.isEmpty && minimumLevel == nil
+            && runs.isEmpty && traceIDs.isEmpty
     }
 
     /// Whether `event` passes.
@@ -32,6 +37,8 @@ public struct ReplayFilter: Sendable {
         if let until, event.timestamp >= until { return false }
         if !services.isEmpty, !services.contains(event.service) { return false }
         if !hosts.isEmpty, !hosts.contains(event.host) { return false }
+        if !runs.isEmpty, !runs.contains(event.run) { return false }
+        if !traceIDs.isEmpty { guard let trace = event.traceID, traceIDs.contains(trace) else { return false } }
         if let minimumLevel, event.level < minimumLevel { return false }
         if !kinds.isEmpty, !kinds.contains(where: { Self.matches(pattern: $0, kind: event.kind.rawValue) }) { return false }
         if !operations.isEmpty {

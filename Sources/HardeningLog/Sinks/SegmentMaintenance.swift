@@ -128,7 +128,15 @@ final class SegmentMaintenance: Sendable {
         let temporary = target + ".tmp"
         do throws(FileSystemError) {
             try compress(path, into: target, through: temporary)
-            state.withLock { _ = $0.retries.removeValue(forKey: path) }
+            // One compression worked: the disk has room again, so the segments waiting for a
+            // retry are tried now, not after their doubled delays (which a long outage, or a
+            // busy machine that let many tries pass, makes minutes long).
+            let base = max(.milliseconds(1), configuration.compression?.retryDelay ?? .seconds(10))
+            state.withLock { state in
+                _ = state.retries.removeValue(forKey: path)
+                let now = ContinuousClock.now
+                for waiting in state.retries.keys { state.retries[waiting] = (now, base) }
+            }
         } catch {
             try? fileSystem.remove(temporary)
             let retryIn = state.withLock { state -> Duration in

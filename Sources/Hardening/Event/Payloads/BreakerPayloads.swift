@@ -83,29 +83,36 @@ public struct FallbackUsed: EventPayload {
     public var fallback: String
     /// The type of the error that triggered it.
     public var errorType: String
+    /// The type of the error under the wrappers (a retry's last error) when it differs from
+    /// ``errorType`` (`root_error_type`, absent otherwise).
+    public var rootErrorType: String?
     /// The error's description (redacted).
     public var error: String
 
     /// Creates the payload.
-    public init(operation: String, fallback: String, errorType: String, error: String) {
+    public init(operation: String, fallback: String, errorType: String, rootErrorType: String? = nil, error: String) {
         self.operation = operation
         self.fallback = fallback
         self.errorType = errorType
+        self.rootErrorType = rootErrorType == errorType ? nil : rootErrorType
         self.error = error
     }
 
     public var defaultLevel: EventLevel { .warning }
     public var message: String { "\(operation) degraded to fallback \(fallback) after \(errorType)" }
     public var attributes: Attributes {
-        Attributes(uniqueKeysWithValues: [
-            ("operation", .string(operation)), ("fallback", .string(fallback)),
-            ("error_type", .string(errorType)), ("error", .string(error)),
+        var attributes = Attributes(uniqueKeysWithValues: [
+            ("operation", .string(operation)), ("fallback", .string(fallback)), ("error_type", .string(errorType)),
         ])
+        if let rootErrorType { attributes.appendUnchecked("root_error_type", .string(rootErrorType)) }
+        attributes.appendUnchecked("error", .string(error))
+        return attributes
     }
     public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         operation = try reader.string("operation")
         fallback = try reader.string("fallback")
         errorType = try reader.string("error_type")
+        rootErrorType = try reader.optionalString("root_error_type")
         error = try reader.string("error")
     }
 }

@@ -62,30 +62,39 @@ public struct ErrorRecorded: EventPayload {
     public var operation: String
     /// The error's type.
     public var errorType: String
+    /// The type of the error under the wrappers (a retry's last error) when it differs from
+    /// ``errorType``: errors group by it (`root_error_type`, absent otherwise).
+    public var rootErrorType: String?
     /// The error's description (redacted).
     public var error: String
     /// Caller-supplied context (redacted).
     public var context: Attributes
 
     /// Creates the payload.
-    public init(operation: String, errorType: String, error: String, context: Attributes = Attributes()) {
+    public init(operation: String, errorType: String, rootErrorType: String? = nil, error: String, context: Attributes = Attributes()) {
         self.operation = operation
         self.errorType = errorType
+        self.rootErrorType = rootErrorType == errorType ? nil : rootErrorType
         self.error = error
         self.context = context
     }
 
+    /// The type errors group by: the root cause's, or the error's own.
+    package var rootCause: String { rootErrorType ?? errorType }
+
     public var defaultLevel: EventLevel { .error }
     public var message: String { "\(operation) failed: \(errorType): \(error)" }
     public var attributes: Attributes {
-        Attributes(uniqueKeysWithValues: [
-            ("operation", .string(operation)), ("error_type", .string(errorType)), ("error", .string(error)),
-            ("context", .object(context)),
-        ])
+        var attributes = Attributes(uniqueKeysWithValues: [("operation", .string(operation)), ("error_type", .string(errorType))])
+        if let rootErrorType { attributes.appendUnchecked("root_error_type", .string(rootErrorType)) }
+        attributes.appendUnchecked("error", .string(error))
+        attributes.appendUnchecked("context", .object(context))
+        return attributes
     }
     public init(reading reader: inout some PayloadReader) throws(PayloadDecodingError) {
         operation = try reader.string("operation")
         errorType = try reader.string("error_type")
+        rootErrorType = try reader.optionalString("root_error_type")
         error = try reader.string("error")
         context = try reader.details("context")
     }
@@ -147,6 +156,7 @@ extension ErrorRecorded {
         summary.errors.total += 1
         summary.errors.byOperation.add(operation)
         summary.errors.byType.add(errorType)
+        summary.errors.byRootCause.add(rootCause)
         summary.errors.keep(Summary.RecentError(position: position, operation: operation, errorType: errorType, message: error),
                             limit: Summary.recentErrorLimit)
     }

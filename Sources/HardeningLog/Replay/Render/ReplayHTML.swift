@@ -1,8 +1,9 @@
 import Hardening
 
 extension Replay.Report {
-    /// One self-contained HTML page (no script, no network): who and when, completeness, then
-    /// the ``ReportSections`` that the agent's live `/dashboard` shows too.
+    /// One self-contained HTML page (no script, no network): who and when, completeness, the
+    /// post-mortem (first failure, open and unhealthy periods, timeline), then the
+    /// ``ReportSections`` that the agent's live `/dashboard` shows too.
     public var html: String {
         let summary = self.summary
         let origins = ReportSections.origins(summary)
@@ -15,6 +16,7 @@ extension Replay.Report {
         if !input.issues.isEmpty {
             page.list(input.issues.prefix(20).map(\.description))
         }
+        postMortem.render(into: &page)
         ReportSections(summary: summary, timeline: timeline).render(into: &page)
         return page.finish()
     }
@@ -107,6 +109,10 @@ package struct ReportSections {
             page.heading("Errors: \(Format.count(summary.errors.total))", level: 2)
             page.table(["operation", "errors"], summary.errors.byOperation.sorted { $0.key < $1.key }.map { [$0.key, Format.count($0.value)] })
             page.table(["type", "errors"], summary.errors.byType.sorted { $0.key < $1.key }.map { [$0.key, Format.count($0.value)] })
+            if summary.errors.byRootCause != summary.errors.byType {
+                page.table(["root cause (under a retry's wrapper)", "errors"],
+                           summary.errors.byRootCause.sorted { $0.key < $1.key }.map { [$0.key, Format.count($0.value)] })
+            }
             page.heading("Recent errors", level: 3)
             page.table(["time", "operation", "type", "message"],
                        summary.errors.recent.reversed().map { [$0.position.timestamp.description, $0.operation, $0.errorType, $0.message] })

@@ -15,8 +15,9 @@ extension ReadIssue {
 extension Replay.Report {
     /// The ``Summary``'s JSON with one more key, `input`: files, events read and kept, the
     /// issues found (by kind, and the first ones with file and line), and the lines and bytes
-    /// of each kind read (`volume`). Without `input`, it is
-    /// byte for byte what the live process reports.
+    /// of each kind read (`volume`); and the post-mortem's (``PostMortemReport``): the first
+    /// failure, open and unhealthy periods, the incident's timeline. Without these, it is byte for
+    /// byte what the live process reports.
     public var json: AttributeValue {
         var object = summary.json.objectValue ?? Attributes()
         var account: Attributes = [
@@ -31,6 +32,7 @@ extension Replay.Report {
         }
         account.appendUnchecked("volume", input.volume.json)
         object["input"] = .object(account)
+        for (key, value) in postMortem.jsonFields { object[key] = value }
         return .object(object)
     }
 }

@@ -2,7 +2,8 @@ import Hardening
 
 extension Replay.Report {
     /// The report as tables a person reads in a terminal: input and loss first (how complete
-    /// the picture is), then latency, retries, breakers, limits, health, errors, configuration.
+    /// the picture is), the post-mortem (first failure, open and unhealthy periods, timeline),
+    /// then latency, retries, breakers, limits, health, errors, configuration.
     public var text: String {
         var out = ""
         let summary = self.summary
@@ -61,6 +62,8 @@ extension Replay.Report {
             }
             out += runs.render()
         }
+
+        out += postMortem.text
 
         if !summary.operations.isEmpty {
             out += "\nOperations (ms)\n"
@@ -128,6 +131,9 @@ extension Replay.Report {
             out += "\nErrors: \(Format.count(summary.errors.total))\n"
             out += "  by operation: \(Format.tally(summary.errors.byOperation))\n"
             out += "  by type: \(Format.tally(summary.errors.byType))\n"
+            if summary.errors.byRootCause != summary.errors.byType {
+                out += "  by root cause (under a retry's wrapper): \(Format.tally(summary.errors.byRootCause))\n"
+            }
             for error in summary.errors.recent.suffix(5) {
                 out += "  \(error.position.timestamp) \(error.operation) \(error.errorType): \(error.message)\n"
             }
