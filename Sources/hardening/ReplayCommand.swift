@@ -71,6 +71,18 @@ struct ReplayCommand: ParsableCommand {
     @Option(name: .customLong("run"), help: "Only events of this run (a process start; the runs table lists them). Repeatable.")
     var runs: [String] = []
 
+    @Option(name: .customLong("slo"), help: ArgumentHelp(
+        "An objective to measure: OP=99.9% (availability) or OP:p99<300ms (latency). Repeatable.",
+        discussion: "The report gives each one's bad calls, burn rate (1x spends the budget exactly over the period) and the share of the period's error budget the window spent."))
+    var objectives: [String] = []
+
+    @Option(name: .customLong("slo-period"), help: "The period an objective's error budget covers: 30d, 7d, 1h…")
+    var objectivePeriod: String = "30d"
+
+    @Option(help: ArgumentHelp("Put a second window beside the selected one: SINCE..UNTIL, each as --since takes them (2h..1h, or RFC 3339).",
+                               discussion: "Each operation's rate, error ratio, p50 and p99 in both windows, and the change."))
+    var baseline: String?
+
     @Flag(help: "Stop with exit code 2 at the first damaged or unreadable input.")
     var strict = false
 
@@ -86,6 +98,30 @@ struct ReplayCommand: ParsableCommand {
             throw ValidationError("Name the logs to replay: files, directories, globs, or - for standard input.")
         }
         _ = try filter()
+        _ = try parsedObjectives()
+        _ = try baselineWindow()
+    }
+
+    func parsedObjectives() throws -> (objectives: [Objective], periodSeconds: Double) {
+        let objectives = try self.objectives.map { text in
+            do throws(ObjectiveError) { return try Objective(parsing: text) } catch { throw ValidationError("--slo: \(error)") }
+        }
+        guard let period = TimeArgument.seconds(objectivePeriod), period > 0 else {
+            throw ValidationError("--slo-period \(objectivePeriod): expected a duration such as 30d, 7d or 12h")
+        }
+        return (objectives, period)
+    }
+
+    func baselineWindow() throws -> Comparison.Window? {
+        guard let baseline else { return nil }
+        let now = SystemWallClock().now()
+        guard let dots = baseline.firstRange(of: ".."), let since = TimeArgument.parse(String(baseline[..<dots.lowerBound]), now: now),
+            let until = TimeArgument.parse(String(baseline[dots.upperBound...]), now: now)
+        else {
+            throw ValidationError("--baseline \(baseline): expected SINCE..UNTIL, each RFC 3339 or an age, such as 2h..1h")
+        }
+        guard since < until else { throw ValidationError("--baseline \(baseline): SINCE must come before UNTIL") }
+        return Comparison.Window(since: since, until: until)
     }
 
     func filter() throws -> ReplayFilter {
@@ -119,7 +155,7 @@ struct ReplayCommand: ParsableCommand {
         defer { out.close() }
         let progress = ProgressLine(enabled: self.progress ?? ProgressLine.worthShowing(for: inputs.files), files: inputs.files.count)
         let encoder = JSONLineEncoder(maxLineBytes: 16 << 20)
-        let report: Replay.Report
+        var report: Replay.Report
         do {
             // Only `--format events` needs the events back: every other format takes the byte
             // scanner's fast path, and progress counts without decoding.
@@ -135,6 +171,7 @@ struct ReplayCommand: ParsableCommand {
             throw ExitCode(2)
         }
         progress.finish()
+        try addObjectivesAndBaseline(to: &report, inputs: inputs, replay: replay)
         switch format {
         case .events: break
         case .json: out.write(report.json.jsonText + "\n")
@@ -170,6 +207,24 @@ struct ReplayCommand: ParsableCommand {
             FileHandleStandardError.write("hardening replay: run \(run) has no closing record in the input: its newest events may be in a "
                                           + "file not named (the plain segment being written); replay the directory to read every file\n")
         }
+    }
+}
+
+extension ReplayCommand {
+    /// The `--slo` objectives over the selected window, and the `--baseline` window replayed
+    /// beside it (a second pass over the inputs, with the baseline's times).
+    private func addObjectivesAndBaseline(to report: inout Replay.Report, inputs: ReplayInputs, replay: Replay) throws {
+        let (objectives, period) = try parsedObjectives()
+        let window = Comparison.window(of: report.summary, since: replay.filter.since, until: replay.filter.until)
+        report.objectives = objectives.map { ObjectiveResult($0, summary: report.summary, windowSeconds: window?.seconds ?? 0, periodSeconds: period) }
+        guard let baseline = try baselineWindow(), let window else { return }
+        var earlier = replay
+        earlier.filter.since = baseline.since
+        earlier.filter.until = baseline.until
+        earlier.buildsTimeline = false
+        earlier.buildsPostMortem = false
+        let before = try earlier.run(inputs)
+        report.comparison = Comparison(selected: window, summary: report.summary, baseline: baseline, baselineSummary: before.summary)
     }
 }
 

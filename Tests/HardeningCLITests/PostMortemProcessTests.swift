@@ -1,4 +1,6 @@
 import Foundation
+import Hardening
+import HardeningLog
 import HardeningTestSupport
 import Testing
 
@@ -60,5 +62,69 @@ import Testing
         let text = try await ChildProcess.runDetached([hardening, "replay"] + directories)
         let body = String(decoding: text.stdout, as: UTF8.self)
         for heading in ["Post-mortem", "First failure:", "Breakers open", "Timeline ("] { #expect(body.contains(heading), "\(heading)") }
+    }
+}
+
+/// `--slo` and `--baseline` on logs whose numbers are known.
+@Suite struct ObjectivesProcessTests {
+    private let hardening = ChildProcess.hardeningExecutable
+    private static let start: Int64 = 1_796_000_000_000_000
+
+    /// An hour-old baseline (100 calls in 100 s, 1 error, 2 slow) and the next 100 s (200 calls,
+    /// 10 errors, 10 slow).
+    private func writeLogs(to path: String) throws {
+        let encoder = JSONLineEncoder()
+        var text = ""
+        var seq: UInt64 = 0
+        func call(at seconds: Double, _ milliseconds: Double, _ outcome: String) {
+            seq += 1
+            let payload = TimingRecorded(operation: "search", durationMs: milliseconds, outcome: outcome)
+            let event = Event(timestamp: Timestamp(microsecondsSinceEpoch: Self.start + Int64(seconds * 1e6)), level: .debug, kind: .timingRecorded,
+                              message: payload.message, service: "rag", host: "web-1", run: "dddddddddddddddd", seq: seq, attrs: payload.attributes)
+            text += String(decoding: encoder.encode(event), as: UTF8.self)
+        }
+        for index in 0..<100 { call(at: Double(index), index < 2 ? 400 : 10, index == 50 ? "error" : "success") }
+        for index in 0..<200 { call(at: 100 + Double(index) / 2, index < 10 ? 600 : 20, index % 20 == 0 ? "error" : "success") }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    @Test func objectivesAndABaselineGiveTheirBudgetsRatesAndChanges() async throws {
+        let output = TestOutput.directory(named: "objectives")
+        defer { output.finish() }
+        let path = output.path + "/events.jsonl"
+        try writeLogs(to: path)
+        func at(_ seconds: Int64) -> String { Timestamp(microsecondsSinceEpoch: Self.start + seconds * 1_000_000).description }
+        let replayed = try await ChildProcess.runDetached([
+            hardening, "replay", "--format", "json", "--since", at(100), "--until", at(200), "--baseline", "\(at(0))..\(at(100))",
+            "--slo", "search=99%", "--slo", "search:p99<300ms", "--slo-period", "1d", path,
+        ])
+        #expect(replayed.status == 0, "\(replayed.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: replayed.stdout) as? [String: Any])
+        let objectives = try #require(object["objectives"] as? [[String: Any]])
+        #expect(objectives.count == 2)
+        #expect(objectives[0]["calls"] as? Int == 200 && objectives[0]["bad"] as? Int == 10 && objectives[0]["kind"] as? String == "availability")
+        #expect(abs((objectives[0]["burn_rate"] as? Double ?? 0) - 5) < 1e-9)
+        #expect(abs((objectives[0]["budget_spent"] as? Double ?? 0) - 5 * 100 / 86_400) < 1e-9)
+        #expect(objectives[1]["bad"] as? Int == 10 && objectives[1]["threshold_ms"] as? Double == 300)
+        #expect(abs((objectives[1]["burn_rate"] as? Double ?? 0) - 5) < 1e-9)
+
+        let comparison = try #require(object["comparison"] as? [String: Any])
+        let search = try #require((comparison["operations"] as? [String: Any])?["search"] as? [String: Any])
+        let selected = try #require(search["selected"] as? [String: Any])
+        let baseline = try #require(search["baseline"] as? [String: Any])
+        let change = try #require(search["change"] as? [String: Any])
+        #expect(selected["calls"] as? Int == 200 && baseline["calls"] as? Int == 100)
+        #expect(selected["rate_per_second"] as? Double == 2 && baseline["rate_per_second"] as? Double == 1 && change["rate"] as? Double == 1)
+        #expect(abs((change["error_ratio"] as? Double ?? 0) - 0.04) < 1e-9)
+        #expect(abs((selected["p50_ms"] as? Double ?? 0) - 20) < 0.05 && abs((baseline["p50_ms"] as? Double ?? 0) - 10) < 0.05)
+
+        let text = try await ChildProcess.runDetached([hardening, "replay", "--baseline", "\(at(0))..\(at(100))", "--since", at(100),
+                                                       "--slo", "search=99%", path])
+        let body = String(decoding: text.stdout, as: UTF8.self)
+        #expect(body.contains("Objectives (") && body.contains("search=99%") && body.contains("Compared with the baseline"), "\(body)")
+        for bad in [["--slo", "search"], ["--slo", "search=100%"], ["--slo", "search:p99<fast"], ["--baseline", "1h"], ["--slo-period", "soon"]] {
+            let refused = try await ChildProcess.runDetached([hardening, "replay"] + bad + [path])
+            #expect(refused.status == 64 && refused.stderr.contains(bad[0]), "\(bad): \(refused.stderr)")
+        }
     }
 }

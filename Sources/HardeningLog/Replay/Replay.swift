@@ -81,6 +81,10 @@ public struct Replay: Sendable {
         /// What a post-mortem asks: the first failure, open and unhealthy periods, the
         /// incident's timeline (empty unless ``Replay/buildsPostMortem``).
         package var postMortem = PostMortemReport()
+        /// Each `--slo` objective over the window (the caller evaluates them).
+        package var objectives: [ObjectiveResult] = []
+        /// The window beside a `--baseline` one (the caller replays both).
+        package var comparison: Comparison?
     }
 
     /// How many files are read and folded at once when there are several: each worker on a

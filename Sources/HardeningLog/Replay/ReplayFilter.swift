@@ -63,15 +63,19 @@ package enum TimeArgument {
     /// The time `text` means, or `nil` if it is neither form.
     package static func parse(_ text: String, now: Timestamp) -> Timestamp? {
         if let exact = Timestamp(rfc3339: text) { return exact }
+        guard let seconds = seconds(text) else { return nil }
+        return Timestamp(microsecondsSinceEpoch: now.microsecondsSinceEpoch - Int64(min(seconds * 1e6, 9e18)))
+    }
+
+    /// The seconds of a span written `90s`, `15m`, `2h` or `7d`; `nil` otherwise.
+    package static func seconds(_ text: String) -> Double? {
         guard let unit = text.last, let amount = Double(text.dropLast()), amount.isFinite, amount >= 0 else { return nil }
-        let seconds: Double
         switch unit {
-        case "s": seconds = amount
-        case "m": seconds = amount * 60
-        case "h": seconds = amount * 3600
-        case "d": seconds = amount * 86_400
+        case "s": return amount
+        case "m": return amount * 60
+        case "h": return amount * 3600
+        case "d": return amount * 86_400
         default: return nil
         }
-        return Timestamp(microsecondsSinceEpoch: now.microsecondsSinceEpoch - Int64(min(seconds * 1e6, 9e18)))
     }
 }

@@ -17,6 +17,8 @@ extension Replay.Report {
             page.list(input.issues.prefix(20).map(\.description))
         }
         postMortem.render(into: &page)
+        if !objectives.isEmpty { page.section("Objectives", ObjectiveResult.headers, objectives.map(\.cells)) }
+        if let comparison { page.section(comparison.title, Comparison.headers, comparison.rows) }
         ReportSections(summary: summary, timeline: timeline).render(into: &page)
         return page.finish()
     }

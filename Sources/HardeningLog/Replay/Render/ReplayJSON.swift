@@ -33,6 +33,8 @@ extension Replay.Report {
         account.appendUnchecked("volume", input.volume.json)
         object["input"] = .object(account)
         for (key, value) in postMortem.jsonFields { object[key] = value }
+        if !objectives.isEmpty { object["objectives"] = .array(objectives.map(\.json)) }
+        if let comparison { object["comparison"] = comparison.json }
         return .object(object)
     }
 }

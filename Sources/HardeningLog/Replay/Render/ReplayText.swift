@@ -64,6 +64,21 @@ extension Replay.Report {
         }
 
         out += postMortem.text
+        if !objectives.isEmpty {
+            out += "\nObjectives (a window of \(Format.span(milliseconds: (objectives[0].windowSeconds * 1000).rounded())); the budget is "
+            out += "\(Format.span(milliseconds: objectives[0].periodSeconds * 1000))'s: a burn rate of 1x spends it exactly in that time)\n"
+            var table = TextTable()
+            table.headers = ObjectiveResult.headers
+            for objective in objectives { table.add(objective.cells) }
+            out += table.render()
+        }
+        if let comparison {
+            out += "\n\(comparison.title)\n"
+            var table = TextTable()
+            table.headers = Comparison.headers
+            for row in comparison.rows { table.add(row) }
+            out += table.render()
+        }
 
         if !summary.operations.isEmpty {
             out += "\nOperations (ms)\n"

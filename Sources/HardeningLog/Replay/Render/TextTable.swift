@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A plain-text table with aligned columns: text left, numbers right.
 struct TextTable {
     var headers: [String]
@@ -61,7 +69,23 @@ enum Format {
         let seconds = milliseconds / 1000
         if seconds < 120 { return Format.milliseconds(seconds) + " s" }
         if seconds < 7200 { return Format.milliseconds(seconds / 60) + " min" }
-        return Format.milliseconds(seconds / 3600) + " h"
+        if seconds < 172_800 { return Format.milliseconds(seconds / 3600) + " h" }
+        return Format.milliseconds(seconds / 86_400) + " d"
+    }
+
+    /// A small share with its first significant digits: `0.00076%`, `3.2%`.
+    static func smallPercent(_ ratio: Double) -> String {
+        guard ratio.isFinite else { return "-" }
+        guard ratio != 0, abs(ratio) < 0.001 else { return percent(ratio) }
+        let percent = ratio * 100
+        let scale = pow10(-Int((log10(abs(percent))).rounded(.down)) + 1)
+        return String((percent * scale).rounded() / scale) + "%"
+    }
+
+    private static func pow10(_ exponent: Int) -> Double {
+        var value = 1.0
+        for _ in 0..<abs(exponent) { value *= 10 }
+        return exponent < 0 ? 1 / value : value
     }
 
     /// A value with at most three decimals (`12`, `2.5`, `0.125`).
