@@ -98,9 +98,11 @@ import Darwin
     func sigkillKeepsEverythingFlushedAndNeverReturnsATornLine(format: String) async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
+        // Retention must not delete segments here, however long a busy machine lets the child
+        // write before the kill (at the default 50 files, 12 s of this rate).
         let child = try Child(["generate", "--events", "100000000", "--rate", "8000", "--log-dir", directory.path,
                                "--file-format", format, "--flush-interval", "0.05", "--max-file-bytes", "400000",
-                               "--min-rotation-interval", "0", "--compression-delay", "0"])
+                               "--min-rotation-interval", "0", "--compression-delay", "0", "--max-files", "100000"])
         let active = directory.path + (format == "plain" ? "/events.jsonl" : "/events.jsonl.gz")
         await eventually(timeout: .seconds(30), interval: .milliseconds(20)) { (FileManager.default.contents(atPath: active)?.count ?? 0) >= 4096 }
         try await Task.sleep(for: .milliseconds(700))
@@ -119,7 +121,7 @@ import Darwin
         }
         // A restart finishes the job: the killed run's active file is rotated and compressed.
         let restart = try await ChildProcess.runDetached([ChildProcess.hardeningExecutable, "generate", "--events", "10", "--log-dir", directory.path,
-                                            "--file-format", format, "--compression-delay", "0"])
+                                            "--file-format", format, "--compression-delay", "0", "--max-files", "100000"])
         #expect(restart.status == 0, "\(restart.stderr)")
         let (after, _) = runEvents(directory.path)
         #expect(after.count >= events.count + 10)

@@ -91,7 +91,7 @@ struct LineScanner {
             let timestamp = Timestamp.parse(UnsafeBufferPointer(rebasing: line[timestampRange])),
             cursor.expect(#","level":""#), let levelRange = cursor.stringBody(), let level = Self.level(line, levelRange),
             cursor.expect(#","event":""#), let kindRange = cursor.stringBody(), let kindIndex = Self.kindIndex(line, kindRange),
-            cursor.expect(#","message":""#), cursor.stringBody() != nil,
+            cursor.expect(#","message":""#), let messageRange = cursor.stringBody(),
             cursor.expect(#","service":""#), let serviceRange = cursor.stringBody(),
             cursor.expect(#","host":""#), let hostRange = cursor.stringBody(),
             cursor.expect(#","run":""#), let runRange = cursor.stringBody(),
@@ -126,7 +126,7 @@ struct LineScanner {
             commit(kindIndex, level, position, line, serviceRange, hostRange, &summary)
             if buildsTimeline { timeline.recordEvent(at: timestamp) }
         } else {
-            guard foldPayload(type, kindIndex, level, position, serviceRange, hostRange, traceRange, &summary, &timeline, &postMortem)
+            guard foldPayload(type, kindIndex, level, position, serviceRange, hostRange, traceRange, messageRange, &summary, &timeline, &postMortem)
             else { return .declined }
         }
         duplicates.insert(run: run, seq: seq)
@@ -137,7 +137,7 @@ struct LineScanner {
     /// Reads the line's payload and, if it reads, commits the envelope and folds the payload;
     /// `false` (nothing changed) when it does not read here.
     private mutating func foldPayload<P: EventPayload>(_ type: P.Type, _ kindIndex: Int, _ level: EventLevel, _ position: StreamPosition,
-                                                      _ service: Range<Int>, _ host: Range<Int>, _ trace: Range<Int>?,
+                                                      _ service: Range<Int>, _ host: Range<Int>, _ trace: Range<Int>?, _ message: Range<Int>,
                                                       _ summary: inout Summary, _ timeline: inout Timeline,
                                                       _ postMortem: inout PostMortem) -> Bool {
         readingKind = P.kind
@@ -151,9 +151,11 @@ struct LineScanner {
         payload.fold(into: &summary, at: position)
         if buildsTimeline { payload.record(into: &timeline, at: position) }
         if buildsPostMortem, let notable = PostMortem.notable(payload) {
-            let traceID = trace.map { String(decoding: UnsafeBufferPointer(rebasing: currentLine[$0]), as: UTF8.self) }
-            postMortem.record(notable, at: Occurrence(timestamp: position.timestamp, host: interner.string(currentLine, host),
-                                                      run: position.run, seq: position.seq, traceID: traceID))
+            let line = currentLine
+            postMortem.record(notable, at: Occurrence(timestamp: position.timestamp, host: interner.string(line, host), run: position.run,
+                                                      seq: position.seq),
+                              traceID: trace.map { String(decoding: UnsafeBufferPointer(rebasing: line[$0]), as: UTF8.self) },
+                              message: String(decoding: UnsafeBufferPointer(rebasing: line[message]), as: UTF8.self))
         }
         return true
     }

@@ -66,8 +66,6 @@ package struct Notable: Sendable {
     package var rootErrorType: String?
     /// A change of state (breakers, health): from, to, and why.
     package var change: (from: String, to: String, reason: String)?
-    /// The event's sentence.
-    package var message: String
 }
 
 extension PostMortem {
@@ -77,73 +75,72 @@ extension PostMortem {
         if P.self == TimingRecorded.self {
             let timing = unsafeBitCast(payload, to: TimingRecorded.self)
             if timing.outcome == TimingRecorded.Outcome.success || timing.outcome == TimingRecorded.Outcome.fallback { return nil }
-            return failure(P.kind, "operation", timing.operation, rootErrorType: nil, timing.message)
+            return failure(P.kind, "operation", timing.operation, rootErrorType: nil)
         }
         if P.self == HealthProbed.self {
             let probe = unsafeBitCast(payload, to: HealthProbed.self)
             guard probe.status == "unhealthy" else { return nil }
-            return failure(P.kind, "check", probe.check, rootErrorType: nil, probe.message)
+            return failure(P.kind, "check", probe.check, rootErrorType: nil)
         }
         if P.self == RetryAttemptFailed.self {
             let attempt = unsafeBitCast(payload, to: RetryAttemptFailed.self)
-            return failure(P.kind, "operation", attempt.operation, rootErrorType: attempt.errorType, attempt.message)
+            return failure(P.kind, "operation", attempt.operation, rootErrorType: attempt.errorType)
         }
         if P.self == ErrorRecorded.self {
             let error = unsafeBitCast(payload, to: ErrorRecorded.self)
-            return failure(P.kind, "operation", error.operation, rootErrorType: error.rootCause, error.message)
+            return failure(P.kind, "operation", error.operation, rootErrorType: error.rootCause)
         }
         if P.self == TimeoutFired.self {
             let timeout = unsafeBitCast(payload, to: TimeoutFired.self)
-            return failure(P.kind, "operation", timeout.operation, rootErrorType: "TimeoutError", timeout.message)
+            return failure(P.kind, "operation", timeout.operation, rootErrorType: "TimeoutError")
         }
         if P.self == BreakerRejected.self {
             let rejected = unsafeBitCast(payload, to: BreakerRejected.self)
-            return failure(P.kind, "breaker", rejected.breaker, rootErrorType: "CircuitOpenError", rejected.message)
+            return failure(P.kind, "breaker", rejected.breaker, rootErrorType: "CircuitOpenError")
         }
         if P.self == BulkheadRejected.self {
             let rejected = unsafeBitCast(payload, to: BulkheadRejected.self)
-            return failure(P.kind, "bulkhead", rejected.bulkhead, rootErrorType: "BulkheadRejectedError", rejected.message)
+            return failure(P.kind, "bulkhead", rejected.bulkhead, rootErrorType: "BulkheadRejectedError")
         }
         if P.self == RateLimiterRejected.self {
             let rejected = unsafeBitCast(payload, to: RateLimiterRejected.self)
-            return failure(P.kind, "limiter", rejected.limiter, rootErrorType: "RateLimitedError", rejected.message)
+            return failure(P.kind, "limiter", rejected.limiter, rootErrorType: "RateLimitedError")
         }
         if P.self == RetryExhausted.self {
             let exhausted = unsafeBitCast(payload, to: RetryExhausted.self)
             return Notable(kind: P.kind, subject: Subject(key: "operation", name: exhausted.operation), role: .retriesExhausted,
-                           isFailure: true, rootErrorType: exhausted.errorType, message: exhausted.message)
+                           isFailure: true, rootErrorType: exhausted.errorType)
         }
         if P.self == BreakerStateChanged.self {
             let changed = unsafeBitCast(payload, to: BreakerStateChanged.self)
             return Notable(kind: P.kind, subject: Subject(key: "breaker", name: changed.breaker), role: .breakerChanged, isFailure: false,
-                           change: (changed.from, changed.to, changed.reason), message: changed.message)
+                           change: (changed.from, changed.to, changed.reason))
         }
         if P.self == HealthChanged.self {
             let changed = unsafeBitCast(payload, to: HealthChanged.self)
             return Notable(kind: P.kind, subject: Subject(key: "check", name: changed.check), role: .healthChanged, isFailure: false,
-                           change: (changed.from, changed.to, changed.detail), message: changed.message)
+                           change: (changed.from, changed.to, changed.detail))
         }
         if P.self == AlertFired.self {
             let fired = unsafeBitCast(payload, to: AlertFired.self)
             return Notable(kind: P.kind, subject: Subject(key: "check", name: fired.check), role: .alertFired, isFailure: false,
-                           message: fired.message)
+)
         }
         if P.self == AlertResolved.self {
             let resolved = unsafeBitCast(payload, to: AlertResolved.self)
             return Notable(kind: P.kind, subject: Subject(key: "check", name: resolved.check), role: .alertResolved, isFailure: false,
-                           message: resolved.message)
+)
         }
         if P.self == FallbackUsed.self {
             let fallback = unsafeBitCast(payload, to: FallbackUsed.self)
             return Notable(kind: P.kind, subject: Subject(key: "operation", name: fallback.operation), role: .fallback, isFailure: false,
-                           rootErrorType: fallback.rootErrorType ?? fallback.errorType, message: fallback.message)
+                           rootErrorType: fallback.rootErrorType ?? fallback.errorType)
         }
         return nil
     }
 
-    private static func failure(_ kind: EventKind, _ key: String, _ name: String, rootErrorType: String?, _ message: String) -> Notable {
-        Notable(kind: kind, subject: Subject(key: key, name: name), role: .failure, isFailure: true, rootErrorType: rootErrorType,
-                message: message)
+    private static func failure(_ kind: EventKind, _ key: String, _ name: String, rootErrorType: String?) -> Notable {
+        Notable(kind: kind, subject: Subject(key: key, name: name), role: .failure, isFailure: true, rootErrorType: rootErrorType)
     }
 
     /// The kinds ``notable(_:)`` may say something about (the decoder reads the payload of these only).
@@ -155,12 +152,13 @@ extension PostMortem {
 
 extension PostMortem {
     /// Adds `event` if it is notable (the decoder's path; the byte scanner hands payloads to
-    /// ``record(_:at:)`` itself).
+    /// ``record(_:at:traceID:message:)`` itself).
     package mutating func observe(_ event: Event) {
         guard Self.kinds.contains(event.kind), let type = event.kind.payloadType,
             let notable = Self.notable(of: type, event.attrs)
         else { return }
-        record(notable, at: Occurrence(timestamp: event.timestamp, host: event.host, run: event.run, seq: event.seq, traceID: event.traceID))
+        record(notable, at: Occurrence(timestamp: event.timestamp, host: event.host, run: event.run, seq: event.seq),
+               traceID: event.traceID, message: event.message)
     }
 
     private static func notable<P: EventPayload>(of type: P.Type, _ attrs: Attributes) -> Notable? {

@@ -49,12 +49,11 @@ package struct PostMortem: Sendable {
         package var run: String
     }
 
-    /// Fallbacks close together: the first, the last, how many.
+    /// Fallbacks close together: the first (with its message), the last, how many.
     package struct Stretch: Sendable {
         package var first: Occurrence
         package var last: Occurrence
         package var firstMessage: String
-        package var lastMessage: String
         package var count: Int64
     }
 
@@ -83,41 +82,59 @@ package struct PostMortem: Sendable {
 
     package init() {}
 
-    /// Adds one notable event.
-    package mutating func record(_ notable: Notable, at occurrence: Occurrence) {
-        if notable.isFailure { recordFailure(notable, at: occurrence) }
+    /// Adds one notable event. Its trace id and message are only made when something keeps
+    /// them (most notable events change a count or nothing: replay stays fast on logs full of failures).
+    package mutating func record(_ notable: Notable, at occurrence: Occurrence, traceID: @autoclosure () -> String?,
+                                 message: @autoclosure () -> String) {
+        var occurrence = occurrence
+        var made = false
+        func complete() -> Occurrence {
+            if !made {
+                occurrence.traceID = traceID()
+                made = true
+            }
+            return occurrence
+        }
+        if notable.isFailure { recordFailure(notable, at: occurrence, complete: complete, message: message) }
         switch notable.role {
         case .breakerChanged:
             Self.recordChange(notable, at: occurrence, into: &breakerChanges, overLimit: &overLimit)
-            addEntry(Entry(at: occurrence, kind: notable.kind, what: notable.role.rawValue, subject: notable.subject, message: notable.message))
+            addEntry(notable, at: occurrence, complete: complete, message: message)
         case .healthChanged:
             Self.recordChange(notable, at: occurrence, into: &healthChanges, overLimit: &overLimit)
-            addEntry(Entry(at: occurrence, kind: notable.kind, what: notable.role.rawValue, subject: notable.subject, message: notable.message))
+            addEntry(notable, at: occurrence, complete: complete, message: message)
         case .alertFired, .alertResolved, .retriesExhausted:
-            addEntry(Entry(at: occurrence, kind: notable.kind, what: notable.role.rawValue, subject: notable.subject, message: notable.message))
+            addEntry(notable, at: occurrence, complete: complete, message: message)
         case .fallback:
-            recordFallback(notable, at: occurrence)
+            recordFallback(notable, at: occurrence, complete: complete, message: message)
         case .failure:
             break
         }
     }
 
-    private mutating func recordFailure(_ notable: Notable, at occurrence: Occurrence) {
-        let failure = Failure(at: occurrence, kind: notable.kind, subject: notable.subject, rootErrorType: notable.rootErrorType,
-                              message: notable.message)
-        if firstFailure.map({ occurrence < $0.at }) ?? true { firstFailure = failure }
-        Self.keepEarliest(failure, for: occurrence.host, in: &firstFailureByHost, overLimit: &overLimit)
-        Self.keepEarliest(failure, for: notable.subject, in: &firstFailureBySubject, overLimit: &overLimit)
+    private mutating func recordFailure(_ notable: Notable, at occurrence: Occurrence, complete: () -> Occurrence, message: () -> String) {
+        let earliest = firstFailure.map { occurrence < $0.at } ?? true
+        let earliestOnHost = Self.isEarliest(occurrence, for: occurrence.host, in: firstFailureByHost, overLimit: &overLimit)
+        let earliestOfSubject = Self.isEarliest(occurrence, for: notable.subject, in: firstFailureBySubject, overLimit: &overLimit)
+        guard earliest || earliestOnHost || earliestOfSubject else { return }
+        let failure = Failure(at: complete(), kind: notable.kind, subject: notable.subject, rootErrorType: notable.rootErrorType, message: message())
+        if earliest { firstFailure = failure }
+        if earliestOnHost { firstFailureByHost[occurrence.host] = failure }
+        if earliestOfSubject { firstFailureBySubject[notable.subject] = failure }
+    }
+
+    /// Whether `occurrence` comes before what `map` keeps for `key` (or `key` is new and there is room).
+    private static func isEarliest<Key: Hashable>(_ occurrence: Occurrence, for key: Key, in map: [Key: Failure], overLimit: inout Int64) -> Bool {
+        if let kept = map[key] { return occurrence < kept.at }
+        guard map.count < subjectLimit else {
+            overLimit += 1
+            return false
+        }
+        return true
     }
 
     private static func keepEarliest<Key: Hashable>(_ failure: Failure, for key: Key, in map: inout [Key: Failure], overLimit: inout Int64) {
-        if let kept = map[key] {
-            if failure.at < kept.at { map[key] = failure }
-        } else if map.count < subjectLimit {
-            map[key] = failure
-        } else {
-            overLimit += 1
-        }
+        if isEarliest(failure.at, for: key, in: map, overLimit: &overLimit) { map[key] = failure }
     }
 
     private static func recordChange(_ notable: Notable, at occurrence: Occurrence, into changes: inout [ChangeKey: [Change]],
@@ -131,24 +148,38 @@ package struct PostMortem: Sendable {
         changes[key, default: []].append(Change(at: occurrence, from: change.from, to: change.to, reason: change.reason))
     }
 
-    private mutating func recordFallback(_ notable: Notable, at occurrence: Occurrence) {
+    private mutating func recordFallback(_ notable: Notable, at occurrence: Occurrence, complete: () -> Occurrence, message: () -> String) {
         let key = StretchKey(operation: notable.subject.name, host: occurrence.host, run: occurrence.run)
-        var stretches = fallbackStretches[key] ?? []
-        if let last = stretches.last, occurrence.timestamp.microsecondsSinceEpoch >= last.first.timestamp.microsecondsSinceEpoch &- Self.fallbackQuietMicroseconds,
-            occurrence.timestamp.microsecondsSinceEpoch <= last.last.timestamp.microsecondsSinceEpoch &+ Self.fallbackQuietMicroseconds
+        let time = occurrence.timestamp.microsecondsSinceEpoch
+        if let last = fallbackStretches[key]?.last, time >= last.first.timestamp.microsecondsSinceEpoch &- Self.fallbackQuietMicroseconds,
+            time <= last.last.timestamp.microsecondsSinceEpoch &+ Self.fallbackQuietMicroseconds
         {
-            stretches[stretches.count - 1].add(occurrence, notable.message)
-        } else if fallbackStretches[key] != nil || fallbackStretches.count < Self.subjectLimit, stretches.count < Self.changeLimit {
-            stretches.append(Stretch(first: occurrence, last: occurrence, firstMessage: notable.message, lastMessage: notable.message, count: 1))
+            // In place: the stretches are not copied.
+            let index = fallbackStretches[key]!.count - 1
+            fallbackStretches[key]![index].count += 1
+            if occurrence < last.first {
+                fallbackStretches[key]![index].first = complete()
+                fallbackStretches[key]![index].firstMessage = message()
+            }
+            if last.last < occurrence { fallbackStretches[key]![index].last = occurrence }
+        } else if fallbackStretches[key] != nil || fallbackStretches.count < Self.subjectLimit,
+            fallbackStretches[key]?.count ?? 0 < Self.changeLimit
+        {
+            fallbackStretches[key, default: []].append(Stretch(first: complete(), last: occurrence, firstMessage: message(), count: 1))
         } else {
             overLimit += 1
-            return
         }
-        fallbackStretches[key] = stretches
     }
 
-    private mutating func addEntry(_ entry: Entry) {
-        entries.append(entry)
+    /// The latest entry kept once the timeline is full: later ones are only counted.
+    private var entriesCutoff: Occurrence?
+
+    private mutating func addEntry(_ notable: Notable, at occurrence: Occurrence, complete: () -> Occurrence, message: () -> String) {
+        if let cutoff = entriesCutoff, cutoff < occurrence {
+            entriesOmitted += 1
+            return
+        }
+        entries.append(Entry(at: complete(), kind: notable.kind, what: notable.role.rawValue, subject: notable.subject, message: message()))
         if entries.count >= 2 * Self.timelineLimit { trimEntries() }
     }
 
@@ -158,6 +189,7 @@ package struct PostMortem: Sendable {
         entries.sort { $0.at < $1.at }
         entriesOmitted += Int64(entries.count - Self.timelineLimit)
         entries.removeLast(entries.count - Self.timelineLimit)
+        entriesCutoff = entries.last?.at
     }
 
     /// Adds what another reader gathered (other files, or another range of one).
@@ -178,27 +210,12 @@ package struct PostMortem: Sendable {
 }
 
 extension PostMortem.Stretch {
-    mutating func add(_ occurrence: Occurrence, _ message: String) {
-        count += 1
-        if occurrence < first {
-            first = occurrence
-            firstMessage = message
-        }
-        if last < occurrence {
-            last = occurrence
-            lastMessage = message
-        }
-    }
-
     mutating func absorb(_ other: PostMortem.Stretch) {
         count += other.count
         if other.first < first {
             first = other.first
             firstMessage = other.firstMessage
         }
-        if last < other.last {
-            last = other.last
-            lastMessage = other.lastMessage
-        }
+        if last < other.last { last = other.last }
     }
 }

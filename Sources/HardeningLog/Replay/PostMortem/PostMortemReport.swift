@@ -61,7 +61,8 @@ extension PostMortem {
                                       message: stretch.firstMessage, count: stretch.count))
                 if stretch.count > 1 {
                     timeline.append(Entry(at: stretch.last, kind: .fallbackUsed, what: "fallback_stopped", subject: subject,
-                                          message: stretch.lastMessage, count: stretch.count))
+                                          message: "\(key.operation): the last fallback of \(stretch.count) since \(stretch.first.timestamp)",
+                                          count: stretch.count))
                 }
             }
         }

@@ -12,10 +12,14 @@ struct ReplayBench: ParsableCommand {
 
     @Option var input: String
 
+    @Flag(name: .customLong("no-post-mortem"), help: "Leave out the post-mortem sections (to measure what they cost).")
+    var withoutPostMortem = false
+
     func run() throws {
         let start = monotonicSeconds()
         var replay = Replay()
         replay.buildsTimeline = false  // as `hardening replay --format json` runs it
+        replay.buildsPostMortem = !withoutPostMortem
         let report = try replay.run(ReplayInputs([input]))
         let json = report.json.jsonText
         let seconds = monotonicSeconds() - start
@@ -31,6 +35,9 @@ struct InflateBench: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "inflate", abstract: "Inflate a gzip file and count its lines; report lines/s.")
 
     @Option var input: String
+
+    @Flag(name: .customLong("no-post-mortem"), help: "Leave out the post-mortem sections (to measure what they cost).")
+    var withoutPostMortem = false
     @Flag(help: "Stream every member through zlib (without it: as replay reads, libdeflate for whole members where it is installed).")
     var zlib = false
 
