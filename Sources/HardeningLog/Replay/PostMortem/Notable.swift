@@ -36,6 +36,10 @@ package struct Subject: Sendable, Hashable, Comparable {
     package var name: String
 
     package static func < (lhs: Subject, rhs: Subject) -> Bool { (lhs.name, lhs.key) < (rhs.name, rhs.key) }
+
+    /// The name alone: an operation and a breaker of one name are rare, and hashing one string
+    /// is half the work of two (replay looks a subject up for every failure).
+    package func hash(into hasher: inout Hasher) { hasher.combine(name) }
 }
 
 /// What one event tells a post-mortem: whether it records a failure, a change of state, or

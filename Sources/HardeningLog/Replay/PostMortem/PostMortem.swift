@@ -112,15 +112,47 @@ package struct PostMortem: Sendable {
         }
     }
 
+    /// The first failures kept of the subjects and the host seen last: most failures come later
+    /// than those, which these tell without a lookup.
+    private var recentSubjects: [(subject: Subject, at: Occurrence)] = []
+    private var recentHost: (host: String, at: Occurrence)?
+
     private mutating func recordFailure(_ notable: Notable, at occurrence: Occurrence, complete: () -> Occurrence, message: () -> String) {
         let earliest = firstFailure.map { occurrence < $0.at } ?? true
-        let earliestOnHost = Self.isEarliest(occurrence, for: occurrence.host, in: firstFailureByHost, overLimit: &overLimit)
-        let earliestOfSubject = Self.isEarliest(occurrence, for: notable.subject, in: firstFailureBySubject, overLimit: &overLimit)
+        let earliestOnHost: Bool
+        if let recent = recentHost, recent.host == occurrence.host, recent.at < occurrence {
+            earliestOnHost = false
+        } else {
+            earliestOnHost = Self.isEarliest(occurrence, for: occurrence.host, in: firstFailureByHost, overLimit: &overLimit)
+            if !earliestOnHost, let kept = firstFailureByHost[occurrence.host] { recentHost = (occurrence.host, kept.at) }
+        }
+        let earliestOfSubject: Bool
+        if let recent = recentSubjects.first(where: { $0.subject == notable.subject }), recent.at < occurrence {
+            earliestOfSubject = false
+        } else {
+            earliestOfSubject = Self.isEarliest(occurrence, for: notable.subject, in: firstFailureBySubject, overLimit: &overLimit)
+            if !earliestOfSubject, let kept = firstFailureBySubject[notable.subject] { remember(notable.subject, kept.at) }
+        }
         guard earliest || earliestOnHost || earliestOfSubject else { return }
         let failure = Failure(at: complete(), kind: notable.kind, subject: notable.subject, rootErrorType: notable.rootErrorType, message: message())
         if earliest { firstFailure = failure }
-        if earliestOnHost { firstFailureByHost[occurrence.host] = failure }
-        if earliestOfSubject { firstFailureBySubject[notable.subject] = failure }
+        if earliestOnHost {
+            firstFailureByHost[occurrence.host] = failure
+            recentHost = (occurrence.host, occurrence)
+        }
+        if earliestOfSubject {
+            firstFailureBySubject[notable.subject] = failure
+            remember(notable.subject, occurrence)
+        }
+    }
+
+    private mutating func remember(_ subject: Subject, _ at: Occurrence) {
+        if let index = recentSubjects.firstIndex(where: { $0.subject == subject }) {
+            recentSubjects[index].at = at
+        } else {
+            if recentSubjects.count == 16 { recentSubjects.removeFirst() }
+            recentSubjects.append((subject, at))
+        }
     }
 
     /// Whether `occurrence` comes before what `map` keeps for `key` (or `key` is new and there is room).
@@ -141,34 +173,47 @@ package struct PostMortem: Sendable {
                                      overLimit: inout Int64) {
         guard let change = notable.change else { return }
         let key = ChangeKey(name: notable.subject.name, host: occurrence.host, run: occurrence.run)
-        guard changes[key] != nil || changes.count < Self.subjectLimit, changes[key, default: []].count < Self.changeLimit else {
+        if changes.count >= Self.subjectLimit, changes[key] == nil {
             overLimit += 1
             return
         }
-        changes[key, default: []].append(Change(at: occurrence, from: change.from, to: change.to, reason: change.reason))
+        if !append(Change(at: occurrence, from: change.from, to: change.to, reason: change.reason), to: &changes[key, default: []]) { overLimit += 1 }
+    }
+
+    private static func append(_ change: Change, to changes: inout [Change]) -> Bool {
+        guard changes.count < changeLimit else { return false }
+        changes.append(change)
+        return true
     }
 
     private mutating func recordFallback(_ notable: Notable, at occurrence: Occurrence, complete: () -> Occurrence, message: () -> String) {
         let key = StretchKey(operation: notable.subject.name, host: occurrence.host, run: occurrence.run)
-        let time = occurrence.timestamp.microsecondsSinceEpoch
-        if let last = fallbackStretches[key]?.last, time >= last.first.timestamp.microsecondsSinceEpoch &- Self.fallbackQuietMicroseconds,
-            time <= last.last.timestamp.microsecondsSinceEpoch &+ Self.fallbackQuietMicroseconds
-        {
-            // In place: the stretches are not copied.
-            let index = fallbackStretches[key]!.count - 1
-            fallbackStretches[key]![index].count += 1
-            if occurrence < last.first {
-                fallbackStretches[key]![index].first = complete()
-                fallbackStretches[key]![index].firstMessage = message()
-            }
-            if last.last < occurrence { fallbackStretches[key]![index].last = occurrence }
-        } else if fallbackStretches[key] != nil || fallbackStretches.count < Self.subjectLimit,
-            fallbackStretches[key]?.count ?? 0 < Self.changeLimit
-        {
-            fallbackStretches[key, default: []].append(Stretch(first: complete(), last: occurrence, firstMessage: message(), count: 1))
-        } else {
+        if fallbackStretches.count >= Self.subjectLimit, fallbackStretches[key] == nil {
             overLimit += 1
+            return
         }
+        // In place, one lookup: the stretches are not copied.
+        if !Self.add(occurrence, to: &fallbackStretches[key, default: []], complete: complete, message: message) { overLimit += 1 }
+    }
+
+    /// Adds a fallback to the last stretch when it is close enough, else starts one; `false`
+    /// when there are ``changeLimit`` stretches already.
+    private static func add(_ occurrence: Occurrence, to stretches: inout [Stretch], complete: () -> Occurrence, message: () -> String) -> Bool {
+        let time = occurrence.timestamp.microsecondsSinceEpoch
+        if let index = stretches.indices.last, time >= stretches[index].first.timestamp.microsecondsSinceEpoch &- fallbackQuietMicroseconds,
+            time <= stretches[index].last.timestamp.microsecondsSinceEpoch &+ fallbackQuietMicroseconds
+        {
+            stretches[index].count += 1
+            if occurrence < stretches[index].first {
+                stretches[index].first = complete()
+                stretches[index].firstMessage = message()
+            }
+            if stretches[index].last < occurrence { stretches[index].last = occurrence }
+            return true
+        }
+        guard stretches.count < changeLimit else { return false }
+        stretches.append(Stretch(first: complete(), last: occurrence, firstMessage: message(), count: 1))
+        return true
     }
 
     /// The latest entry kept once the timeline is full: later ones are only counted.
@@ -194,6 +239,8 @@ package struct PostMortem: Sendable {
 
     /// Adds what another reader gathered (other files, or another range of one).
     package mutating func merge(_ other: PostMortem) {
+        recentSubjects = []
+        recentHost = nil
         if let theirs = other.firstFailure { if firstFailure.map({ theirs.at < $0.at }) ?? true { firstFailure = theirs } }
         for (host, failure) in other.firstFailureByHost { Self.keepEarliest(failure, for: host, in: &firstFailureByHost, overLimit: &overLimit) }
         for (subject, failure) in other.firstFailureBySubject {
