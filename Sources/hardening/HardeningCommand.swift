@@ -16,8 +16,9 @@ struct HardeningCommand: AsyncParsableCommand {
         commandName: "hardening",
         abstract: "Production hardening for services: structured events, rotating gzip logs, replay.",
         discussion: """
-            Events are JSON lines (one object a line, schema in schemas/). Exit codes: 0 success, \
-            1 failure, 64 usage error.
+            Events are JSON lines (one object a line, schema in schemas/). Their host field is the \
+            machine's host name, or HARDENING_HOST when set (demo, generate, emit). Exit codes: 0 \
+            success, 1 failure, 64 usage error.
             """,
         version: HardeningCommand.version,
         subcommands: [GenerateCommand.self, EmitCommand.self, ReplayCommand.self, ValidateConfigCommand.self, HealthCheckCommand.self, AgentCommand.self, DemoCommand.self]

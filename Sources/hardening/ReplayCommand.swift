@@ -1,5 +1,6 @@
 import ArgumentParser
 import Hardening
+import HardeningAgent
 import HardeningLog
 
 #if canImport(Glibc)
@@ -76,8 +77,11 @@ struct ReplayCommand: ParsableCommand {
         discussion: "The report gives each one's bad calls, burn rate (1x spends the budget exactly over the period) and the share of the period's error budget the window spent."))
     var objectives: [String] = []
 
-    @Option(name: .customLong("slo-period"), help: "The period an objective's error budget covers: 30d, 7d, 1h…")
-    var objectivePeriod: String = "30d"
+    @Option(name: .customLong("slo-period"), help: "The period an objective's error budget covers: 30d, 7d, 1h… (default: the --config file's objective_period, else 30d)")
+    var objectivePeriod: String?
+
+    @Option(name: .customLong("config"), help: "An agent configuration file whose objectives (and objective_period) to measure, besides any --slo.")
+    var configFile: String?
 
     @Option(help: ArgumentHelp("Put a second window beside the selected one: SINCE..UNTIL, each as --since takes them (2h..1h, or RFC 3339).",
                                discussion: "Each operation's rate, error ratio, p50 and p99 in both windows, and the change."))
@@ -103,11 +107,24 @@ struct ReplayCommand: ParsableCommand {
     }
 
     func parsedObjectives() throws -> (objectives: [Objective], periodSeconds: Double) {
-        let objectives = try self.objectives.map { text in
+        var objectives = try self.objectives.map { text in
             do throws(ObjectiveError) { return try Objective(parsing: text) } catch { throw ValidationError("--slo: \(error)") }
         }
-        guard let period = TimeArgument.seconds(objectivePeriod), period > 0 else {
-            throw ValidationError("--slo-period \(objectivePeriod): expected a duration such as 30d, 7d or 12h")
+        var period = 30.0 * 86_400
+        if let configFile {
+            do throws(AgentConfigurationError) {
+                let declared = try AgentConfiguration.objectives(inFile: configFile)
+                objectives += declared.objectives
+                period = Double(declared.period.components.seconds) + Double(declared.period.components.attoseconds) / 1e18
+            } catch {
+                throw ValidationError("--config: \(error)")
+            }
+        }
+        if let objectivePeriod {
+            guard let seconds = TimeArgument.seconds(objectivePeriod), seconds > 0 else {
+                throw ValidationError("--slo-period \(objectivePeriod): expected a duration such as 30d, 7d or 12h")
+            }
+            period = seconds
         }
         return (objectives, period)
     }

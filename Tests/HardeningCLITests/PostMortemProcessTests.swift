@@ -122,6 +122,22 @@ import Testing
                                                        "--slo", "search=99%", path])
         let body = String(decoding: text.stdout, as: UTF8.self)
         #expect(body.contains("Objectives (") && body.contains("search=99%") && body.contains("Compared with the baseline"), "\(body)")
+        // The same objectives from an agent configuration file.
+        let config = output.path + "/agent.yaml"
+        try "service: rag\nobjective_period: 1d\nobjectives:\n  - search=99%\n  - search:p99<300ms\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let fromConfig = try await ChildProcess.runDetached([hardening, "replay", "--format", "json", "--since", at(100), "--until", at(200),
+                                                             "--config", config, path])
+        #expect(fromConfig.status == 0, "\(fromConfig.stderr)")
+        let configured = try #require(try JSONSerialization.jsonObject(with: fromConfig.stdout) as? [String: Any])
+        let fromFile = try #require(configured["objectives"] as? [[String: Any]])
+        #expect(fromFile.count == 2 && fromFile[0]["period_seconds"] as? Double == 86_400)
+        #expect(abs((fromFile[0]["budget_spent"] as? Double ?? 0) - 5 * 100 / 86_400) < 1e-9)
+        let wrong = output.path + "/wrong.yaml"
+        try "objectives:\n  - search=99%\n  - search=fast\n".write(toFile: wrong, atomically: true, encoding: .utf8)
+        let refusedConfig = try await ChildProcess.runDetached([hardening, "replay", "--config", wrong, path])
+        #expect(refusedConfig.status == 64 && refusedConfig.stderr.contains("objectives[1]") && refusedConfig.stderr.contains("search=fast"),
+                "\(refusedConfig.stderr)")
+
         for bad in [["--slo", "search"], ["--slo", "search=100%"], ["--slo", "search:p99<fast"], ["--baseline", "1h"], ["--slo-period", "soon"]] {
             let refused = try await ChildProcess.runDetached([hardening, "replay"] + bad + [path])
             #expect(refused.status == 64 && refused.stderr.contains(bad[0]), "\(bad): \(refused.stderr)")

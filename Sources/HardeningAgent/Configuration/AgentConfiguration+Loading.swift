@@ -123,6 +123,7 @@ extension AgentConfiguration {
         var declaredChecks: [String] = []
         readHealth(top.fields("health"), into: &configuration.health, secrets: &secrets, names: &declaredChecks)
         readAlerts(top.fields("alerts"), into: &configuration.alerts, secrets: &secrets)
+        readObjectives(top, into: &configuration, problems: problems)
         top.rejectUnknownKeys()
         // Named checks, those with problems too: a problem in a check is reported once, there.
         var names: [String] = []

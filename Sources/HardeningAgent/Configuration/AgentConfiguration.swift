@@ -162,6 +162,11 @@ public struct AgentConfiguration: Sendable {
 
     /// The `service` field of events.
     public var service = "hardening-agent"
+    /// Service level objectives of its operations (`objectives:`, such as `search=99.9%` or
+    /// `search:p99<300ms`), which `hardening replay --config` measures on the agent's logs.
+    package var objectives: [Objective] = []
+    /// The period their error budget covers (`objective_period`, 30 days unless set).
+    package var objectivePeriod: Duration = .seconds(30 * 86_400)
     public var server = Server()
     public var events = Events()
     public var health = Health()
