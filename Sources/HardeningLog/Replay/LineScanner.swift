@@ -150,7 +150,7 @@ struct LineScanner {
         commit(kindIndex, level, position, currentLine, service, host, &summary)
         payload.fold(into: &summary, at: position)
         if buildsTimeline { payload.record(into: &timeline, at: position) }
-        if buildsPostMortem, let notable = PostMortem.notable(payload) {
+        if buildsPostMortem, Self.mayBeNotable[kindIndex], let notable = PostMortem.notable(payload) {
             let line = currentLine
             postMortem.record(notable, at: Occurrence(timestamp: position.timestamp, host: interner.string(line, host), run: position.run,
                                                       seq: position.seq),
@@ -346,6 +346,9 @@ extension LineScanner {
     private static let kinds: [(bytes: [UInt8], type: any EventPayload.Type)] = ([TimingRecorded.self] + EventKind.payloadTypes)
         .filter { $0.kind != .fileOpened && $0.kind != .fileClosed }
         .reduce(into: []) { kinds, type in if !kinds.contains(where: { $0.type.kind == type.kind }) { kinds.append((Array(type.kind.rawValue.utf8), type)) } }
+
+    /// Whether a kind of ``kinds`` (by index) can tell the post-mortem anything: the others skip it.
+    private static let mayBeNotable: [Bool] = kinds.map { PostMortem.kinds.contains($0.type.kind) }
 
     private static func kindIndex(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
         for (index, entry) in kinds.enumerated() where entry.bytes.count == range.count {
