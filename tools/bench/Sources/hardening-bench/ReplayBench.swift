@@ -21,11 +21,12 @@ struct ReplayBench: ParsableCommand {
         replay.buildsTimeline = false  // as `hardening replay --format json` runs it
         replay.buildsPostMortem = !withoutPostMortem
         let report = try replay.run(ReplayInputs([input]))
+        let folded = monotonicSeconds() - start
         let json = report.json.jsonText
         let seconds = monotonicSeconds() - start
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
-        print("replay events=\(report.input.eventsRead) seconds=\(seconds) events_per_second=\(Double(report.input.eventsRead) / seconds) json_bytes=\(json.utf8.count) max_rss_mib=\(Double(usage.ru_maxrss) / 1024)")
+        print("replay events=\(report.input.eventsRead) seconds=\(seconds) fold_seconds=\(folded) events_per_second=\(Double(report.input.eventsRead) / seconds) json_bytes=\(json.utf8.count) max_rss_mib=\(Double(usage.ru_maxrss) / 1024)")
     }
 }
 
