@@ -17,8 +17,8 @@ import Hardening
 struct TimeOrderedMerge {
     /// How far behind its stream's newest event an event may still come.
     static let slackMicroseconds: Int64 = 60_000_000
-    /// Events waiting at most.
-    static let capacity = 131_072
+    /// Events waiting at most (about 20 MiB of decoded events: replay's memory bound holds).
+    static let capacity = 16_384
 
     private struct Waiting: Comparable {
         var event: Event
