@@ -78,14 +78,8 @@ enum Format {
         guard ratio.isFinite else { return "-" }
         guard ratio != 0, abs(ratio) < 0.001 else { return percent(ratio) }
         let percent = ratio * 100
-        let scale = pow10(-Int((log10(abs(percent))).rounded(.down)) + 1)
+        let scale = pow(10, 1 - log10(abs(percent)).rounded(.down))
         return String((percent * scale).rounded() / scale) + "%"
-    }
-
-    private static func pow10(_ exponent: Int) -> Double {
-        var value = 1.0
-        for _ in 0..<abs(exponent) { value *= 10 }
-        return exponent < 0 ? 1 / value : value
     }
 
     /// A value with at most three decimals (`12`, `2.5`, `0.125`).
